@@ -1,0 +1,19 @@
+# Each recipe is one command, so make fails with the script's exit status.
+# Extra arguments: make test ARGS='--filter Foo', make run ARGS='...'.
+ARGS ?=
+
+.PHONY: run test bench-postgres-client clean-dev
+
+run:
+	scripts/run.sh $(ARGS)
+
+test:
+	scripts/test.sh $(ARGS)
+
+bench-postgres-client:
+	bench/postgres-client/run.sh $(ARGS)
+
+# Stop the `make run` cluster and delete its data.
+clean-dev:
+	scripts/pg-cluster.sh stop .agora/data
+	rm -rf .agora

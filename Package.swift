@@ -1,0 +1,103 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Agora: multi-stakeholder forums and public hearings, a Swift server over PostgreSQL.
+///
+/// Imports flow one way: CLibPQ ← PostgresClient ← AgoraStore → Agora ← AgoraAPI, AgoraScheduler ← agora.
+let package = Package(
+    name: "agora",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "agora", targets: ["agora"]),
+        .library(name: "PostgresClient", targets: ["PostgresClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // libpq, the PostgreSQL C client (Debian: libpq-dev). Imported only by PostgresClient.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "PostgresClient",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "Agora"),
+        .target(
+            name: "AgoraStore",
+            dependencies: [
+                "Agora", "PostgresClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AgoraAPI",
+            dependencies: [
+                "Agora", "AgoraStore", "PostgresClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "AgoraScheduler",
+            dependencies: [
+                "Agora", "AgoraStore", "PostgresClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "agora",
+            dependencies: [
+                "AgoraAPI", "AgoraScheduler", "AgoraStore", "PostgresClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // bench/postgres-client: the PostgresClient side of the pgbench comparison (run by hand, release build).
+        .executableTarget(
+            name: "postgres-client-bench",
+            dependencies: ["PostgresClient"],
+            path: "bench/postgres-client/Sources"
+        ),
+
+        // Shared by the test targets: a throwaway database per suite, cloned from a migrated template.
+        .target(
+            name: "TestSupport",
+            dependencies: ["PostgresClient", "AgoraStore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
+        .testTarget(name: "AgoraTests", dependencies: ["Agora"]),
+        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "TestSupport"]),
+        .testTarget(
+            name: "AgoraAPITests",
+            dependencies: [
+                "AgoraAPI", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "AgoraSchedulerTests", dependencies: ["AgoraScheduler", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+@main struct AgoraCommand { static func main() {} }

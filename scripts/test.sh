@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make test`: run `swift test` against a throwaway PostgreSQL cluster that is removed
+# afterwards, whatever the outcome. Extra arguments go to `swift test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+# mktemp dirs are mode 700; the postgres user needs to get inside.
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+# shellcheck disable=SC2317  # called by the trap below
+cleanup() {
+  scripts/pg-cluster.sh stop "$tmp/data" || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT    # turn signals into a normal exit so the EXIT trap runs
+trap 'exit 143' TERM
+
+port=$(scripts/pg-cluster.sh free-port)
+# Throwaway cluster: fsync etc. off, since its data is discarded after the run.
+scripts/pg-cluster.sh init "$tmp/data" --throwaway
+scripts/pg-cluster.sh start "$tmp/data" "$port" "$tmp/run" --throwaway
+export AGORA_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+
+# Keep the tests' exit status (set -e would exit before we could return it ourselves).
+status=0
+swift test "$@" || status=$?
+exit "$status"
