@@ -154,6 +154,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    @discardableResult
     public func withTransaction<Result>(
         isolation: PostgresIsolationLevel = .readCommitted,
         _ body: (PostgresConnection) async throws -> Result
@@ -220,11 +221,18 @@ public final class PostgresConnection: @unchecked Sendable {
     /// is sent on it. Non-blocking.
     func checkIdleConnectionAlive() -> Bool {
         guard isReusable else { return false }
-        if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
-            isBroken = true
-            return false
+        // An idle connection has nothing to read unless the server spoke first. A terminated
+        // session sends its FATAL message (libpq passes it to the notice receiver) and then
+        // closes; the close is seen by the next read, hence the loop.
+        for _ in 0..<4 {
+            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 0) > 0 else { return true }
+            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
+                isBroken = true
+                return false
+            }
         }
-        return true
+        return PQstatus(handle) == CONNECTION_OK
     }
 
     private func checkUsable() throws {
@@ -369,7 +377,11 @@ final class NoticeLogger: Sendable {
             PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
         }
         let severity = field("V") ?? "NOTICE"
-        let level: Logger.Level = severity == "WARNING" ? .warning : (severity == "DEBUG" ? .debug : .info)
+        let level: Logger.Level = switch severity {
+        case "DEBUG": .debug
+        case "WARNING", "ERROR", "FATAL", "PANIC": .warning
+        default: .info
+        }
         logger.log(level: level, "postgres \(severity.lowercased()): \(field("M") ?? "")",
                    metadata: ["postgres.sqlstate": .string(field("C") ?? "")])
     }

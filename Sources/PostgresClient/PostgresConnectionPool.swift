@@ -75,6 +75,7 @@ public final class PostgresConnectionPool: Service, Sendable {
 
     /// Leases a connection, runs `body` with it on the connection's event loop, and returns it
     /// to the pool — also when `body` throws.
+    @discardableResult
     public func withConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let connection = try await leaseLiveConnection()
         defer { release(connection) }
@@ -97,6 +98,7 @@ public final class PostgresConnectionPool: Service, Sendable {
 
     /// Runs `body` in a transaction on one pooled connection: committed when it returns,
     /// rolled back when it throws.
+    @discardableResult
     public func withTransaction<Result>(
         isolation: PostgresIsolationLevel = .readCommitted,
         _ body: (PostgresConnection) async throws -> Result
@@ -108,6 +110,7 @@ public final class PostgresConnectionPool: Service, Sendable {
     /// reports a serialization failure (40001) or a deadlock (40P01), at most `maxAttempts`
     /// times, waiting a random ("full jitter") backoff between attempts so the competitors
     /// do not collide again. `body` must be safe to run more than once.
+    @discardableResult
     public func withRetryingTransaction<Result>(
         isolation: PostgresIsolationLevel = .serializable,
         maxAttempts: Int = 5,

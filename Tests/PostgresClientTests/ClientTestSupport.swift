@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import PostgresClient
+import Synchronization
+import TestSupport
+
+/// The database the PostgresClient suites share: created once, migrated.
+enum ClientDatabase {
+    static let url = Task { try await TestDatabase.shared.createMigratedDatabase("client") }
+
+    /// A new pool on the suite's database.
+    static func pool(
+        maximumConnections: Int = 4,
+        acquireTimeout: Duration = .seconds(5),
+        statementTimeout: Duration? = nil,
+        logger: Logger = TestDatabase.logger
+    ) async throws -> PostgresConnectionPool {
+        PostgresConnectionPool(
+            configuration: PostgresConfiguration(
+                connectionString: try await url.value,
+                maximumConnections: maximumConnections,
+                acquireTimeout: acquireTimeout,
+                statementTimeout: statementTimeout
+            ),
+            logger: logger
+        )
+    }
+}
+
+/// Runs `body` with a fresh pool and closes the pool afterwards, whatever happens.
+func withPool<Result>(
+    maximumConnections: Int = 4,
+    acquireTimeout: Duration = .seconds(5),
+    statementTimeout: Duration? = nil,
+    logger: Logger = TestDatabase.logger,
+    _ body: (PostgresConnectionPool) async throws -> Result
+) async throws -> Result {
+    let pool = try await ClientDatabase.pool(
+        maximumConnections: maximumConnections, acquireTimeout: acquireTimeout,
+        statementTimeout: statementTimeout, logger: logger
+    )
+    do {
+        let result = try await body(pool)
+        await pool.close()
+        return result
+    } catch {
+        await pool.close()
+        throw error
+    }
+}
+
+/// A log handler that keeps what it is given, so a test can look at it.
+struct RecordingLogHandler: LogHandler {
+    final class Store: Sendable {
+        let messages = Mutex<[(Logger.Level, String)]>([])
+        var all: [(Logger.Level, String)] { messages.withLock { $0 } }
+    }
+    let store: Store
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        store.messages.withLock { $0.append((event.level, event.message.description)) }
+    }
+}
