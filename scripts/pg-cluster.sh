@@ -101,11 +101,15 @@ case $cmd in
       "SELECT 1 FROM pg_database WHERE datname='$db'")
     [[ $exists == 1 ]] || "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
     ;;
+  bindir)
+    # Where the server binaries (pgbench among them) are.
+    echo "$bindir"
+    ;;
   free-port)
     # Let the kernel pick an unused port.
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
     ;;
   *)
-    die "usage: pg-cluster.sh init|start|stop|ensure-db|free-port ..."
+    die "usage: pg-cluster.sh init|start|stop|ensure-db|bindir|free-port ..."
     ;;
 esac

@@ -32,6 +32,8 @@ public final class PostgresConnection: @unchecked Sendable {
     private var statementCounter = 0
     private var queryCounter: UInt64 = 0
     private(set) var isBroken = false
+    /// When the last statement finished; the pool checks long-idle connections before use.
+    private var lastUsed = ContinuousClock.now
 
     /// Statement texts beyond this many are run unprepared, so SQL built at run time cannot
     /// grow the server's memory without bound.
@@ -221,6 +223,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// is sent on it. Non-blocking.
     func checkIdleConnectionAlive() -> Bool {
         guard isReusable else { return false }
+        // A connection handed straight back (a busy pool) skips the check's system call: a
+        // session ended in that instant is no different from one ended just after the check.
+        guard ContinuousClock.now - lastUsed > .milliseconds(5) else { return true }
         // An idle connection has nothing to read unless the server spoke first. A terminated
         // session sends its FATAL message (libpq passes it to the notice receiver) and then
         // closes; the close is seen by the next read, hence the loop.
@@ -306,6 +311,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 }
             }
             if PQstatus(self.handle) != CONNECTION_OK { self.isBroken = true }
+            self.lastUsed = .now
             if var failure {
                 if timedOut && failure.code == .queryCancelled { failure.code = .statementTimeout }
                 throw failure
