@@ -1,1 +1,132 @@
-@main struct AgoraCommand { static func main() {} }
+import AgoraAPI
+import AgoraScheduler
+import AgoraStore
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresClient
+import ServiceLifecycle
+
+/// The `agora` command: the API server, the notice scheduler, migrations, and a local mode.
+@main
+struct AgoraCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agora",
+        abstract: "Multi-stakeholder forums and public hearings.",
+        subcommands: [Serve.self, Scheduler.self, Migrate.self, Dev.self]
+    )
+}
+
+/// Options every command that touches the database shares. Each falls back to an
+/// environment variable, so a deployment can configure with either.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "PostgreSQL connection URL or keyword string (env: DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(help: "Most database connections the pool opens (env: AGORA_POOL_SIZE, default 10).")
+    var poolSize: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env: AGORA_LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    func postgresConfiguration() throws -> PostgresConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        guard let url = databaseURL ?? environment["DATABASE_URL"] else {
+            throw ValidationError("Set DATABASE_URL or pass --database-url.")
+        }
+        let size = try poolSize ?? environment["AGORA_POOL_SIZE"].map { value in
+            guard let size = Int(value), size > 0 else { throw ValidationError("AGORA_POOL_SIZE must be a positive number.") }
+            return size
+        } ?? 10
+        return PostgresConfiguration(connectionString: url, maximumConnections: size)
+    }
+
+    /// Sets up logging (once) and returns the process's logger.
+    func makeLogger() throws -> Logger {
+        let name = logLevel ?? ProcessInfo.processInfo.environment["AGORA_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: name) else {
+            throw ValidationError("Unknown log level '\(name)'.")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "agora")
+    }
+}
+
+/// Where the HTTP server listens.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Address to listen on (env: AGORA_HOST, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env: AGORA_PORT, default 8080).")
+    var port: Int?
+
+    @Option(help: "Largest request body in bytes (env: AGORA_MAX_BODY_SIZE, default 1048576).")
+    var maxBodySize: Int?
+
+    func appConfiguration() throws -> AppConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        func number(_ flag: Int?, _ variable: String, default fallback: Int) throws -> Int {
+            if let flag { return flag }
+            guard let text = environment[variable] else { return fallback }
+            guard let value = Int(text) else { throw ValidationError("\(variable) must be a number.") }
+            return value
+        }
+        return AppConfiguration(
+            host: host ?? environment["AGORA_HOST"] ?? "127.0.0.1",
+            port: try number(port, "AGORA_PORT", default: 8080),
+            maximumBodySize: try number(maxBodySize, "AGORA_MAX_BODY_SIZE", default: 1 << 20)
+        )
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var server: ServerOptions
+    @Flag(help: "Apply pending migrations before serving instead of refusing to start.")
+    var migrate = false
+
+    func run() async throws {
+        let logger = try database.makeLogger()
+        try await Runner(database: database.postgresConfiguration(), logger: logger)
+            .serve(app: server.appConfiguration(), migrate: migrate, withScheduler: false)
+    }
+}
+
+struct Scheduler: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the notice scheduler.")
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let logger = try database.makeLogger()
+        try await Runner(database: database.postgresConfiguration(), logger: logger).scheduler()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending migrations from SQL/.")
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let logger = try database.makeLogger()
+        try await Runner(database: database.postgresConfiguration(), logger: logger).migrate()
+    }
+}
+
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Local mode (what `make run` starts): migrate, then serve the API and run the scheduler until Ctrl-C."
+    )
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        let logger = try database.makeLogger()
+        try await Runner(database: database.postgresConfiguration(), logger: logger)
+            .serve(app: server.appConfiguration(), migrate: true, withScheduler: true)
+    }
+}

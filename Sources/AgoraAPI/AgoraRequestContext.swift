@@ -1,0 +1,45 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The per-request context of every Agora route.
+public struct AgoraRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by ``RequestLimitsMiddleware`` from the configuration; bodies above it get 413.
+    public var maxUploadSize: Int
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.maxUploadSize = 1 << 20
+    }
+
+    /// The request's id: Hummingbird gives each request one and puts it in the logger's
+    /// metadata, so every log line of the request carries it.
+    public var requestID: String {
+        logger[metadataKey: "hb.request.id"]?.description ?? "-"
+    }
+}
+
+/// Applies the configured body size limit and echoes the request id to the client
+/// (`X-Request-ID`), so a person reporting a problem can quote it.
+struct RequestLimitsMiddleware: RouterMiddleware {
+    typealias Context = AgoraRequestContext
+    let maximumBodySize: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.maxUploadSize = maximumBodySize
+        // Refuse early what announces itself as too large, before reading any of it.
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBodySize {
+            throw Problem.payloadTooLarge(limit: maximumBodySize)
+        }
+        var response = try await next(request, context)
+        response.headers[.requestID] = context.requestID
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Request-ID`, the id of the request in the server's logs.
+    static let requestID = HTTPField.Name("X-Request-ID")!
+}

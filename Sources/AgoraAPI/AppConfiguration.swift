@@ -1,0 +1,30 @@
+import Logging
+
+/// What the HTTP server needs to know to start.
+public struct AppConfiguration: Sendable {
+    /// Address to bind.
+    public var host: String
+    /// Port to bind; 0 picks a free one.
+    public var port: Int
+    /// Largest accepted request body, in bytes; larger bodies get 413.
+    public var maximumBodySize: Int
+    /// How long `/readyz` waits for the database before answering 503.
+    public var readinessTimeout: Duration
+    /// The server's name in logs.
+    public var serverName: String
+
+    /// Creates a configuration; the defaults suit local use.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        maximumBodySize: Int = 1 << 20,
+        readinessTimeout: Duration = .seconds(2),
+        serverName: String = "agora"
+    ) {
+        self.host = host
+        self.port = port
+        self.maximumBodySize = maximumBodySize
+        self.readinessTimeout = readinessTimeout
+        self.serverName = serverName
+    }
+}

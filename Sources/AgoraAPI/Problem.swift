@@ -1,0 +1,151 @@
+import Foundation
+import Hummingbird
+import PostgresClient
+
+/// An error answer in the shape of RFC 9457 (`application/problem+json`).
+///
+/// `type` is a stable identifier clients can branch on (`/problems/not-found`, …); `title`
+/// is the same for every occurrence of the type; `detail` explains this occurrence.
+public struct Problem: Error, Codable, Sendable, Equatable {
+    /// Stable identifier of the kind of problem, a URI reference.
+    public var type: String
+    /// Short summary of the kind of problem.
+    public var title: String
+    /// The HTTP status code.
+    public var status: Int
+    /// What went wrong this time.
+    public var detail: String?
+    /// The request id, to find the request in the logs.
+    public var instance: String?
+    /// Field-level validation errors (422).
+    public var errors: [FieldError]?
+
+    /// One invalid field of a request body.
+    public struct FieldError: Codable, Sendable, Equatable {
+        /// The field's name (camelCase, dotted for nested fields).
+        public var field: String
+        /// Why it is invalid.
+        public var message: String
+        /// Creates a field error.
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
+
+    /// Creates a problem.
+    public init(type: String, title: String, status: HTTPResponse.Status, detail: String? = nil, errors: [FieldError]? = nil) {
+        self.type = "/problems/" + type
+        self.title = title
+        self.status = status.code
+        self.detail = detail
+        self.errors = errors
+    }
+
+    static func notFound(_ detail: String = "There is nothing at this address.") -> Problem {
+        Problem(type: "not-found", title: "Not found", status: .notFound, detail: detail)
+    }
+
+    static func payloadTooLarge(limit: Int) -> Problem {
+        Problem(type: "payload-too-large", title: "Request body too large", status: .contentTooLarge,
+                detail: "The request body is larger than the limit of \(limit) bytes.")
+    }
+
+    static func malformedBody(_ detail: String) -> Problem {
+        Problem(type: "malformed-body", title: "Malformed request body", status: .badRequest, detail: detail)
+    }
+
+    static let databaseUnavailable = Problem(
+        type: "database-unavailable", title: "Database unavailable", status: .serviceUnavailable,
+        detail: "The database did not answer in time. Try again shortly."
+    )
+
+    static let internalError = Problem(
+        type: "internal-error", title: "Internal server error", status: .internalServerError,
+        detail: "Something went wrong on our side. The request id identifies it in the logs."
+    )
+
+    /// The problem an error is answered with: the one place errors become HTTP answers.
+    static func from(_ error: any Error) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let error as PostgresError where [.poolTimeout, .connectionFailed, .connectionLost, .poolClosed].contains(error.code):
+            return .databaseUnavailable
+        case let error as HTTPError:
+            return from(httpError: error)
+        case let error as any HTTPResponseError:
+            return from(httpError: HTTPError(error.status))
+        default:
+            return .internalError
+        }
+    }
+
+    private static func from(httpError error: HTTPError) -> Problem {
+        switch error.status {
+        case .notFound: return .notFound()
+        case .contentTooLarge: return .payloadTooLarge(limit: 0).withDetail("The request body is too large.")
+        case .badRequest: return .malformedBody(error.body ?? "The request could not be read.")
+        case .methodNotAllowed:
+            return Problem(type: "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed, detail: error.body)
+        case .unsupportedMediaType:
+            return Problem(type: "unsupported-media-type", title: "Unsupported media type", status: .unsupportedMediaType, detail: error.body)
+        default:
+            return Problem(type: "http-\(error.status.code)", title: error.status.reasonPhrase, status: error.status, detail: error.body)
+        }
+    }
+
+    func withDetail(_ detail: String) -> Problem {
+        var copy = self
+        copy.detail = detail
+        return copy
+    }
+
+    /// The response carrying this problem.
+    func response(requestID: String) -> Response {
+        var problem = self
+        problem.instance = "urn:agora:request:\(requestID)"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(problem)) ?? Data(#"{"type":"/problems/internal-error","status":500}"#.utf8)
+        return Response(
+            status: HTTPResponse.Status(code: status),
+            headers: [.contentType: "application/problem+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+}
+
+/// Turns every error — thrown by a handler, by the router (unknown route) or by body
+/// decoding — into a problem+json answer, and logs what the client does not see.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = AgoraRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Problem.from(error)
+            if problem.status >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            var response = problem.response(requestID: context.requestID)
+            response.headers[.requestID] = context.requestID
+            return response
+        }
+    }
+}
+
+extension Request {
+    /// Decodes a JSON body, answering 400 (naming the problem) when it is not valid JSON of the
+    /// expected shape and 413 when it is too large.
+    public func decodeJSON<Value: Decodable>(as type: Value.Type, context: AgoraRequestContext) async throws -> Value {
+        do {
+            return try await decode(as: type, context: context)
+        } catch let error as HTTPError where error.status == .badRequest {
+            throw Problem.malformedBody(error.body ?? "The request body is not valid JSON.")
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw Problem.payloadTooLarge(limit: context.maxUploadSize)
+        }
+    }
+}

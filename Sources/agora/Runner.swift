@@ -1,0 +1,81 @@
+import AgoraAPI
+import AgoraScheduler
+import AgoraStore
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresClient
+import ServiceLifecycle
+
+/// Puts the libraries' services together for each command.
+struct Runner {
+    let database: PostgresConfiguration
+    let logger: Logger
+
+    /// Serves the API (and, in local mode, the scheduler) until SIGTERM or SIGINT. The pool
+    /// is first in the group, so it shuts down last: in-flight requests finish, then
+    /// connections close.
+    func serve(app configuration: AppConfiguration, migrate: Bool, withScheduler: Bool) async throws {
+        AgoraMetrics.bootstrap()
+        let pool = PostgresConnectionPool(configuration: database, logger: logger)
+        do {
+            try await prepareSchema(pool: pool, migrate: migrate)
+        } catch {
+            await pool.close()
+            throw error
+        }
+        var services: [any Service] = [pool]
+        if withScheduler { services.append(NoticeScheduler(database: database, logger: logger)) }
+        let app = buildApplication(configuration: configuration, pool: pool, logger: logger)
+        services.append(app)
+        let url = "http://\(configuration.host):\(configuration.port)"
+        logger.info("Agora is serving on \(url) — try \(url)/readyz")
+        print("Agora is serving on \(url) — try: curl \(url)/readyz   (Ctrl-C stops)")
+        fflush(nil)
+        try await run(services)
+    }
+
+    func scheduler() async throws {
+        try await run([NoticeScheduler(database: database, logger: logger)])
+    }
+
+    func migrate() async throws {
+        let pool = PostgresConnectionPool(configuration: database, logger: logger)
+        let applied: [Migration]
+        do {
+            applied = try await migrator(pool: pool).migrate()
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+        print(applied.isEmpty ? "The database is up to date." : "Applied \(applied.count) migration(s): " + applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))
+    }
+
+    private func prepareSchema(pool: PostgresConnectionPool, migrate: Bool) async throws {
+        let migrator = try migrator(pool: pool)
+        if migrate {
+            try await migrator.migrate()
+            return
+        }
+        let pending = try await migrator.pending()
+        guard pending.isEmpty else {
+            let names = pending.map { "\($0.version)_\($0.name)" }.joined(separator: ", ")
+            throw ValidationError("The database has \(pending.count) pending migration(s) (\(names)). Run `agora migrate`, or start with --migrate.")
+        }
+    }
+
+    private func migrator(pool: PostgresConnectionPool) throws -> Migrator {
+        let directory = Migrator.defaultDirectory()
+        return Migrator(pool: pool, migrations: try Migrator.loadMigrations(from: directory), logger: logger)
+    }
+
+    private func run(_ services: [any Service]) async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+}
