@@ -49,22 +49,3 @@ func withPool<Result>(
     }
 }
 
-/// A log handler that keeps what it is given, so a test can look at it.
-struct RecordingLogHandler: LogHandler {
-    final class Store: Sendable {
-        let messages = Mutex<[(Logger.Level, String)]>([])
-        var all: [(Logger.Level, String)] { messages.withLock { $0 } }
-    }
-    let store: Store
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        store.messages.withLock { $0.append((event.level, event.message.description)) }
-    }
-}

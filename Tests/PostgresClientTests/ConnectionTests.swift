@@ -99,7 +99,7 @@ struct ConnectionTests {
 
     @Test func serverNoticesGoToTheLogger() async throws {
         let store = RecordingLogHandler.Store()
-        let logger = Logger(label: "notices") { _ in RecordingLogHandler(store: store) }
+        let logger = RecordingLogHandler.logger(into: store)
         try await withPool(logger: logger) { (pool: PostgresConnectionPool) async throws in
             try await pool.unsafeSimpleQueryOnce("DO $$ BEGIN RAISE NOTICE 'agenda draft saved'; END $$")
         }

@@ -10,7 +10,9 @@ public actor TestDatabase {
     /// The process-wide instance.
     public static let shared = TestDatabase()
 
-    private var templateName: String?
+    /// The template's creation, started once; later callers await the same task (an actor is
+    /// reentrant across `await`, so a flag would let two callers create it).
+    private var template: Task<String, any Error>?
     private var counter = 0
 
     /// The server's connection string, from `AGORA_TEST_DATABASE_URL`.
@@ -38,7 +40,7 @@ public actor TestDatabase {
     /// Creates an empty database and returns its connection string.
     public func createEmptyDatabase(_ label: String) async throws -> String {
         let name = nextName(label)
-        try await admin("CREATE DATABASE \(name)")
+        try await Self.adminCommand("CREATE DATABASE \(name)")
         return Self.url(of: name)
     }
 
@@ -46,23 +48,20 @@ public actor TestDatabase {
     public func createMigratedDatabase(_ label: String) async throws -> String {
         let template = try await migratedTemplate()
         let name = nextName(label)
-        try await admin("CREATE DATABASE \(name) TEMPLATE \(template)")
+        try await Self.adminCommand("CREATE DATABASE \(name) TEMPLATE \(template)")
         return Self.url(of: name)
     }
 
-    /// A pool on a new migrated database; close it at the end of the test.
-    public func makeMigratedPool(_ label: String, maximumConnections: Int = 4) async throws -> PostgresConnectionPool {
-        let url = try await createMigratedDatabase(label)
-        return PostgresConnectionPool(
-            configuration: PostgresConfiguration(connectionString: url, maximumConnections: maximumConnections),
-            logger: Self.logger
-        )
+    private func migratedTemplate() async throws -> String {
+        if let template { return try await template.value }
+        let task = Task { try await Self.createTemplate() }
+        template = task
+        return try await task.value
     }
 
-    private func migratedTemplate() async throws -> String {
-        if let templateName { return templateName }
+    private static func createTemplate() async throws -> String {
         let name = "agora_template_\(getpid())"
-        try await admin("CREATE DATABASE \(name)")
+        try await adminCommand("CREATE DATABASE \(name)")
         let pool = PostgresConnectionPool(configuration: .init(connectionString: Self.url(of: name), maximumConnections: 1), logger: Self.logger)
         do {
             let migrations = try Migrator.loadMigrations(from: Migrator.defaultDirectory())
@@ -73,7 +72,6 @@ public actor TestDatabase {
         }
         // A template must have no open sessions when it is cloned.
         await pool.close()
-        templateName = name
         return name
     }
 
@@ -83,8 +81,8 @@ public actor TestDatabase {
         return "t_\(safe)_\(getpid())_\(counter)"
     }
 
-    private func admin(_ sql: String) async throws {
-        let pool = PostgresConnectionPool(configuration: .init(connectionString: Self.serverURL, maximumConnections: 1), logger: Self.logger)
+    private static func adminCommand(_ sql: String) async throws {
+        let pool = PostgresConnectionPool(configuration: .init(connectionString: serverURL, maximumConnections: 1), logger: logger)
         do {
             try await pool.withConnection { try await $0.unsafeSimpleQuery(sql) }
         } catch {

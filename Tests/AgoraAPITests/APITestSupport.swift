@@ -1,0 +1,45 @@
+import AgoraAPI
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresClient
+import TestSupport
+
+/// Runs `test` against the real application on a loopback port, backed by a fresh migrated
+/// database; `extraRoutes` may add probe routes (they get every middleware).
+func withApp(
+    configuration: AppConfiguration = AppConfiguration(port: 0),
+    extraRoutes: (Router<AgoraRequestContext>) -> Void = { _ in },
+    _ test: @Sendable (any TestClientProtocol, PostgresConnectionPool, String) async throws -> Void
+) async throws {
+    AgoraMetrics.bootstrap()
+    let url = try await TestDatabase.shared.createMigratedDatabase("api")
+    let pool = PostgresConnectionPool(
+        configuration: .init(connectionString: url, maximumConnections: 4, acquireTimeout: .seconds(1)),
+        logger: TestDatabase.logger
+    )
+    let router = buildRouter(configuration: configuration, pool: pool)
+    extraRoutes(router)
+    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestDatabase.logger)
+    do {
+        try await app.test(.live) { client in try await test(client, pool, url) }
+    } catch {
+        await pool.close()
+        throw error
+    }
+    await pool.close()
+}
+
+/// Decodes a problem+json body.
+func problem(_ body: ByteBuffer) throws -> ProblemBody {
+    try JSONDecoder().decode(ProblemBody.self, from: Data(buffer: body))
+}
+
+struct ProblemBody: Decodable {
+    var type: String
+    var title: String
+    var status: Int
+    var detail: String?
+    var instance: String?
+}
