@@ -65,13 +65,16 @@ struct PoolStateMachine<Connection: AnyObject> {
         PostgresPoolStatistics(connections: idle.count + leased + connecting, leased: leased, waiters: waiters.count)
     }
 
-    /// A task asks for a connection. With `.wait`, it is queued under `waiter`.
-    mutating func leaseRequested(waiter: WaiterID) -> LeaseAction {
+    /// A task asks for a connection. With `.wait`, it is queued under `waiter`. Among idle
+    /// connections, the most recently used one that `preferred` accepts is chosen (one on the
+    /// caller's own event loop, so the task does not change threads), else the most recent.
+    mutating func leaseRequested(waiter: WaiterID, preferred: (Connection) -> Bool = { _ in true }) -> LeaseAction {
         if isClosed { return .fail(PostgresError(code: .poolClosed, message: "the connection pool is closed")) }
         // Waiters already queued go first; a newcomer does not jump the queue.
-        if waiters.isEmpty, let connection = idle.popLast() {
+        if waiters.isEmpty, !idle.isEmpty {
+            let index = idle.lastIndex(where: preferred) ?? idle.count - 1
             leased += 1
-            return .lease(connection)
+            return .lease(idle.remove(at: index))
         }
         if waiters.isEmpty && statistics.connections < maximum {
             connecting += 1

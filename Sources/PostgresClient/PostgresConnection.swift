@@ -42,8 +42,9 @@ public final class PostgresConnection: @unchecked Sendable {
     // @unchecked Sendable: the PGcancel object is only used under `cancelState`'s lock.
     private struct CancelState: @unchecked Sendable {
         var cancel: OpaquePointer?
-        var runningQuery: UInt64 = 0
     }
+    /// The statement now running, so a late cancel request does not hit the next one.
+    private let runningQuery = Atomic<UInt64>(0)
 
     private init(handle: OpaquePointer, loop: PostgresEventLoop, blockingPool: NIOThreadPool, metrics: PostgresMetrics, notices: Unmanaged<NoticeLogger>) {
         self.handle = handle
@@ -269,8 +270,8 @@ public final class PostgresConnection: @unchecked Sendable {
     func collectResults(timeout: Duration?, cancellable: Bool = true) async throws -> PostgresRows {
         queryCounter &+= 1
         let queryID = queryCounter
-        cancelState.withLock { $0.runningQuery = queryID }
-        defer { cancelState.withLock { $0.runningQuery = 0 } }
+        runningQuery.store(queryID, ordering: .releasing)
+        defer { runningQuery.store(0, ordering: .releasing) }
 
         let read = { () async throws -> PostgresRows in
             var deadline = timeout.map { ContinuousClock.now + $0 }
@@ -329,7 +330,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private func requestCancel(of queryID: UInt64) {
         blockingPool.submit { [self] _ in
             cancelState.withLock { state in
-                guard state.runningQuery == queryID, let cancel = state.cancel else { return }
+                guard runningQuery.load(ordering: .acquiring) == queryID, let cancel = state.cancel else { return }
                 var buffer = [CChar](repeating: 0, count: 256)
                 _ = PQcancel(cancel, &buffer, Int32(buffer.count))
             }

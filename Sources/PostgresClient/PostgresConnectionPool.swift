@@ -79,6 +79,11 @@ public final class PostgresConnectionPool: Service, Sendable {
     public func withConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let connection = try await leaseLiveConnection()
         defer { release(connection) }
+        // A task already running on the connection's loop (the usual case, see `lease`) needs
+        // no executor preference: setting one costs a status-record update per statement.
+        if connection.loop.inLoop {
+            return try await body(connection)
+        }
         return try await withTaskExecutorPreference(connection.loop) {
             try await body(connection)
         }
@@ -144,12 +149,14 @@ public final class PostgresConnectionPool: Service, Sendable {
     }
 
     private func lease() async throws -> PostgresConnection {
-        let (id, action) = state.withLock { state in
+        let currentLoop = eventLoops.first { $0.inLoop }
+        let (id, action, statistics) = state.withLock { state in
             state.nextWaiterID += 1
             let id = state.nextWaiterID
-            return (id, state.machine.leaseRequested(waiter: id))
+            let action = state.machine.leaseRequested(waiter: id) { $0.loop === currentLoop }
+            return (id, action, state.machine.statistics)
         }
-        recordStatistics()
+        metrics.record(statistics)
         switch action {
         case .lease(let connection):
             return connection
@@ -157,7 +164,7 @@ public final class PostgresConnectionPool: Service, Sendable {
             throw error
         case .connect:
             do {
-                let connection = try await openConnection()
+                let connection = try await openConnection(on: currentLoop)
                 state.withLock { $0.machine.connected() }
                 return connection
             } catch {
@@ -234,14 +241,17 @@ public final class PostgresConnectionPool: Service, Sendable {
 
     private func release(_ connection: PostgresConnection) {
         let reusable = connection.isReusable
-        perform(state.withLock { $0.machine.released(connection, reusable: reusable) })
-        state.withLock { state in
+        let (action, statistics, drained) = state.withLock { state in
+            let action = state.machine.released(connection, reusable: reusable)
+            var drained: [CheckedContinuation<Void, Never>] = []
             if state.machine.isClosed && state.machine.statistics.connections == 0 {
-                state.drained.forEach { $0.resume() }
-                state.drained.removeAll()
+                swap(&drained, &state.drained)
             }
+            return (action, state.machine.statistics, drained)
         }
-        recordStatistics()
+        metrics.record(statistics)
+        perform(action)
+        drained.forEach { $0.resume() }
     }
 
     private func perform(_ action: Machine.ReleaseAction) {
@@ -277,8 +287,9 @@ public final class PostgresConnectionPool: Service, Sendable {
         }
     }
 
-    private func openConnection() async throws -> PostgresConnection {
-        let loop = state.withLock { state in
+    /// Opens a connection on `loop`, or on the next loop in turn.
+    private func openConnection(on loop: PostgresEventLoop? = nil) async throws -> PostgresConnection {
+        let loop = loop ?? state.withLock { state in
             state.nextLoop += 1
             return eventLoops[state.nextLoop % eventLoops.count]
         }

@@ -174,7 +174,6 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
             }
             if stopping && idle && waiters.isEmpty { return }
             pollOnce(timeoutMilliseconds: idle ? nextTimeout() : 0)
-            shared.withLock { $0.sleeping = false }
         }
     }
 
@@ -194,6 +193,9 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
             pollDescriptors.append(pollfd(fd: waiter.fd, events: waiter.events, revents: 0))
         }
         let count = poll(&pollDescriptors, nfds_t(pollDescriptors.count), timeoutMilliseconds)
+        // Awake again: the resumptions below enqueue jobs from this very thread, which must
+        // not write to the wake-up pipe.
+        shared.withLock { $0.sleeping = false }
         if count < 0 { return } // EINTR: go round again.
         if pollDescriptors[0].revents != 0 {
             var buffer = [UInt8](repeating: 0, count: 64)
