@@ -89,6 +89,16 @@ public struct Migrator: Sendable {
         }
     }
 
+    /// Throws, naming them, when migrations are pending: a server must not run on a schema
+    /// older than its code.
+    public func requireUpToDate() async throws {
+        let pending = try await pending()
+        guard pending.isEmpty else {
+            let names = pending.map { "\($0.version)_\($0.name)" }.joined(separator: ", ")
+            throw MigrationError(description: "the database has \(pending.count) pending migration(s) (\(names)); run `agora migrate`, or start with --migrate")
+        }
+    }
+
     /// Applies every pending migration and returns those it applied.
     @discardableResult
     public func migrate() async throws -> [Migration] {

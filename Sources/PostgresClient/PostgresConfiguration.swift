@@ -9,7 +9,8 @@ public struct PostgresConfiguration: Sendable {
     public var acquireTimeout: Duration
     /// Server-side `statement_timeout` for every statement of the pool; `nil` for none.
     public var statementTimeout: Duration?
-    /// How many event-loop threads share the pool's connections.
+    /// How many event-loop threads share the pool's connections (default: two, or one for a
+    /// one-connection pool). Two keep both cores of a small machine busy.
     public var eventLoopCount: Int
     /// `application_name` reported to the server (visible in `pg_stat_activity`).
     public var applicationName: String
@@ -20,14 +21,14 @@ public struct PostgresConfiguration: Sendable {
         maximumConnections: Int = 10,
         acquireTimeout: Duration = .seconds(5),
         statementTimeout: Duration? = nil,
-        eventLoopCount: Int = 1,
+        eventLoopCount: Int? = nil,
         applicationName: String = "agora"
     ) {
         self.connectionString = connectionString
         self.maximumConnections = maximumConnections
         self.acquireTimeout = acquireTimeout
         self.statementTimeout = statementTimeout
-        self.eventLoopCount = eventLoopCount
+        self.eventLoopCount = eventLoopCount ?? min(2, maximumConnections)
         self.applicationName = applicationName
     }
 

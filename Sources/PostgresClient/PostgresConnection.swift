@@ -233,7 +233,8 @@ public final class PostgresConnection: @unchecked Sendable {
         for _ in 0..<4 {
             var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
             guard poll(&descriptor, 1, 0) > 0 else { return true }
-            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
+            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK
+                || notices.takeUnretainedValue().sessionEnded.load(ordering: .relaxed) {
                 isBroken = true
                 return false
             }
@@ -377,6 +378,9 @@ public enum PostgresIsolationLevel: Sendable {
 /// Sends server notices (`RAISE NOTICE`, warnings) to the logger instead of stderr.
 final class NoticeLogger: Sendable {
     let logger: Logger
+    /// Set when the server sent FATAL while the connection was idle (libpq hands such a
+    /// message to the notice receiver): the session is over even if the socket is not closed yet.
+    let sessionEnded = Atomic<Bool>(false)
     init(logger: Logger) { self.logger = logger }
 
     func log(_ result: OpaquePointer) {
@@ -384,6 +388,7 @@ final class NoticeLogger: Sendable {
             PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
         }
         let severity = field("V") ?? "NOTICE"
+        if severity == "FATAL" || severity == "PANIC" { sessionEnded.store(true, ordering: .relaxed) }
         let level: Logger.Level = switch severity {
         case "DEBUG": .debug
         case "WARNING", "ERROR", "FATAL", "PANIC": .warning

@@ -58,11 +58,7 @@ struct Runner {
             try await migrator.migrate()
             return
         }
-        let pending = try await migrator.pending()
-        guard pending.isEmpty else {
-            let names = pending.map { "\($0.version)_\($0.name)" }.joined(separator: ", ")
-            throw ValidationError("The database has \(pending.count) pending migration(s) (\(names)). Run `agora migrate`, or start with --migrate.")
-        }
+        try await migrator.requireUpToDate()
     }
 
     private func migrator(pool: PostgresConnectionPool) throws -> Migrator {

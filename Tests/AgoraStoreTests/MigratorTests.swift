@@ -49,6 +49,20 @@ struct MigratorTests {
         }
     }
 
+    @Test func aServerRefusesASchemaWithPendingMigrations() async throws {
+        try await withEmptyDatabase { url in
+            let pool = pool(url)
+            try await Migrator(pool: pool, migrations: Array(migrations.prefix(1)), logger: TestDatabase.logger).migrate()
+            let error = await #expect(throws: MigrationError.self) {
+                try await Migrator(pool: pool, migrations: migrations, logger: TestDatabase.logger).requireUpToDate()
+            }
+            #expect(error?.description.contains("2_first_forum") == true)
+            try await Migrator(pool: pool, migrations: migrations, logger: TestDatabase.logger).migrate()
+            try await Migrator(pool: pool, migrations: migrations, logger: TestDatabase.logger).requireUpToDate()
+            await pool.close()
+        }
+    }
+
     @Test func aFileChangedAfterItWasAppliedIsRefused() async throws {
         try await withEmptyDatabase { url in
             let pool = pool(url)

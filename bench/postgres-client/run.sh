@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 rounds=${ROUNDS:-1}
 duration=${SECONDS_PER_RUN:-10}
 clients=${CLIENTS:-16}
-loops=${EVENT_LOOPS:-1}
+loops=${EVENT_LOOPS:-2}
 
 scripts/install-deps.sh
 swift build -c release --product postgres-client-bench >&2

@@ -7,13 +7,13 @@ import Synchronization
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    print("usage: postgres-client-bench DATABASE_URL [tasks=16] [seconds=10] [event-loops=1] [scale=10]")
+    print("usage: postgres-client-bench DATABASE_URL [tasks=16] [seconds=10] [event-loops=2] [scale=10]")
     exit(2)
 }
 let url = arguments[1]
 let tasks = arguments.count > 2 ? Int(arguments[2])! : 16
 let seconds = arguments.count > 3 ? Int(arguments[3])! : 10
-let loops = arguments.count > 4 ? Int(arguments[4])! : 1
+let loops = arguments.count > 4 ? Int(arguments[4])! : 2
 let scale = arguments.count > 5 ? Int(arguments[5])! : 10
 let accounts = 100_000 * scale
 
