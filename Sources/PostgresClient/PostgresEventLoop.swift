@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import Synchronization
 
 /// One thread that both waits on libpq sockets (`poll`) and runs the tasks waiting on them.
@@ -33,6 +34,8 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
         var closures: [@Sendable () -> Void] = []
         var sleeping = false
         var stopping = false
+        /// The thread has ended; jobs can no longer run here.
+        var stopped = false
     }
 
     private struct Waiter {
@@ -82,12 +85,18 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
-        let wake = shared.withLock { state -> Bool in
+        let (wake, stopped) = shared.withLock { state -> (Bool, Bool) in
+            if state.stopped { return (false, true) }
             state.jobs.append(unowned)
             defer { state.sleeping = false }
-            return state.sleeping
+            return (state.sleeping, false)
         }
         if wake { wakeUp() }
+        // A task that still prefers a loop that has stopped must not hang: it runs elsewhere.
+        if stopped {
+            let executor = asUnownedTaskExecutor()
+            Thread.detachNewThread { unowned.runSynchronously(on: executor) }
+        }
     }
 
     /// Runs `closure` on the loop's thread soon; callable from any thread.
@@ -172,7 +181,15 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
                 state.sleeping = idle
                 return idle
             }
-            if stopping && idle && waiters.isEmpty { return }
+            if stopping && idle && waiters.isEmpty {
+                let leftover = shared.withLock { state -> [UnownedJob] in
+                    state.stopped = true
+                    defer { state.jobs.removeAll() }
+                    return state.jobs
+                }
+                for job in leftover { job.runSynchronously(on: executor) }
+                return
+            }
             pollOnce(timeoutMilliseconds: idle ? nextTimeout() : 0)
         }
     }

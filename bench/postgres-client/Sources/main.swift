@@ -7,7 +7,7 @@ import Synchronization
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    print("usage: postgres-client-bench DATABASE_URL [tasks=16] [seconds=10] [event-loops=2] [scale=10]")
+    print("usage: postgres-client-bench DATABASE_URL [tasks=16] [seconds=10] [event-loops=2] [scale=10] [connections=tasks]")
     exit(2)
 }
 let url = arguments[1]
@@ -16,9 +16,10 @@ let seconds = arguments.count > 3 ? Int(arguments[3])! : 10
 let loops = arguments.count > 4 ? Int(arguments[4])! : 2
 let scale = arguments.count > 5 ? Int(arguments[5])! : 10
 let accounts = 100_000 * scale
+let connections = arguments.count > 6 ? Int(arguments[6])! : tasks
 
 let pool = PostgresConnectionPool(configuration: PostgresConfiguration(
-    connectionString: url, maximumConnections: tasks, eventLoopCount: loops, applicationName: "postgres-client-bench"
+    connectionString: url, maximumConnections: connections, eventLoopCount: loops, applicationName: "postgres-client-bench"
 ))
 
 /// One client: lookups until the deadline; returns how many it completed.
