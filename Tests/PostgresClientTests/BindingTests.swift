@@ -4,6 +4,8 @@ import Testing
 
 @Suite("Binding and decoding values")
 struct BindingTests {
+    static let database = SuiteDatabase("binding")
+
     @Test func queryInterpolationBindsEveryValueAsAParameter() {
         let name = "x"
         let limit = 3
@@ -25,7 +27,7 @@ struct BindingTests {
         let date = Date(timeIntervalSince1970: 1_790_000_000.123456)
         let bytes = Data([0, 1, 2, 0xfe, 0xff])
         let payload = Payload(title: "Round table — «régions»", seats: [1, 2, 3])
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             let rows = try await pool.query("""
                 SELECT \(42)::int AS int, \(Int64.max)::int8 AS big, \(-1.5)::float8 AS double,
                        \(true)::bool AS yes, \(false)::bool AS no, \("héllo wörld 🌍")::text AS text,
@@ -53,7 +55,7 @@ struct BindingTests {
     }
 
     @Test func nullsBindAndDecodeAsOptionals() async throws {
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             let none: Int? = nil
             let some: String? = "x"
             let row = try #require(try await pool.query("SELECT \(none)::int AS a, \(some)::text AS b, NULL::uuid AS c").first)
@@ -64,7 +66,7 @@ struct BindingTests {
     }
 
     @Test func valuesThatLookLikeSQLArriveIntact() async throws {
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             try await pool.execute("CREATE TABLE IF NOT EXISTS binding_probe (value text)")
             let hostile = "'); DROP TABLE binding_probe; --"
             try await pool.execute("INSERT INTO binding_probe (value) VALUES (\(hostile))")
@@ -75,7 +77,7 @@ struct BindingTests {
     }
 
     @Test func timestampsKeepMicrosecondsAndIgnoreTheServerTimeZone() async throws {
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             // Read in a session with a far-away time zone: the value must not move.
             let row = try await pool.withConnection { connection in
                 try await connection.execute("SET TIME ZONE 'Pacific/Kiritimati'")
@@ -88,7 +90,7 @@ struct BindingTests {
     }
 
     @Test func decodingTheWrongTypeNamesTheColumn() async throws {
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             let row = try await pool.query("SELECT 'abc'::text AS title, NULL::int AS seats")[0]
             let wrongType = #expect(throws: PostgresDecodingError.self) { try row.decode("title", as: Int.self) }
             #expect(wrongType?.column == "title")

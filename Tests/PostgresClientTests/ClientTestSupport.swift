@@ -4,12 +4,16 @@ import PostgresClient
 import Synchronization
 import TestSupport
 
-/// The database the PostgresClient suites share: created once, migrated.
-enum ClientDatabase {
-    static let url = Task { try await TestDatabase.shared.createMigratedDatabase("client") }
+/// A suite's own database, created (cloned from the migrated template) on first use.
+struct SuiteDatabase: Sendable {
+    let url: Task<String, any Error>
+
+    init(_ label: String) {
+        url = Task { try await TestDatabase.shared.createMigratedDatabase(label) }
+    }
 
     /// A new pool on the suite's database.
-    static func pool(
+    func pool(
         maximumConnections: Int = 4,
         acquireTimeout: Duration = .seconds(5),
         statementTimeout: Duration? = nil,
@@ -29,13 +33,14 @@ enum ClientDatabase {
 
 /// Runs `body` with a fresh pool and closes the pool afterwards, whatever happens.
 func withPool<Result>(
+    _ database: SuiteDatabase,
     maximumConnections: Int = 4,
     acquireTimeout: Duration = .seconds(5),
     statementTimeout: Duration? = nil,
     logger: Logger = TestDatabase.logger,
     _ body: (PostgresConnectionPool) async throws -> Result
 ) async throws -> Result {
-    let pool = try await ClientDatabase.pool(
+    let pool = try await database.pool(
         maximumConnections: maximumConnections, acquireTimeout: acquireTimeout,
         statementTimeout: statementTimeout, logger: logger
     )

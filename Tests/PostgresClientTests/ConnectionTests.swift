@@ -7,8 +7,10 @@ import TestSupport
 
 @Suite("Statements, errors and transactions")
 struct ConnectionTests {
+    static let database = SuiteDatabase("statements")
+
     @Test func serverErrorsCarryAStableCodeAndLeakNoValues() async throws {
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             try await pool.execute("CREATE TABLE IF NOT EXISTS unique_probe (email text PRIMARY KEY)")
             let secret = "person-\(UUID())@example.org"
             try await pool.execute("INSERT INTO unique_probe VALUES (\(secret))")
@@ -24,7 +26,7 @@ struct ConnectionTests {
     }
 
     @Test func checkAndForeignKeyViolationsHaveTheirCodes() async throws {
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             let check = await #expect(throws: PostgresError.self) { try await pool.execute("SELECT 1/0") }
             #expect(check?.code == .invalidData)
             let syntax = await #expect(throws: PostgresError.self) { try await pool.execute("SELEC 1") }
@@ -35,7 +37,7 @@ struct ConnectionTests {
     }
 
     @Test func aRepeatedStatementIsPreparedOnce() async throws {
-        try await withPool(maximumConnections: 1) { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database, maximumConnections: 1) { (pool: PostgresConnectionPool) async throws in
             for value in 0..<5 {
                 _ = try await pool.query("SELECT \(value)::int + 1 AS next")
             }
@@ -48,7 +50,7 @@ struct ConnectionTests {
 
     @Test func aTransactionThatThrowsIsRolledBack() async throws {
         struct Abort: Error {}
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             try await pool.execute("CREATE TABLE IF NOT EXISTS rollback_probe (id uuid PRIMARY KEY)")
             let kept = UUID()
             let discarded = UUID()
@@ -66,7 +68,7 @@ struct ConnectionTests {
     }
 
     @Test func aSerializationFailureRetriesTheWholeTransaction() async throws {
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             try await pool.execute("CREATE TABLE IF NOT EXISTS counter_probe (id int PRIMARY KEY, value int NOT NULL)")
             try await pool.execute("INSERT INTO counter_probe VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET value = 0")
             let attempts = Mutex(0)
@@ -85,7 +87,7 @@ struct ConnectionTests {
     }
 
     @Test func notRetryableErrorsAreNotRetried() async throws {
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             let attempts = Mutex(0)
             await #expect(throws: PostgresError.self) {
                 try await pool.withRetryingTransaction { connection in
@@ -100,7 +102,7 @@ struct ConnectionTests {
     @Test func serverNoticesGoToTheLogger() async throws {
         let store = RecordingLogHandler.Store()
         let logger = RecordingLogHandler.logger(into: store)
-        try await withPool(logger: logger) { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database, logger: logger) { (pool: PostgresConnectionPool) async throws in
             try await pool.unsafeSimpleQueryOnce("DO $$ BEGIN RAISE NOTICE 'agenda draft saved'; END $$")
         }
         #expect(store.all.contains { $0.1.contains("agenda draft saved") })

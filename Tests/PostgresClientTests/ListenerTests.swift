@@ -6,6 +6,8 @@ import TestSupport
 
 @Suite("LISTEN/NOTIFY")
 struct ListenerTests {
+    static let database = SuiteDatabase("listener")
+
     /// Collects a listener's events in the background so the test can wait for them with a deadline.
     final class Collector: Sendable {
         private final class Store: Sendable {
@@ -23,7 +25,7 @@ struct ListenerTests {
     }
 
     @Test func notificationsArriveAndSurviveALostConnection() async throws {
-        let url = try await ClientDatabase.url.value
+        let url = try await Self.database.url.value
         let channel = "agenda_changed_\(UUID().uuidString.prefix(8))"
         let listener = PostgresListener(
             configuration: .init(connectionString: url), channels: [channel],
@@ -31,7 +33,7 @@ struct ListenerTests {
         )
         let collector = Collector(listener.events())
         defer { collector.stop() }
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             try await waitUntil("the listener to listen") { collector.events.count == 1 }
             guard case .listening(let firstPID, afterGap: false) = collector.events[0] else {
                 Issue.record("expected .listening(afterGap: false) first, got \(collector.events)"); return

@@ -5,8 +5,10 @@ import TestSupport
 
 @Suite("Connection pool, cancellation and timeouts")
 struct PoolTests {
+    static let database = SuiteDatabase("pool")
+
     @Test func waitingForAFullPoolTimesOutWithAClearError() async throws {
-        try await withPool(maximumConnections: 1, acquireTimeout: .milliseconds(200)) { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database, maximumConnections: 1, acquireTimeout: .milliseconds(200)) { (pool: PostgresConnectionPool) async throws in
             let (held, holding) = AsyncStream.makeStream(of: Void.self)
             let (release, releasing) = AsyncStream.makeStream(of: Void.self)
             let holder = Task {
@@ -30,7 +32,7 @@ struct PoolTests {
     @Test func neverMoreConnectionsThanTheMaximum() async throws {
         let applicationName = "pool-maximum-probe"
         let pool = PostgresConnectionPool(
-            configuration: .init(connectionString: try await ClientDatabase.url.value, maximumConnections: 3, applicationName: applicationName),
+            configuration: .init(connectionString: try await Self.database.url.value, maximumConnections: 3, applicationName: applicationName),
             logger: TestDatabase.logger
         )
         let peak = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -50,9 +52,9 @@ struct PoolTests {
     }
 
     @Test func aConnectionKilledByTheServerIsReplacedOnNextUse() async throws {
-        try await withPool(maximumConnections: 1) { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database, maximumConnections: 1) { (pool: PostgresConnectionPool) async throws in
             let firstPID = try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self)
-            try await withPool(maximumConnections: 1) { (admin: PostgresConnectionPool) async throws in
+            try await withPool(Self.database, maximumConnections: 1) { (admin: PostgresConnectionPool) async throws in
                 _ = try await admin.query("SELECT pg_terminate_backend(\(firstPID))")
                 try await waitUntil("the backend to exit") {
                     try await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = \(firstPID)").isEmpty
@@ -65,7 +67,7 @@ struct PoolTests {
     }
 
     @Test func cancellingTheTaskCancelsTheRunningStatement() async throws {
-        try await withPool(maximumConnections: 2) { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database, maximumConnections: 2) { (pool: PostgresConnectionPool) async throws in
             let sleeper = Task { try await pool.query("SELECT pg_sleep(30) AS sleeping_probe") }
             try await waitUntil("the statement to run") {
                 !(try await pool.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%sleeping_probe%' AND state = 'active' AND pid <> pg_backend_pid()").isEmpty)
@@ -83,7 +85,7 @@ struct PoolTests {
     }
 
     @Test func aQueryTimeoutCancelsTheStatement() async throws {
-        try await withPool { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             let error = await #expect(throws: PostgresError.self) {
                 try await pool.query(PostgresQuery("SELECT pg_sleep(30)").timeout(.milliseconds(100)))
             }
@@ -93,14 +95,14 @@ struct PoolTests {
     }
 
     @Test func aPoolStatementTimeoutAppliesToEveryStatement() async throws {
-        try await withPool(statementTimeout: .milliseconds(100)) { (pool: PostgresConnectionPool) async throws in
+        try await withPool(Self.database, statementTimeout: .milliseconds(100)) { (pool: PostgresConnectionPool) async throws in
             let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT pg_sleep(30)") }
             #expect(error?.code == .statementTimeout)
         }
     }
 
     @Test func aClosedPoolRefusesWork() async throws {
-        let pool = try await ClientDatabase.pool()
+        let pool = try await Self.database.pool()
         _ = try await pool.query("SELECT 1")
         await pool.close()
         let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
