@@ -294,7 +294,9 @@ public final class PostgresConnection: @unchecked Sendable {
                     case .ready, .cancelled:
                         break
                     }
-                    if PQconsumeInput(self.handle) == 0 { throw self.connectionError() }
+                    // On failure libpq reports through PQgetResult below: the server's FATAL
+                    // report (with its SQLSTATE) if it sent one before closing, else its own error.
+                    if PQconsumeInput(self.handle) == 0 { break }
                 }
                 guard let result = PQgetResult(self.handle) else { break }
                 switch PQresultStatus(result) {
@@ -312,7 +314,12 @@ public final class PostgresConnection: @unchecked Sendable {
                     PQclear(result)
                 }
             }
-            if PQstatus(self.handle) != CONNECTION_OK { self.isBroken = true }
+            if PQstatus(self.handle) != CONNECTION_OK {
+                self.isBroken = true
+                if failure?.sqlState == nil {
+                    failure = PostgresError(code: .connectionLost, message: failure?.message ?? Self.errorMessage(self.handle))
+                }
+            }
             self.lastUsed = .now
             if var failure {
                 if timedOut && failure.code == .queryCancelled { failure.code = .statementTimeout }

@@ -89,10 +89,17 @@ public final class PostgresConnectionPool: Service, Sendable {
         }
     }
 
-    /// Runs one statement on a pooled connection.
+    /// Runs one statement on a pooled connection. If the server had ended the connection's
+    /// session (the statement got its FATAL report and so did not run), it runs once more on
+    /// a new connection.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        try await withConnection { try await $0.query(query) }
+        do {
+            return try await withConnection { try await $0.query(query) }
+        } catch let error as PostgresError where error.isSessionTerminated {
+            logger.debug("statement met a terminated session; running it on a new connection")
+            return try await withConnection { try await $0.query(query) }
+        }
     }
 
     /// Runs one statement and returns how many rows it affected.

@@ -97,8 +97,17 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         }
     }
 
-    /// Whether retrying the whole transaction may succeed.
-    public var isTransient: Bool { code == .serializationFailure || code == .deadlockDetected }
+    /// Whether retrying the whole transaction may succeed: a serialization failure, a
+    /// deadlock, or a session the server ended (whose transaction it rolled back).
+    public var isTransient: Bool {
+        code == .serializationFailure || code == .deadlockDetected || isSessionTerminated
+    }
+
+    /// The server ended the session with a FATAL report (`pg_terminate_backend`, shutdown)
+    /// in answer to the statement: the statement did not commit, so it may run again elsewhere.
+    public var isSessionTerminated: Bool {
+        code == .connectionLost && ["57P01", "57P02", "57P03"].contains(sqlState ?? "")
+    }
 
     public var description: String {
         var text = "PostgresError(\(code)"

@@ -66,6 +66,20 @@ struct PoolTests {
         }
     }
 
+    @Test func aStatementMeetingASessionTheServerJustEndedStillRuns() async throws {
+        try await withPool(Self.database, maximumConnections: 1) { (pool: PostgresConnectionPool) async throws in
+            try await withPool(Self.database, maximumConnections: 1) { (admin: PostgresConnectionPool) async throws in
+                for round in 0..<5 {
+                    let pid = try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self)
+                    _ = try await admin.query("SELECT pg_terminate_backend(\(pid))")
+                    // No waiting: the statement may meet the session before, while or after it ends.
+                    let answer = try await pool.query("SELECT \(round)::int AS round")[0].decode("round", as: Int.self)
+                    #expect(answer == round)
+                }
+            }
+        }
+    }
+
     @Test func cancellingTheTaskCancelsTheRunningStatement() async throws {
         try await withPool(Self.database, maximumConnections: 2) { (pool: PostgresConnectionPool) async throws in
             let sleeper = Task { try await pool.query("SELECT pg_sleep(30) AS sleeping_probe") }
