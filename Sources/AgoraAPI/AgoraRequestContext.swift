@@ -1,3 +1,4 @@
+import Agora
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -7,11 +8,17 @@ public struct AgoraRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``RequestLimitsMiddleware`` from the configuration; bodies above it get 413.
     public var maxUploadSize: Int
+    /// Who is calling: set by ``TokenAuthenticationMiddleware`` (anonymous without a token).
+    public var actor: Actor
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.maxUploadSize = 1 << 20
+        self.actor = .anonymous
     }
+
+    /// Whether the caller presented a valid token.
+    public var isAuthenticated: Bool { actor.accountID != nil }
 
     /// The request's id: Hummingbird gives each request one and puts it in the logger's
     /// metadata, so every log line of the request carries it.

@@ -1,3 +1,4 @@
+import AgoraStore
 import Hummingbird
 import Logging
 import PostgresClient
@@ -5,32 +6,40 @@ import ServiceLifecycle
 
 /// Builds the HTTP application. The pool is not among its services: the caller runs the pool
 /// in the same `ServiceGroup`, before the application, so connections close only after the
-/// server has finished its in-flight requests.
+/// server has finished its in-flight requests. The token revocation listener is one of its
+/// services. `addRoutes` lets tests add probe routes.
 public func buildApplication(
     configuration: AppConfiguration,
     pool: PostgresConnectionPool,
-    logger: Logger
+    logger: Logger,
+    addRoutes: (AccessControlledRoutes) -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(configuration: configuration, pool: pool)
+    let tokenCache = TokenCache()
+    let routes = buildRoutes(configuration: configuration, pool: pool, tokenCache: tokenCache)
+    addRoutes(routes)
     return Application(
-        router: router,
+        router: routes.router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
+        services: [TokenRevocationListener(database: pool.configuration, cache: tokenCache, logger: logger)],
         logger: logger
     )
 }
 
-/// The router with every route and the middleware every route goes through. Tests use it to
-/// add probe routes that exercise the conventions.
-public func buildRouter(configuration: AppConfiguration, pool: PostgresConnectionPool) -> Router<AgoraRequestContext> {
+/// Every route, each with its access rule, behind the middleware every request goes through.
+public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectionPool, tokenCache: TokenCache) -> AccessControlledRoutes {
     AgoraMetrics.bootstrap()
     let router = Router(context: AgoraRequestContext.self)
     // Order matters: metrics outermost so error answers are counted and timed too; problems
-    // next so every error below becomes problem+json; limits and logging innermost.
+    // next so every error below becomes problem+json; then limits, logging, and the caller.
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: RequestLimitsMiddleware(maximumBodySize: configuration.maximumBodySize))
     router.add(middleware: LogRequestsMiddleware(.info))
-    HealthController(pool: pool, readinessTimeout: configuration.readinessTimeout).addRoutes(to: router)
-    MetricsController().addRoutes(to: router)
-    return router
+    let accessStore = AccessStore(pool: pool)
+    router.add(middleware: TokenAuthenticationMiddleware(store: accessStore, cache: tokenCache))
+    let routes = AccessControlledRoutes(router: router)
+    HealthController(pool: pool, readinessTimeout: configuration.readinessTimeout).addRoutes(to: routes)
+    MetricsController().addRoutes(to: routes)
+    TokenController(store: accessStore, cache: tokenCache).addRoutes(to: routes)
+    return routes
 }

@@ -11,11 +11,11 @@ struct HealthController {
         var status: String
     }
 
-    func addRoutes(to router: Router<AgoraRequestContext>) {
-        router.get("/healthz") { _, _ in
+    func addRoutes(to routes: AccessControlledRoutes) {
+        routes.get("/healthz", rule: .everyone) { _, _ in
             Status(status: "alive")
         }
-        router.get("/readyz") { _, _ in
+        routes.get("/readyz", rule: .everyone) { _, _ in
             try await checkDatabase()
             return Status(status: "ready")
         }

@@ -19,8 +19,8 @@ public enum AgoraMetrics {
 }
 
 struct MetricsController {
-    func addRoutes(to router: Router<AgoraRequestContext>) {
-        router.get("/metrics") { _, _ in
+    func addRoutes(to routes: AccessControlledRoutes) {
+        routes.get("/metrics", rule: .everyone) { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -55,6 +55,25 @@ public struct Problem: Error, Codable, Sendable, Equatable {
         Problem(type: "malformed-body", title: "Malformed request body", status: .badRequest, detail: detail)
     }
 
+    static func unauthenticated(_ detail: String = "This needs a valid token: `Authorization: Bearer agora_…`.") -> Problem {
+        Problem(type: "unauthenticated", title: "Authentication required", status: .unauthorized, detail: detail)
+    }
+
+    static func forbidden(_ detail: String = "Your account does not have a role that may do this.") -> Problem {
+        Problem(type: "forbidden", title: "Forbidden", status: .forbidden, detail: detail)
+    }
+
+    static func validation(_ errors: [FieldError]) -> Problem {
+        Problem(type: "validation", title: "Invalid request", status: .unprocessableContent,
+                detail: "Some fields are not valid: " + errors.map(\.field).joined(separator: ", ") + ".", errors: errors)
+    }
+
+    static func unknownFields(_ fields: [String]) -> Problem {
+        Problem(type: "unknown-fields", title: "Unknown fields", status: .badRequest,
+                detail: "These fields are not accepted here: " + fields.joined(separator: ", ") + ".",
+                errors: fields.map { FieldError(field: $0, message: "unknown field") })
+    }
+
     static let databaseUnavailable = Problem(
         type: "database-unavailable", title: "Database unavailable", status: .serviceUnavailable,
         detail: "The database did not answer in time. Try again shortly."
@@ -131,6 +150,10 @@ struct ProblemMiddleware: RouterMiddleware {
             }
             var response = problem.response(requestID: context.requestID)
             response.headers[.requestID] = context.requestID
+            if problem.status == 401 {
+                // RFC 6750: tell the client which scheme to use.
+                response.headers[.wwwAuthenticate] = #"Bearer realm="agora""#
+            }
             return response
         }
     }

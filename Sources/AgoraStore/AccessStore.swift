@@ -14,6 +14,16 @@ public struct TokenInfo: Codable, Sendable, Equatable {
     public var revokedAt: Date?
 }
 
+/// Where a page of tokens ends.
+public struct TokenPosition: Codable, Sendable {
+    public var createdAt: Date
+    public var id: UUID
+    public init(createdAt: Date, id: UUID) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+}
+
 /// A newly issued token: the only moment its secret exists outside the caller's hands.
 public struct IssuedToken: Sendable {
     /// What is stored.
@@ -137,31 +147,41 @@ public struct AccessStore: Sendable {
         )
     }
 
-    /// The tokens of `account`, newest first.
-    public func tokens(account: UUID) async throws -> [TokenInfo] {
-        try await pool.query("""
-            SELECT \(unsafeRaw: Self.tokenColumns) FROM api_token WHERE account_id = \(account) ORDER BY created_at DESC, id
+    /// The tokens of `account`, newest first: at most `limit`, after the token `after` (the
+    /// last one of the previous page).
+    public func tokens(account: UUID, limit: Int = 200, after: TokenPosition? = nil) async throws -> [TokenInfo] {
+        if let after {
+            return try await pool.query("""
+                SELECT \(unsafeRaw: Self.tokenColumns) FROM api_token
+                WHERE account_id = \(account) AND (created_at, id) < (\(after.createdAt), \(after.id))
+                ORDER BY created_at DESC, id DESC LIMIT \(limit)
+                """).map(Self.tokenInfo)
+        }
+        return try await pool.query("""
+            SELECT \(unsafeRaw: Self.tokenColumns) FROM api_token WHERE account_id = \(account)
+            ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """).map(Self.tokenInfo)
     }
 
-    /// Revokes token `id` of `account`; every server drops it from its cache when the
-    /// transaction commits (NOTIFY is delivered at commit). Returns false if there is no such
-    /// token of that account (or it was revoked already).
-    public func revokeToken(_ id: UUID, account: UUID, by actor: Actor, requestID: String? = nil) async throws -> Bool {
+    /// Revokes token `id` of `account` and returns its hash; every server drops it from its
+    /// cache when the transaction commits (NOTIFY is delivered at commit). Returns nil if there
+    /// is no such token of that account (or it was revoked already).
+    @discardableResult
+    public func revokeToken(_ id: UUID, account: UUID, by actor: Actor, requestID: String? = nil) async throws -> Data? {
         try await pool.withTransaction { connection in
             let rows = try await connection.query("""
                 UPDATE api_token SET revoked_at = now()
                 WHERE id = \(id) AND account_id = \(account) AND revoked_at IS NULL
-                RETURNING encode(token_hash, 'hex') AS hash
+                RETURNING token_hash, encode(token_hash, 'hex') AS hash_hex
                 """)
-            guard let row = rows.first else { return false }
-            try await connection.execute("SELECT pg_notify(\(Self.revocationChannel), \(try row.decode("hash", as: String.self)))")
+            guard let row = rows.first else { return nil }
+            try await connection.execute("SELECT pg_notify(\(Self.revocationChannel), \(try row.decode("hash_hex", as: String.self)))")
             try await AuditLog.record(
                 AuditChange(action: "token.revoke", objectType: "token", objectID: id.uuidString,
                             before: ["revoked": .bool(false)], after: ["revoked": .bool(true)]),
                 by: actor, requestID: requestID, on: connection
             )
-            return true
+            return try row.decode("token_hash", as: Data.self)
         }
     }
 

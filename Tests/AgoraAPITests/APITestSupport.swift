@@ -10,7 +10,7 @@ import TestSupport
 /// database; `extraRoutes` may add probe routes (they get every middleware).
 func withApp(
     configuration: AppConfiguration = AppConfiguration(port: 0),
-    extraRoutes: (Router<AgoraRequestContext>) -> Void = { _ in },
+    extraRoutes: @escaping (Router<AgoraRequestContext>) -> Void = { _ in },
     _ test: @Sendable (any TestClientProtocol, PostgresConnectionPool, String) async throws -> Void
 ) async throws {
     AgoraMetrics.bootstrap()
@@ -19,9 +19,9 @@ func withApp(
         configuration: .init(connectionString: url, maximumConnections: 4, acquireTimeout: .seconds(1)),
         logger: TestDatabase.logger
     )
-    let router = buildRouter(configuration: configuration, pool: pool)
-    extraRoutes(router)
-    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestDatabase.logger)
+    let app = buildApplication(configuration: configuration, pool: pool, logger: TestDatabase.logger) { routes in
+        extraRoutes(routes.router)
+    }
     do {
         try await app.test(.live) { client in try await test(client, pool, url) }
     } catch {

@@ -1,0 +1,60 @@
+import Agora
+import HTTPTypes
+import Hummingbird
+
+/// The API's routes with their access rules. Every route is added through here with a rule,
+/// so none can exist without one; ``rules`` lets a test hold the router to that.
+public final class AccessControlledRoutes: @unchecked Sendable {
+    // @unchecked Sendable: routes are added while the application is built, before it serves;
+    // afterwards `rules` is only read.
+
+    /// The router the routes are added to.
+    public let router: Router<AgoraRequestContext>
+    /// Each route (`"GET /tokens/{id}"`) and its rule.
+    public private(set) var rules: [String: AccessRule] = [:]
+
+    init(router: Router<AgoraRequestContext>) {
+        self.router = router
+    }
+
+    /// Adds a route that answers only callers `rule` allows: 401 without a valid token, 403
+    /// with a token that lacks the role. Object scope is checked by the handler (404).
+    @discardableResult
+    public func on<Output: ResponseGenerator>(
+        _ path: RouterPath,
+        method: HTTPRequest.Method,
+        rule: AccessRule,
+        use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output
+    ) -> Self {
+        rules["\(method) \(path)"] = rule
+        router.on(path, method: method) { request, context in
+            switch rule.decide(for: context.actor, authenticated: context.isAuthenticated) {
+            case .allowed: return try await handler(request, context)
+            case .unauthenticated: throw Problem.unauthenticated()
+            case .forbidden: throw Problem.forbidden()
+            case .outOfScope: throw Problem.notFound()
+            }
+        }
+        return self
+    }
+
+    @discardableResult
+    public func get<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
+        on(path, method: .get, rule: rule, use: handler)
+    }
+
+    @discardableResult
+    public func post<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
+        on(path, method: .post, rule: rule, use: handler)
+    }
+
+    @discardableResult
+    public func patch<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
+        on(path, method: .patch, rule: rule, use: handler)
+    }
+
+    @discardableResult
+    public func delete<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
+        on(path, method: .delete, rule: rule, use: handler)
+    }
+}

@@ -1,0 +1,79 @@
+import Agora
+import AgoraStore
+import Foundation
+import Hummingbird
+
+/// `/tokens`: a caller lists, creates and revokes the tokens of its own account.
+struct TokenController {
+    let store: AccessStore
+    let cache: TokenCache
+
+    /// A token as shown: never its secret, except once in the answer that creates it.
+    struct TokenView: ResponseEncodable, Sendable {
+        var id: UUID
+        var name: String
+        var createdAt: Date
+        var expiresAt: Date?
+        var lastUsedAt: Date?
+        var revokedAt: Date?
+        /// Only in the creation answer.
+        var token: String?
+
+        init(_ info: TokenInfo, secret: String? = nil) {
+            id = info.id
+            name = info.name
+            createdAt = info.createdAt
+            expiresAt = info.expiresAt
+            lastUsedAt = info.lastUsedAt
+            revokedAt = info.revokedAt
+            token = secret
+        }
+    }
+
+    struct NewToken: StrictRequestBody {
+        static let acceptedFields: Set<String> = ["name", "expiresAt"]
+        var name: String
+        var expiresAt: Date?
+    }
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        let cache = cache
+        routes.get("/tokens", rule: .authenticated) { request, context in
+            let page = try PageRequest(request)
+            let after = try page.cursor.map { try Cursor.decode($0, as: TokenPosition.self) }
+            let account = try context.accountID()
+            let tokens = try await store.tokens(account: account, limit: page.limit + 1, after: after)
+            let items = tokens.prefix(page.limit).map { TokenView($0) }
+            let next = tokens.count > page.limit ? items.last.map { Cursor.encode(TokenPosition(createdAt: $0.createdAt, id: $0.id)) } : nil
+            return Page(items: Array(items), next: next)
+        }
+        routes.post("/tokens", rule: .authenticated) { request, context in
+            let body = try await request.decodeStrict(as: NewToken.self, context: context)
+            var errors: [Problem.FieldError] = []
+            let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+            if name.isEmpty || name.count > 200 { errors.append(.init(field: "name", message: "must be 1 to 200 characters")) }
+            if let expiry = body.expiresAt, expiry <= Date() { errors.append(.init(field: "expiresAt", message: "must be in the future")) }
+            guard errors.isEmpty else { throw Problem.validation(errors) }
+            let issued = try await store.issueToken(account: try context.accountID(), name: name, expiresAt: body.expiresAt,
+                                                    by: context.actor, requestID: context.requestID)
+            return EditedResponse(status: .created, response: TokenView(issued.info, secret: issued.secret))
+        }
+        routes.delete("/tokens/:id", rule: .authenticated) { _, context in
+            guard let id = context.parameters.get("id", as: UUID.self),
+                  let hash = try await store.revokeToken(id, account: try context.accountID(), by: context.actor, requestID: context.requestID)
+            else { throw Problem.notFound("There is no such token of yours to revoke.") }
+            // This server forgets it at once; the others when the notification arrives.
+            cache.remove(hash: hash)
+            return Response(status: .noContent)
+        }
+    }
+}
+
+extension AgoraRequestContext {
+    /// The caller's account; routes with an authenticated rule always have one.
+    func accountID() throws -> UUID {
+        guard let id = actor.accountID else { throw Problem.unauthenticated() }
+        return id
+    }
+}
