@@ -1,3 +1,4 @@
+import Agora
 import AgoraAPI
 import AgoraScheduler
 import AgoraStore
@@ -13,7 +14,7 @@ struct AgoraCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agora",
         abstract: "Multi-stakeholder forums and public hearings.",
-        subcommands: [Serve.self, Scheduler.self, Migrate.self, Dev.self]
+        subcommands: [Serve.self, Scheduler.self, Migrate.self, Dev.self, Token.self]
     )
 }
 
@@ -128,5 +129,41 @@ struct Dev: AsyncParsableCommand {
         let logger = try database.makeLogger()
         try await Runner(database: database.postgresConfiguration(), logger: logger)
             .serve(app: server.appConfiguration(), migrate: true, withScheduler: true)
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage API tokens from the command line.",
+        subcommands: [Create.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an account with a role and print a token for it (shown once; only its hash is stored)."
+        )
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Give the account the secretariat role (the way to make the first token).")
+        var secretariat = false
+        @Flag(help: "Give the account the bureau role.")
+        var bureau = false
+        @Option(help: "The token's name, e.g. where it is used.")
+        var name: String
+        @Option(help: "The new account's name.")
+        var account: String = "Secretariat"
+
+        func validate() throws {
+            guard secretariat || bureau else { throw ValidationError("Choose a role: --secretariat or --bureau.") }
+        }
+
+        func run() async throws {
+            let logger = try database.makeLogger()
+            var grants: Set<RoleGrant> = []
+            if secretariat { grants.insert(RoleGrant(.secretariat)) }
+            if bureau { grants.insert(RoleGrant(.bureau)) }
+            let secret = try await Runner(database: database.postgresConfiguration(), logger: logger)
+                .createToken(accountName: account, grants: grants, tokenName: name)
+            print(secret)
+        }
     }
 }

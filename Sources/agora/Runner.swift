@@ -1,3 +1,4 @@
+import Agora
 import AgoraAPI
 import AgoraScheduler
 import AgoraStore
@@ -40,16 +41,31 @@ struct Runner {
     }
 
     func migrate() async throws {
+        let applied = try await withPool { try await migrator(pool: $0).migrate() }
+        print(applied.isEmpty ? "The database is up to date." : "Applied \(applied.count) migration(s): " + applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))
+    }
+
+    /// Creates an account holding `grants` and returns the secret of a new token for it.
+    func createToken(accountName: String, grants: Set<RoleGrant>, tokenName: String) async throws -> String {
+        try await withPool { pool in
+            try await migrator(pool: pool).requireUpToDate()
+            let store = AccessStore(pool: pool)
+            let account = try await store.createAccount(name: accountName, grants: grants, by: .commandLine)
+            return try await store.issueToken(account: account, name: tokenName, by: .commandLine).secret
+        }
+    }
+
+    /// Runs `body` with a pool that is closed afterwards, whatever happens.
+    private func withPool<Result>(_ body: (PostgresConnectionPool) async throws -> Result) async throws -> Result {
         let pool = PostgresConnectionPool(configuration: database, logger: logger)
-        let applied: [Migration]
         do {
-            applied = try await migrator(pool: pool).migrate()
+            let result = try await body(pool)
+            await pool.close()
+            return result
         } catch {
             await pool.close()
             throw error
         }
-        await pool.close()
-        print(applied.isEmpty ? "The database is up to date." : "Applied \(applied.count) migration(s): " + applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))
     }
 
     private func prepareSchema(pool: PostgresConnectionPool, migrate: Bool) async throws {
