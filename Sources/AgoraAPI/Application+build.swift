@@ -41,5 +41,7 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     HealthController(pool: pool, readinessTimeout: configuration.readinessTimeout).addRoutes(to: routes)
     MetricsController().addRoutes(to: routes)
     TokenController(store: accessStore, cache: tokenCache).addRoutes(to: routes)
+    let idempotency = Idempotency(store: IdempotencyStore(pool: pool))
+    OrganisationController(store: OrganisationStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     return routes
 }

@@ -1,0 +1,187 @@
+import Agora
+import AgoraStore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+}
+
+/// JSON answers of the API: camelCase (the Swift names), ISO 8601 times in UTC.
+enum APIJSON {
+    static func encode<Value: Encodable>(_ value: Value) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(value)
+    }
+
+    /// A JSON response with optional extra headers.
+    static func response<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try encode(value))))
+    }
+}
+
+/// Entity tags: a single object's version, so `PATCH` with `If-Match` refuses a stale write.
+enum EntityTag {
+    static func header(version: Int) -> String { "\"\(version)\"" }
+
+    /// The version an `If-Match` header expects; nil without the header. `*` matches any.
+    static func expectedVersion(_ request: Request) throws -> Int? {
+        guard let value = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces), value != "*" else { return nil }
+        let bare = value.hasPrefix("W/") ? String(value.dropFirst(2)) : value
+        guard bare.count >= 3, bare.hasPrefix("\""), bare.hasSuffix("\""), let version = Int(bare.dropFirst().dropLast()) else {
+            throw Problem(type: "invalid-if-match", title: "Invalid If-Match", status: .badRequest,
+                          detail: "If-Match must be an ETag this API gave, such as \"3\".")
+        }
+        return version
+    }
+
+    static func stale(currentVersion: Int) -> Problem {
+        Problem(type: "stale", title: "Changed meanwhile", status: .preconditionFailed,
+                detail: "The object changed since you read it (now at version \(currentVersion)); read it again and reapply your change.")
+    }
+}
+
+/// A JSON answer kept as bytes, so a creating POST's answer can be stored and replayed.
+struct JSONAnswer {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: Data
+
+    init<Value: Encodable>(_ value: Value, status: HTTPResponse.Status, headers: HTTPFields = [:]) throws {
+        self.status = status
+        self.headers = headers
+        self.headers[.contentType] = "application/json; charset=utf-8"
+        self.body = try APIJSON.encode(value)
+    }
+
+    init(status: HTTPResponse.Status, headers: HTTPFields, body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    var response: Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Creating POSTs with an `Idempotency-Key`: the first request runs, a retry with the same
+/// key and body gets the same answer again, the same key with another body is 422, and a
+/// retry while the first is still running is 409. Keys belong to the caller's account.
+struct Idempotency {
+    let store: IdempotencyStore
+
+    func run(_ request: Request, body: Data, context: AgoraRequestContext, _ produce: () async throws -> JSONAnswer) async throws -> Response {
+        guard let key = request.headers[.idempotencyKey], let account = context.actor.accountID else {
+            return try await produce().response
+        }
+        guard (1...200).contains(key.count) else {
+            throw Problem(type: "invalid-idempotency-key", title: "Invalid Idempotency-Key", status: .badRequest,
+                          detail: "An Idempotency-Key has 1 to 200 characters.")
+        }
+        var hasher = SHA256()
+        hasher.update(data: Data("\(request.method) \(request.uri.path)\n".utf8))
+        hasher.update(data: body)
+        switch try await store.claim(account: account, key: key, requestHash: Data(hasher.finalize())) {
+        case .claimed:
+            do {
+                let answer = try await produce()
+                var headers: [String: String] = [:]
+                for field in answer.headers { headers[field.name.rawName] = field.value }
+                try await store.complete(account: account, key: key, status: answer.status.code, headers: headers, body: answer.body)
+                return answer.response
+            } catch {
+                try? await store.release(account: account, key: key)
+                throw error
+            }
+        case .replay(let status, let headers, let body):
+            var fields = HTTPFields()
+            for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
+            fields[.idempotentReplayed] = "true"
+            return JSONAnswer(status: .init(code: status), headers: fields, body: body).response
+        case .inProgress:
+            throw Problem(type: "idempotency-in-progress", title: "Request in progress", status: .conflict,
+                          detail: "A request with this Idempotency-Key is still being answered; retry shortly.")
+        case .mismatch:
+            throw Problem(type: "idempotency-mismatch", title: "Idempotency-Key reused", status: .unprocessableContent,
+                          detail: "This Idempotency-Key was used for a different request.")
+        }
+    }
+}
+
+/// A JSON object body read field by field, collecting validation errors (422) and refusing
+/// unknown fields (400), so nothing a caller sends is silently ignored.
+struct FieldReader {
+    let fields: [String: JSONValue]
+    private(set) var errors: [Problem.FieldError] = []
+
+    /// Reads a JSON object body; `accepted` are the fields this route knows.
+    static func read(_ request: Request, context: AgoraRequestContext, accepted: Set<String>) async throws -> (FieldReader, Data) {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        } catch {
+            throw Problem.payloadTooLarge(limit: context.maxUploadSize)
+        }
+        let data = Data(buffer: buffer)
+        guard let fields = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
+            throw Problem.malformedBody("The request body must be a JSON object.")
+        }
+        let unknown = fields.keys.filter { !accepted.contains($0) }.sorted()
+        guard unknown.isEmpty else { throw Problem.unknownFields(unknown) }
+        return (FieldReader(fields: fields), data)
+    }
+
+    func has(_ name: String) -> Bool { fields[name] != nil }
+
+    /// A required or optional string, trimmed, of 1…`maxLength` characters.
+    mutating func string(_ name: String, required: Bool = false, maxLength: Int = 300) -> String? {
+        switch fields[name] {
+        case nil, .null?:
+            if required { errors.append(.init(field: name, message: "is required")) }
+            return nil
+        case .string(let value)?:
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty, trimmed.count <= maxLength else {
+                errors.append(.init(field: name, message: "must be 1 to \(maxLength) characters"))
+                return nil
+            }
+            return trimmed
+        default:
+            errors.append(.init(field: name, message: "must be a string"))
+            return nil
+        }
+    }
+
+    /// For PATCH: absent → nil; null → .some(nil) (clear); a string → .some(value).
+    mutating func clearableString(_ name: String, maxLength: Int = 300) -> String?? {
+        guard let value = fields[name] else { return nil }
+        if value == .null { return .some(nil) }
+        return string(name, maxLength: maxLength).map { .some($0) }
+    }
+
+    /// A `YYYY-MM-DD` date, as text.
+    mutating func date(_ name: String) -> String?? {
+        guard let value = clearableString(name, maxLength: 10) else { return nil }
+        guard let text = value else { return .some(nil) }
+        let parts = text.split(separator: "-")
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month), (1...31).contains(day) else {
+            errors.append(.init(field: name, message: "must be a date YYYY-MM-DD"))
+            return nil
+        }
+        return .some(text)
+    }
+
+    /// Throws the collected validation errors, if any (422).
+    func check() throws {
+        if !errors.isEmpty { throw Problem.validation(errors) }
+    }
+}

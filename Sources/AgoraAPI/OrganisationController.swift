@@ -1,0 +1,105 @@
+import Agora
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/organisations`: public to read; the secretariat creates and edits them; an organisation's
+/// own contacts may rename it (other fields are the secretariat's).
+struct OrganisationController {
+    let store: OrganisationStore
+    let idempotency: Idempotency
+
+    static let creatableFields: Set<String> = ["name", "country", "constituency", "accreditation", "accreditedOn"]
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        let idempotency = idempotency
+
+        routes.get("/organisations", rule: .everyone) { request, _ in
+            let page = try PageRequest(request)
+            let after = try page.cursor.map { try Cursor.decode($0, as: NamePosition.self) }
+            let query = request.uri.queryParameters
+            let found = try await store.list(limit: page.limit + 1, after: after,
+                                             country: query["country"].map(String.init), constituency: query["constituency"].map(String.init))
+            let items = Array(found.prefix(page.limit))
+            let next = found.count > page.limit ? items.last.map { Cursor.encode(NamePosition(name: $0.name, id: $0.id)) } : nil
+            return try APIJSON.response(Page(items: items, next: next))
+        }
+
+        routes.get("/organisations/:id", rule: .everyone) { _, context in
+            let organisation = try await Self.find(store, context)
+            return try APIJSON.response(organisation, headers: [.eTag: EntityTag.header(version: organisation.version)])
+        }
+
+        routes.post("/organisations", rule: .roles([.secretariat])) { request, context in
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
+            return try await idempotency.run(request, body: body, context: context) {
+                var reader = reader
+                var fields = Organisation.Fields()
+                fields.name = reader.string("name", required: true)
+                fields.country = reader.string("country", required: true, maxLength: 2)
+                fields.constituency = reader.string("constituency", required: true, maxLength: 40)
+                fields.accreditation = reader.clearableString("accreditation")
+                fields.accreditedOn = reader.date("accreditedOn")
+                try reader.check()
+                let organisation = try await Self.storing { try await store.create(fields, by: context.actor, requestID: context.requestID) }
+                return try JSONAnswer(organisation, status: .created, headers: [
+                    .location: "/organisations/\(organisation.id.uuidString.lowercased())",
+                    .eTag: EntityTag.header(version: organisation.version),
+                ])
+            }
+        }
+
+        routes.patch("/organisations/:id", rule: .roles([.secretariat, .organisation])) { request, context in
+            let id = try Self.id(context)
+            // A contact of another organisation learns nothing about this one.
+            guard context.actor.has(.secretariat) || context.actor.organisations.contains(id) else {
+                throw Problem.notFound()
+            }
+            let (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
+            if !context.actor.has(.secretariat) {
+                let refused = Set(reader.fields.keys).subtracting(Organisation.fieldsContactsMaySet).sorted()
+                guard refused.isEmpty else {
+                    throw Problem.validation(refused.map { .init(field: $0, message: "only the secretariat may change this") })
+                }
+            }
+            var fieldReader = reader
+            var fields = Organisation.Fields()
+            if reader.has("name") { fields.name = fieldReader.string("name", required: true) }
+            if reader.has("country") { fields.country = fieldReader.string("country", required: true, maxLength: 2) }
+            if reader.has("constituency") { fields.constituency = fieldReader.string("constituency", required: true, maxLength: 40) }
+            fields.accreditation = fieldReader.clearableString("accreditation")
+            fields.accreditedOn = fieldReader.date("accreditedOn")
+            try fieldReader.check()
+            let expected = try EntityTag.expectedVersion(request)
+            switch try await Self.storing({ try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID) }) {
+            case .updated(let organisation):
+                return try APIJSON.response(organisation, headers: [.eTag: EntityTag.header(version: organisation.version)])
+            case .notFound:
+                throw Problem.notFound()
+            case .stale(let current):
+                throw EntityTag.stale(currentVersion: current.version)
+            }
+        }
+    }
+
+    static func id(_ context: AgoraRequestContext) throws -> UUID {
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound() }
+        return id
+    }
+
+    static func find(_ store: OrganisationStore, _ context: AgoraRequestContext) async throws -> Organisation {
+        guard let organisation = try await store.organisation(try id(context)) else { throw Problem.notFound() }
+        return organisation
+    }
+
+    /// Store refusals about a field become 422 naming it.
+    static func storing<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let violation as FieldViolation {
+            throw Problem.validation([.init(field: violation.field, message: violation.message)])
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import PostgresClient
+
+/// What a request with an `Idempotency-Key` finds.
+public enum IdempotencyClaim: Sendable, Equatable {
+    /// First use of the key: answer the request, then ``IdempotencyStore/complete``.
+    case claimed
+    /// The key answered this same request before: send the stored answer again.
+    case replay(status: Int, headers: [String: String], body: Data)
+    /// The first request with this key is still being answered.
+    case inProgress
+    /// The key was used for a different request.
+    case mismatch
+}
+
+/// Idempotency keys of creating POSTs, per account, kept at least 24 hours.
+public struct IdempotencyStore: Sendable {
+    private let pool: PostgresConnectionPool
+
+    /// How long keys are kept.
+    public static let retention: Duration = .seconds(24 * 3600)
+    /// A claim unanswered this long is taken as abandoned (its server stopped mid-request).
+    public static let abandonedAfter: Duration = .seconds(60)
+
+    /// A store over `pool`.
+    public init(pool: PostgresConnectionPool) {
+        self.pool = pool
+    }
+
+    /// Claims `key` for a request whose method, path and body hash to `requestHash`. The
+    /// primary key makes two concurrent first uses impossible: one claims, the other sees it
+    /// in progress.
+    public func claim(account: UUID, key: String, requestHash: Data) async throws -> IdempotencyClaim {
+        let retention = Self.retention.components.seconds
+        let abandoned = Self.abandonedAfter.components.seconds
+        return try await pool.withTransaction { connection in
+            // Expired keys, and claims whose request never finished, may be claimed again.
+            try await connection.execute("""
+                DELETE FROM idempotency_key WHERE account_id = \(account) AND key = \(key)
+                  AND (created_at < now() - make_interval(secs => \(Double(retention)))
+                       OR (status IS NULL AND created_at < now() - make_interval(secs => \(Double(abandoned)))))
+                """)
+            let inserted = try await connection.query("""
+                INSERT INTO idempotency_key (account_id, key, request_hash) VALUES (\(account), \(key), \(requestHash))
+                ON CONFLICT DO NOTHING RETURNING 1 AS claimed
+                """)
+            if !inserted.isEmpty { return .claimed }
+            let row = try await connection.query("""
+                SELECT request_hash, status, headers, body FROM idempotency_key WHERE account_id = \(account) AND key = \(key)
+                """)[0]
+            guard try row.decode("request_hash", as: Data.self) == requestHash else { return .mismatch }
+            guard let status = try row.decode("status", as: Int?.self) else { return .inProgress }
+            return .replay(status: status,
+                           headers: try row.decode("headers", as: PostgresJSON<[String: String]>.self).value,
+                           body: try row.decode("body", as: Data.self))
+        }
+    }
+
+    /// Stores the answer of a claimed key.
+    public func complete(account: UUID, key: String, status: Int, headers: [String: String], body: Data) async throws {
+        try await pool.execute("""
+            UPDATE idempotency_key SET status = \(status), headers = \(PostgresJSON(headers))::jsonb, body = \(body)
+            WHERE account_id = \(account) AND key = \(key)
+            """)
+    }
+
+    /// Gives up a claim whose request failed, so a retry can run it again.
+    public func release(account: UUID, key: String) async throws {
+        try await pool.execute("DELETE FROM idempotency_key WHERE account_id = \(account) AND key = \(key) AND status IS NULL")
+    }
+}

@@ -1,0 +1,164 @@
+import Agora
+import AgoraAPI
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PostgresClient
+import Testing
+import TestSupport
+
+@Suite("Organisations over HTTP, and the API conventions")
+struct OrganisationAPITests {
+    struct OrganisationBody: Decodable {
+        var id: UUID
+        var name: String
+        var country: String
+        var constituency: String
+        var accreditation: String?
+        var version: Int
+    }
+
+    private func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+    private func create(_ client: any TestClientProtocol, _ account: TestAccount, _ body: String, key: String? = nil) async throws -> (HTTPResponse.Status, OrganisationBody?, HTTPFields) {
+        var headers = account.authorization
+        headers[.contentType] = "application/json"
+        if let key { headers[HTTPField.Name("Idempotency-Key")!] = key }
+        return try await client.execute(uri: "/organisations", method: .post, headers: headers, body: json(body)) { response in
+            (response.status, try? JSONDecoder().decode(OrganisationBody.self, from: Data(buffer: response.body)), response.headers)
+        }
+    }
+
+    @Test func theSecretariatCreatesAndAnyoneReads() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let (status, created, headers) = try await create(client, secretariat,
+                #"{"name": "Réseau des femmes du Sahel", "country": "ne", "constituency": "women", "accreditation": "ECOSOC special", "accreditedOn": "2019-07-01"}"#)
+            #expect(status == .created)
+            let organisation = try #require(created)
+            #expect(organisation.country == "NE")
+            #expect(headers[.eTag] == "\"1\"")
+            #expect(headers[.location] == "/organisations/\(organisation.id.uuidString.lowercased())")
+
+            try await client.execute(uri: "/organisations/\(organisation.id)", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.eTag] == "\"1\"")
+                #expect(String(buffer: response.body).contains("Sahel"))
+            }
+            let audited = try await pool.query("SELECT count(*)::int AS n FROM audit_entry WHERE action = 'organisation.create' AND object_id = \(organisation.id.uuidString)")[0].decode("n", as: Int.self)
+            #expect(audited == 1)
+        }
+    }
+
+    @Test func onlyTheSecretariatMayCreate() async throws {
+        try await withApp { client, pool, _ in
+            let participant = try await TestAccount.make(pool)
+            let (status, _, _) = try await create(client, participant, #"{"name": "X", "country": "KE", "constituency": "ngo"}"#)
+            #expect(status == .forbidden)
+            try await client.execute(uri: "/organisations", method: .post, headers: [.contentType: "application/json"],
+                                     body: json(#"{"name": "X", "country": "KE", "constituency": "ngo"}"#)) { #expect($0.status == .unauthorized) }
+            let count = try await pool.query("SELECT count(*)::int AS n FROM organisation")[0].decode("n", as: Int.self)
+            #expect(count == 0)
+        }
+    }
+
+    @Test func badInputIsRefusedNamingTheFieldsAndNothingIsWritten() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            var (status, _, _) = try await create(client, secretariat, #"{"name": "X", "country": "KE", "constituency": "ngo", "members": 400}"#)
+            #expect(status == .badRequest)
+            (status, _, _) = try await create(client, secretariat, #"{"name": "", "country": "QQ", "constituency": "astrologers"}"#)
+            #expect(status == .unprocessableContent)
+            try await client.execute(uri: "/organisations", method: .post, headers: secretariat.authorization,
+                                     body: json(#"{"name": "X", "country": "QQ", "constituency": "ngo"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains(#""field":"country""#))
+            }
+            let count = try await pool.query("SELECT count(*)::int AS n FROM organisation")[0].decode("n", as: Int.self)
+            #expect(count == 0)
+        }
+    }
+
+    @Test func aRetryWithTheSameIdempotencyKeyReplaysTheAnswer() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let body = #"{"name": "Asociación Andina", "country": "PE", "constituency": "farmers"}"#
+            let (firstStatus, first, _) = try await create(client, secretariat, body, key: "create-andina")
+            let (secondStatus, second, secondHeaders) = try await create(client, secretariat, body, key: "create-andina")
+            #expect(firstStatus == .created)
+            #expect(secondStatus == .created)
+            #expect(first?.id == second?.id)
+            #expect(secondHeaders[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            let (otherStatus, _, _) = try await create(client, secretariat, #"{"name": "Other", "country": "PE", "constituency": "farmers"}"#, key: "create-andina")
+            #expect(otherStatus == .unprocessableContent)
+            let count = try await pool.query("SELECT count(*)::int AS n FROM organisation")[0].decode("n", as: Int.self)
+            #expect(count == 1)
+        }
+    }
+
+    @Test func aStaleIfMatchIsRefusedWith412() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let (_, created, _) = try await create(client, secretariat, #"{"name": "Youth Climate Forum", "country": "FJ", "constituency": "children_youth"}"#)
+            let id = try #require(created?.id)
+            var headers = secretariat.authorization
+            headers[.ifMatch] = "\"1\""
+            try await client.execute(uri: "/organisations/\(id)", method: .patch, headers: headers, body: json(#"{"name": "Pacific Youth Climate Forum"}"#)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.eTag] == "\"2\"")
+            }
+            try await client.execute(uri: "/organisations/\(id)", method: .patch, headers: headers, body: json(#"{"name": "Stale write"}"#)) { response in
+                #expect(response.status == .preconditionFailed)
+            }
+            let name = try await pool.query("SELECT name FROM organisation WHERE id = \(id)")[0].decode("name", as: String.self)
+            #expect(name == "Pacific Youth Climate Forum")
+        }
+    }
+
+    @Test func aContactEditsOnlyItsOwnOrganisationAndOnlyWhatContactsMay() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let (_, mine, _) = try await create(client, secretariat, #"{"name": "Mine", "country": "KE", "constituency": "ngo"}"#)
+            let (_, theirs, _) = try await create(client, secretariat, #"{"name": "Theirs", "country": "KE", "constituency": "ngo"}"#)
+            let mineID = try #require(mine?.id)
+            let theirsID = try #require(theirs?.id)
+            let contact = try await TestAccount.make(pool, name: "Contact", grants: [.organisation(mineID)])
+
+            try await client.execute(uri: "/organisations/\(mineID)", method: .patch, headers: contact.authorization, body: json(#"{"name": "Mine, renamed"}"#)) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/organisations/\(mineID)", method: .patch, headers: contact.authorization, body: json(#"{"accreditation": "self-granted"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("accreditation"))
+            }
+            try await client.execute(uri: "/organisations/\(theirsID)", method: .patch, headers: contact.authorization, body: json(#"{"name": "Hijacked"}"#)) {
+                #expect($0.status == .notFound)
+            }
+            let names = try await pool.query("SELECT name FROM organisation ORDER BY name").map { try $0.decode("name", as: String.self) }
+            #expect(names == ["Mine, renamed", "Theirs"])
+        }
+    }
+
+    @Test func listsFilterAndPage() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            for (name, country) in [("Alpha", "KE"), ("Beta", "BR"), ("Gamma", "KE"), ("Delta", "KE")] {
+                _ = try await create(client, secretariat, #"{"name": "\#(name)", "country": "\#(country)", "constituency": "ngo"}"#)
+            }
+            struct ListBody: Decodable { var items: [OrganisationBody]; var next: String? }
+            var names: [String] = []
+            var cursor: String?
+            repeat {
+                let uri = "/organisations?country=ke&limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let page = try await client.execute(uri: uri, method: .get) { try JSONDecoder().decode(ListBody.self, from: Data(buffer: $0.body)) }
+                names += page.items.map(\.name)
+                cursor = page.next
+            } while cursor != nil && names.count < 10
+            #expect(names == ["Alpha", "Delta", "Gamma"])
+            try await client.execute(uri: "/organisations?limit=201", method: .get) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/organisations?cursor=garbage", method: .get) { #expect($0.status == .badRequest) }
+        }
+    }
+}
