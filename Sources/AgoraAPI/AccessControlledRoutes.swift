@@ -54,6 +54,11 @@ public final class AccessControlledRoutes: @unchecked Sendable {
     }
 
     @discardableResult
+    public func put<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
+        on(path, method: .put, rule: rule, use: handler)
+    }
+
+    @discardableResult
     public func delete<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
         on(path, method: .delete, rule: rule, use: handler)
     }

@@ -43,5 +43,7 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     TokenController(store: accessStore, cache: tokenCache).addRoutes(to: routes)
     let idempotency = Idempotency(store: IdempotencyStore(pool: pool))
     OrganisationController(store: OrganisationStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
+    NetworkController(store: NetworkStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
+    PersonController(store: PersonStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     return routes
 }

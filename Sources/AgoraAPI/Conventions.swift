@@ -120,7 +120,7 @@ struct Idempotency {
 /// unknown fields (400), so nothing a caller sends is silently ignored.
 struct FieldReader {
     let fields: [String: JSONValue]
-    private(set) var errors: [Problem.FieldError] = []
+    var errors: [Problem.FieldError] = []
 
     /// Reads a JSON object body; `accepted` are the fields this route knows.
     static func read(_ request: Request, context: AgoraRequestContext, accepted: Set<String>) async throws -> (FieldReader, Data) {

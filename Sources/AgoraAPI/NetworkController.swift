@@ -1,0 +1,119 @@
+import Agora
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/networks`: public to read; the secretariat creates them; a network's focal points edit
+/// its description and website and manage its members.
+struct NetworkController {
+    let store: NetworkStore
+    let idempotency: Idempotency
+
+    static let creatableFields: Set<String> = ["name", "constituency", "description", "website"]
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        let idempotency = idempotency
+
+        routes.get("/networks", rule: .everyone) { request, _ in
+            let page = try PageRequest(request)
+            let after = try page.cursor.map { try Cursor.decode($0, as: NamePosition.self) }
+            let found = try await store.list(limit: page.limit + 1, after: after,
+                                             constituency: request.uri.queryParameters["constituency"].map(String.init))
+            let items = Array(found.prefix(page.limit))
+            let next = found.count > page.limit ? items.last.map { Cursor.encode(NamePosition(name: $0.name, id: $0.id)) } : nil
+            return try APIJSON.response(Page(items: items, next: next))
+        }
+
+        routes.get("/networks/:id", rule: .everyone) { _, context in
+            guard let network = try await store.network(try OrganisationController.id(context)) else { throw Problem.notFound() }
+            return try APIJSON.response(network, headers: [.eTag: EntityTag.header(version: network.version)])
+        }
+
+        routes.get("/networks/:id/members", rule: .everyone) { _, context in
+            let id = try OrganisationController.id(context)
+            guard try await store.network(id) != nil else { throw Problem.notFound() }
+            return try APIJSON.response(Page(items: try await store.members(of: id), next: nil))
+        }
+
+        routes.post("/networks", rule: .roles([.secretariat])) { request, context in
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
+            return try await idempotency.run(request, body: body, context: context) {
+                var reader = reader
+                var fields = Network.Fields()
+                fields.name = reader.string("name", required: true)
+                fields.constituency = reader.string("constituency", required: true, maxLength: 40)
+                fields.description = reader.string("description", maxLength: 5000)
+                fields.website = Self.website(&reader)
+                try reader.check()
+                let network = try await OrganisationController.storing { try await store.create(fields, by: context.actor, requestID: context.requestID) }
+                return try JSONAnswer(network, status: .created, headers: [
+                    .location: "/networks/\(network.id.uuidString.lowercased())",
+                    .eTag: EntityTag.header(version: network.version),
+                ])
+            }
+        }
+
+        routes.patch("/networks/:id", rule: .roles([.secretariat, .network])) { request, context in
+            let id = try Self.ownNetwork(context)
+            let (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
+            if !context.actor.has(.secretariat) {
+                let refused = Set(reader.fields.keys).subtracting(Network.fieldsFocalPointsMaySet).sorted()
+                guard refused.isEmpty else {
+                    throw Problem.validation(refused.map { .init(field: $0, message: "only the secretariat may change this") })
+                }
+            }
+            var fieldReader = reader
+            var fields = Network.Fields()
+            if reader.has("name") { fields.name = fieldReader.string("name", required: true) }
+            if reader.has("constituency") { fields.constituency = fieldReader.string("constituency", required: true, maxLength: 40) }
+            if reader.has("description") { fields.description = fieldReader.string("description", maxLength: 5000) ?? "" }
+            fields.website = Self.website(&fieldReader)
+            try fieldReader.check()
+            let expected = try EntityTag.expectedVersion(request)
+            switch try await OrganisationController.storing({ try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID) }) {
+            case .updated(let network):
+                return try APIJSON.response(network, headers: [.eTag: EntityTag.header(version: network.version)])
+            case .notFound:
+                throw Problem.notFound()
+            case .stale(let current):
+                throw EntityTag.stale(currentVersion: current.version)
+            }
+        }
+
+        routes.put("/networks/:id/members/:organisation", rule: .roles([.secretariat, .network])) { _, context in
+            let id = try Self.ownNetwork(context)
+            guard let organisation = context.parameters.get("organisation", as: UUID.self) else { throw Problem.notFound() }
+            guard try await OrganisationController.storing({ try await store.addMember(organisation, to: id, by: context.actor, requestID: context.requestID) }) else {
+                throw Problem.notFound()
+            }
+            return Response(status: .noContent)
+        }
+
+        routes.delete("/networks/:id/members/:organisation", rule: .roles([.secretariat, .network])) { _, context in
+            let id = try Self.ownNetwork(context)
+            guard let organisation = context.parameters.get("organisation", as: UUID.self),
+                  try await store.removeMember(organisation, from: id, by: context.actor, requestID: context.requestID)
+            else { throw Problem.notFound() }
+            return Response(status: .noContent)
+        }
+    }
+
+    /// The network of the path, if the caller is the secretariat or one of its focal points;
+    /// another network's focal point gets 404.
+    static func ownNetwork(_ context: AgoraRequestContext) throws -> UUID {
+        let id = try OrganisationController.id(context)
+        guard context.actor.has(.secretariat) || context.actor.networks.contains(id) else { throw Problem.notFound() }
+        return id
+    }
+
+    static func website(_ reader: inout FieldReader) -> String?? {
+        guard let value = reader.clearableString("website", maxLength: 500) else { return nil }
+        if let url = value, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            reader.errors.append(.init(field: "website", message: "must be an http(s) address"))
+            return nil
+        }
+        return value
+    }
+}

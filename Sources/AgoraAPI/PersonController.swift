@@ -1,0 +1,139 @@
+import Agora
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/people`: everyone sees name, organisation, country and constituency; personal data
+/// (languages, gender, e-mail) only the secretariat and the person's own organisation.
+/// The secretariat and an organisation's contacts register and edit that organisation's people.
+struct PersonController {
+    let store: PersonStore
+    let idempotency: Idempotency
+
+    static let fields: Set<String> = ["name", "organisation", "country", "languages", "gender", "email"]
+
+    /// A person as the caller may see them.
+    struct PersonView: Encodable, Sendable {
+        var id: UUID
+        var name: String
+        var organisation: UUID?
+        var country: String
+        var constituency: String?
+        var languages: [String]?
+        var gender: String?
+        var email: String?
+        var version: Int
+
+        init(_ person: Person, for actor: Actor) {
+            id = person.id
+            name = person.name
+            organisation = person.organisation
+            country = person.country
+            constituency = person.constituency
+            version = person.version
+            if person.personalDataVisible(to: actor) {
+                languages = person.languages
+                gender = person.gender
+                email = person.email
+            }
+        }
+    }
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        let idempotency = idempotency
+
+        routes.get("/people/:id", rule: .everyone) { _, context in
+            guard let person = try await store.person(try OrganisationController.id(context)) else { throw Problem.notFound() }
+            return try APIJSON.response(PersonView(person, for: context.actor), headers: [.eTag: EntityTag.header(version: person.version)])
+        }
+
+        routes.get("/organisations/:id/people", rule: .everyone) { _, context in
+            let people = try await store.people(of: try OrganisationController.id(context))
+            return try APIJSON.response(Page(items: people.map { PersonView($0, for: context.actor) }, next: nil))
+        }
+
+        routes.post("/people", rule: .roles([.secretariat, .organisation])) { request, context in
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.fields)
+            return try await idempotency.run(request, body: body, context: context) {
+                var reader = reader
+                var fields = Self.read(&reader, creating: true)
+                try reader.check()
+                if !context.actor.has(.secretariat) {
+                    // A contact registers people of its own organisation only.
+                    guard let organisation = fields.organisation ?? nil, context.actor.organisations.contains(organisation) else {
+                        throw Problem.notFound("There is no such organisation of yours.")
+                    }
+                }
+                if fields.languages == nil { fields.languages = [] }
+                let person = try await OrganisationController.storing { try await store.create(fields, by: context.actor, requestID: context.requestID) }
+                return try JSONAnswer(PersonView(person, for: context.actor), status: .created, headers: [
+                    .location: "/people/\(person.id.uuidString.lowercased())",
+                    .eTag: EntityTag.header(version: person.version),
+                ])
+            }
+        }
+
+        routes.patch("/people/:id", rule: .roles([.secretariat, .organisation])) { request, context in
+            let id = try OrganisationController.id(context)
+            guard let current = try await store.person(id), current.personalDataVisible(to: context.actor) else { throw Problem.notFound() }
+            let (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.fields)
+            var fieldReader = reader
+            let fields = Self.read(&fieldReader, creating: false)
+            try fieldReader.check()
+            if !context.actor.has(.secretariat), let moved = fields.organisation {
+                guard let target = moved, context.actor.organisations.contains(target) else {
+                    throw Problem.validation([.init(field: "organisation", message: "must be your own organisation")])
+                }
+            }
+            let expected = try EntityTag.expectedVersion(request)
+            switch try await OrganisationController.storing({ try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID) }) {
+            case .updated(let person):
+                return try APIJSON.response(PersonView(person, for: context.actor), headers: [.eTag: EntityTag.header(version: person.version)])
+            case .notFound:
+                throw Problem.notFound()
+            case .stale(let current):
+                throw EntityTag.stale(currentVersion: current.version)
+            }
+        }
+    }
+
+    static func read(_ reader: inout FieldReader, creating: Bool) -> Person.Fields {
+        var fields = Person.Fields()
+        if creating || reader.has("name") { fields.name = reader.string("name", required: true) }
+        if creating || reader.has("country") { fields.country = reader.string("country", required: true, maxLength: 2) }
+        if let organisation = reader.clearableString("organisation", maxLength: 36) {
+            if let text = organisation {
+                if let id = UUID(uuidString: text) { fields.organisation = .some(id) } else {
+                    reader.errors.append(.init(field: "organisation", message: "must be an organisation id"))
+                }
+            } else {
+                fields.organisation = .some(nil)
+            }
+        }
+        if let value = reader.fields["languages"] {
+            if case .array(let items) = value, items.count <= 20 {
+                let languages = items.compactMap { item -> String? in
+                    if case .string(let text) = item, (1...50).contains(text.count) { return text }
+                    return nil
+                }
+                if languages.count == items.count { fields.languages = languages } else {
+                    reader.errors.append(.init(field: "languages", message: "must be a list of language names or codes"))
+                }
+            } else {
+                reader.errors.append(.init(field: "languages", message: "must be a list of at most 20 languages"))
+            }
+        }
+        // Self-described, never required: `woman`, `man`, another word, or null (not stated).
+        fields.gender = reader.clearableString("gender", maxLength: 100)
+        if let email = reader.clearableString("email", maxLength: 300) {
+            if let text = email, !(text.contains("@") && !text.contains(" ")) {
+                reader.errors.append(.init(field: "email", message: "must be an e-mail address"))
+            } else {
+                fields.email = email
+            }
+        }
+        return fields
+    }
+}
