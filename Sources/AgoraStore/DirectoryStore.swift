@@ -33,6 +33,38 @@ public struct DirectoryStore: Sendable {
         }
     }
 
+    /// Sets whether a country counts as developing; nil if there is no such country.
+    public func setDeveloping(_ developing: Bool, alpha2: String, by actor: Actor, requestID: String?) async throws -> Country? {
+        try await pool.withTransaction { connection in
+            let rows = try await connection.query("""
+                UPDATE country SET developing = \(developing) WHERE alpha2 = \(alpha2.uppercased())
+                RETURNING (SELECT developing FROM country WHERE alpha2 = \(alpha2.uppercased())) AS before
+                """)
+            guard let row = rows.first else { return nil }
+            try await AuditLog.record(
+                AuditChange(action: "country.update", objectType: "country", objectID: alpha2.uppercased(),
+                            before: ["developing": .bool(try row.decode("before", as: Bool.self))], after: ["developing": .bool(developing)]),
+                by: actor, requestID: requestID, on: connection)
+            return try await connection.query("""
+                SELECT alpha2, alpha3, numeric_code, name, m49_region, m49_sub_region, m49_intermediate_region, developing
+                FROM country WHERE alpha2 = \(alpha2.uppercased())
+                """).first.map(Self.country)
+        }
+    }
+
+    /// Adds a constituency.
+    public func addConstituency(_ constituency: Constituency, by actor: Actor, requestID: String?) async throws {
+        try await OrganisationStore.mapViolations {
+            try await pool.withTransaction { connection in
+                try await connection.execute("INSERT INTO constituency (code, name) VALUES (\(constituency.code), \(constituency.name))")
+                try await AuditLog.record(
+                    AuditChange(action: "constituency.create", objectType: "constituency", objectID: constituency.code,
+                                after: ["name": .string(constituency.name)]),
+                    by: actor, requestID: requestID, on: connection)
+            }
+        }
+    }
+
     private static func country(_ row: PostgresRow) throws -> Country {
         Country(
             alpha2: try row.decode("alpha2"), alpha3: try row.decode("alpha3"),

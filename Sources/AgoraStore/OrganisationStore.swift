@@ -125,6 +125,8 @@ public struct OrganisationStore: Sendable {
                 throw FieldViolation(field: field.camelCased, message: "is not valid")
             case (.uniqueViolation, let name) where name.hasSuffix("name_key"):
                 throw FieldViolation(field: "name", message: "is already taken")
+            case (.uniqueViolation, let name) where name.hasSuffix("pkey"):
+                throw FieldViolation(field: name.hasPrefix("constituency") ? "code" : "id", message: "is already taken")
             default:
                 throw error
             }

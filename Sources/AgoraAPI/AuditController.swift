@@ -1,0 +1,42 @@
+import Agora
+import AgoraStore
+import Foundation
+import Hummingbird
+
+/// `GET /audit`: the whole log for the secretariat, with filters; public entries (selection
+/// decisions and overrides) for everyone else.
+struct AuditController {
+    let store: AuditStore
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        routes.get("/audit", rule: .everyone) { request, context in
+            let page = try PageRequest(request)
+            let before = try page.cursor.map { try Cursor.decode($0, as: Int64.self) }
+            let query = request.uri.queryParameters
+            func date(_ name: String) throws -> Date? {
+                guard let text = query[name[...]].map(String.init) else { return nil }
+                guard let date = ISO8601DateFormatter().date(from: text) else {
+                    throw Problem(type: "invalid-query", title: "Invalid query", status: .badRequest,
+                                  detail: "`\(name)` must be an ISO 8601 time such as 2026-11-22T10:00:00Z.")
+                }
+                return date
+            }
+            var account: UUID?
+            if let text = query["account"] {
+                guard let id = UUID(uuidString: String(text)) else {
+                    throw Problem(type: "invalid-query", title: "Invalid query", status: .badRequest, detail: "`account` must be an account id.")
+                }
+                account = id
+            }
+            let filter = AuditFilter(
+                objectType: query["objectType"].map(String.init), objectID: query["objectId"].map(String.init),
+                account: account, since: try date("since"), until: try date("until"),
+                onlyPublic: !context.actor.has(.secretariat))
+            let found = try await store.entries(filter, limit: page.limit + 1, before: before)
+            let items = Array(found.prefix(page.limit))
+            let next = found.count > page.limit ? items.last.map { Cursor.encode($0.id) } : nil
+            return try APIJSON.response(Page(items: items, next: next))
+        }
+    }
+}

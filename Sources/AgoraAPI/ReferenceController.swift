@@ -1,0 +1,45 @@
+import Agora
+import AgoraStore
+import Foundation
+import Hummingbird
+
+/// `/countries` and `/constituencies`: public reference data the secretariat maintains.
+struct ReferenceController {
+    let store: DirectoryStore
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        routes.get("/countries", rule: .everyone) { _, _ in
+            try APIJSON.response(Page(items: try await store.countries(), next: nil))
+        }
+        routes.get("/countries/:code", rule: .everyone) { _, context in
+            guard let code = context.parameters.get("code"), let country = try await store.country(alpha2: code) else { throw Problem.notFound() }
+            return try APIJSON.response(country)
+        }
+        routes.patch("/countries/:code", rule: .roles([.secretariat])) { request, context in
+            let (reader, _) = try await FieldReader.read(request, context: context, accepted: ["developing"])
+            guard case .bool(let developing)? = reader.fields["developing"] else {
+                throw Problem.validation([.init(field: "developing", message: "must be true or false")])
+            }
+            guard let code = context.parameters.get("code"),
+                  let country = try await store.setDeveloping(developing, alpha2: code, by: context.actor, requestID: context.requestID)
+            else { throw Problem.notFound() }
+            return try APIJSON.response(country)
+        }
+        routes.get("/constituencies", rule: .everyone) { _, _ in
+            try APIJSON.response(Page(items: try await store.constituencies(), next: nil))
+        }
+        routes.post("/constituencies", rule: .roles([.secretariat])) { request, context in
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["code", "name"])
+            let code = reader.string("code", required: true, maxLength: 40)
+            let name = reader.string("name", required: true, maxLength: 200)
+            if let code, code.range(of: "^[a-z][a-z0-9_]{1,39}$", options: .regularExpression) == nil {
+                reader.errors.append(.init(field: "code", message: "must be lower-case letters, digits and underscores"))
+            }
+            try reader.check()
+            let constituency = Constituency(code: code!, name: name!)
+            try await OrganisationController.storing { try await store.addConstituency(constituency, by: context.actor, requestID: context.requestID) }
+            return try APIJSON.response(constituency, status: .created, headers: [.location: "/constituencies"])
+        }
+    }
+}
