@@ -48,5 +48,6 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     ReferenceController(store: DirectoryStore(pool: pool)).addRoutes(to: routes)
     AccountController(store: accessStore, idempotency: idempotency).addRoutes(to: routes)
     AuditController(store: AuditStore(pool: pool)).addRoutes(to: routes)
+    OpenAPIController().addRoutes(to: routes)
     return routes
 }

@@ -1,0 +1,522 @@
+import Hummingbird
+
+/// The OpenAPI 3.1 description of the API, served at `GET /openapi.yaml`. Hand-written next
+/// to the routes; `OpenAPIDocumentTests` fails when a route, its method or its access rule and
+/// this document disagree.
+public enum OpenAPIDocument {
+    /// The document, YAML.
+    public static let yaml = ##"""
+openapi: 3.1.0
+info:
+  title: Agora
+  version: "0.1"
+  summary: Multi-stakeholder forums and public hearings.
+  description: |
+    Conventions: JSON with camelCase fields, times in ISO 8601 UTC, UUID identifiers.
+    Errors are application/problem+json (RFC 9457) with a stable `type`. Lists take `limit`
+    (1-200, default 50) and an opaque `cursor`, and answer `next`. Creating POSTs accept an
+    `Idempotency-Key`. Single objects carry an `ETag`; PATCH honours `If-Match` (stale: 412).
+    Unknown fields are refused (400) and invalid values answered 422 with `errors`.
+    `x-agora-access` on each operation is the route's access rule, held to the server by a test.
+servers:
+  - url: http://127.0.0.1:8080
+components:
+  securitySchemes:
+    bearer:
+      type: http
+      scheme: bearer
+      description: "`Authorization: Bearer agora_…`"
+  parameters:
+    id:
+      name: id
+      in: path
+      required: true
+      schema: {type: string, format: uuid}
+    limit:
+      name: limit
+      in: query
+      schema: {type: integer, minimum: 1, maximum: 200, default: 50}
+    cursor:
+      name: cursor
+      in: query
+      description: The `next` of the previous page.
+      schema: {type: string}
+    ifMatch:
+      name: If-Match
+      in: header
+      description: The ETag read; a stale one is refused with 412.
+      schema: {type: string}
+    idempotencyKey:
+      name: Idempotency-Key
+      in: header
+      description: Retries with the same key and body replay the first answer; another body is 422, a concurrent one 409.
+      schema: {type: string, maxLength: 200}
+  responses:
+    Problem:
+      description: An error (RFC 9457).
+      content:
+        application/problem+json:
+          schema: {$ref: "#/components/schemas/Problem"}
+    NoContent:
+      description: Done.
+  schemas:
+    Problem:
+      type: object
+      required: [type, title, status]
+      properties:
+        type: {type: string, examples: [/problems/not-found]}
+        title: {type: string}
+        status: {type: integer}
+        detail: {type: string}
+        instance: {type: string}
+        errors:
+          type: array
+          items:
+            type: object
+            required: [field, message]
+            properties:
+              field: {type: string}
+              message: {type: string}
+    Status:
+      type: object
+      properties:
+        status: {type: string}
+    Country:
+      type: object
+      properties:
+        alpha2: {type: string}
+        alpha3: {type: string}
+        numericCode: {type: string}
+        name: {type: string}
+        region: {type: [string, "null"]}
+        subRegion: {type: [string, "null"]}
+        intermediateRegion: {type: [string, "null"]}
+        developing: {type: boolean}
+    Constituency:
+      type: object
+      properties:
+        code: {type: string}
+        name: {type: string}
+    Organisation:
+      type: object
+      properties:
+        id: {type: string, format: uuid}
+        name: {type: string}
+        country: {type: string}
+        constituency: {type: string}
+        accreditation: {type: [string, "null"]}
+        accreditedOn: {type: [string, "null"], format: date}
+        networks: {type: array, items: {type: string, format: uuid}}
+        version: {type: integer}
+        createdAt: {type: string, format: date-time}
+        updatedAt: {type: string, format: date-time}
+    OrganisationFields:
+      type: object
+      additionalProperties: false
+      properties:
+        name: {type: string}
+        country: {type: string, description: ISO 3166-1 alpha-2}
+        constituency: {type: string}
+        accreditation: {type: [string, "null"]}
+        accreditedOn: {type: [string, "null"], format: date}
+    Network:
+      type: object
+      properties:
+        id: {type: string, format: uuid}
+        name: {type: string}
+        constituency: {type: string}
+        description: {type: string}
+        website: {type: [string, "null"]}
+        members: {type: integer, description: Derived from memberships.}
+        version: {type: integer}
+        createdAt: {type: string, format: date-time}
+        updatedAt: {type: string, format: date-time}
+    NetworkFields:
+      type: object
+      additionalProperties: false
+      properties:
+        name: {type: string}
+        constituency: {type: string}
+        description: {type: string}
+        website: {type: [string, "null"]}
+    Person:
+      type: object
+      description: languages, gender and email appear only for the secretariat and the person's own organisation.
+      properties:
+        id: {type: string, format: uuid}
+        name: {type: string}
+        organisation: {type: [string, "null"], format: uuid}
+        country: {type: string}
+        constituency: {type: [string, "null"]}
+        languages: {type: array, items: {type: string}}
+        gender: {type: [string, "null"], description: "Self-described: woman, man, another word; never required."}
+        email: {type: [string, "null"]}
+        version: {type: integer}
+    PersonFields:
+      type: object
+      additionalProperties: false
+      properties:
+        name: {type: string}
+        organisation: {type: [string, "null"], format: uuid}
+        country: {type: string}
+        languages: {type: array, items: {type: string}}
+        gender: {type: [string, "null"]}
+        email: {type: [string, "null"]}
+    RoleGrant:
+      type: object
+      required: [role]
+      properties:
+        role: {type: string, enum: [secretariat, bureau, network, organisation, participant]}
+        network: {type: string, format: uuid}
+        organisation: {type: string, format: uuid}
+    Token:
+      type: object
+      properties:
+        id: {type: string, format: uuid}
+        name: {type: string}
+        createdAt: {type: string, format: date-time}
+        expiresAt: {type: [string, "null"], format: date-time}
+        lastUsedAt: {type: [string, "null"], format: date-time}
+        revokedAt: {type: [string, "null"], format: date-time}
+        token: {type: string, description: Only in the answer that creates it.}
+    AuditEntry:
+      type: object
+      properties:
+        id: {type: integer}
+        at: {type: string, format: date-time}
+        account: {type: [string, "null"], format: uuid}
+        tokenName: {type: [string, "null"]}
+        action: {type: string}
+        objectType: {type: string}
+        objectID: {type: string}
+        before: {type: [object, "null"]}
+        after: {type: [object, "null"]}
+        requestID: {type: [string, "null"]}
+        isPublic: {type: boolean}
+paths:
+  /healthz:
+    get:
+      summary: The process answers (no database).
+      x-agora-access: everyone
+      responses:
+        "200": {description: Alive., content: {application/json: {schema: {$ref: "#/components/schemas/Status"}}}}
+  /readyz:
+    get:
+      summary: The database answers too.
+      x-agora-access: everyone
+      responses:
+        "200": {description: Ready., content: {application/json: {schema: {$ref: "#/components/schemas/Status"}}}}
+        "503": {$ref: "#/components/responses/Problem"}
+  /metrics:
+    get:
+      summary: Prometheus metrics.
+      x-agora-access: everyone
+      responses:
+        "200": {description: Prometheus text format., content: {text/plain: {schema: {type: string}}}}
+  /openapi.yaml:
+    get:
+      summary: This document.
+      x-agora-access: everyone
+      responses:
+        "200": {description: OpenAPI 3.1., content: {application/yaml: {schema: {type: string}}}}
+  /countries:
+    get:
+      summary: Every country with its M49 region and developing flag.
+      x-agora-access: everyone
+      responses:
+        "200": {description: Countries.}
+  /countries/{code}:
+    parameters:
+      - {name: code, in: path, required: true, schema: {type: string}}
+    get:
+      summary: One country.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The country., content: {application/json: {schema: {$ref: "#/components/schemas/Country"}}}}
+        "404": {$ref: "#/components/responses/Problem"}
+    patch:
+      summary: Change whether a country counts as developing.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, additionalProperties: false, required: [developing], properties: {developing: {type: boolean}}}
+      responses:
+        "200": {description: The country.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /constituencies:
+    get:
+      summary: The constituencies (major groups).
+      x-agora-access: everyone
+      responses:
+        "200": {description: Constituencies.}
+    post:
+      summary: Add a constituency.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Constituency"}
+      responses:
+        "201": {description: Added.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /organisations:
+    get:
+      summary: Organisations by name.
+      x-agora-access: everyone
+      parameters:
+        - {$ref: "#/components/parameters/limit"}
+        - {$ref: "#/components/parameters/cursor"}
+        - {name: country, in: query, schema: {type: string}}
+        - {name: constituency, in: query, schema: {type: string}}
+      responses:
+        "200": {description: A page of organisations.}
+        "400": {$ref: "#/components/responses/Problem"}
+    post:
+      summary: Create an organisation.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/OrganisationFields"}
+      responses:
+        "201": {description: Created., content: {application/json: {schema: {$ref: "#/components/schemas/Organisation"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /organisations/{id}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: One organisation.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The organisation (with ETag)., content: {application/json: {schema: {$ref: "#/components/schemas/Organisation"}}}}
+        "404": {$ref: "#/components/responses/Problem"}
+    patch:
+      summary: Change an organisation (its contacts may change its name only).
+      x-agora-access: secretariat, organisation
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/ifMatch"}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/OrganisationFields"}
+      responses:
+        "200": {description: Changed.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /organisations/{id}/people:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: The people of an organisation.
+      x-agora-access: everyone
+      responses:
+        "200": {description: People.}
+  /networks:
+    get:
+      summary: Networks by name.
+      x-agora-access: everyone
+      parameters:
+        - {$ref: "#/components/parameters/limit"}
+        - {$ref: "#/components/parameters/cursor"}
+        - {name: constituency, in: query, schema: {type: string}}
+      responses:
+        "200": {description: A page of networks.}
+    post:
+      summary: Create a network.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/NetworkFields"}
+      responses:
+        "201": {description: Created., content: {application/json: {schema: {$ref: "#/components/schemas/Network"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /networks/{id}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: One network.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The network (with ETag)., content: {application/json: {schema: {$ref: "#/components/schemas/Network"}}}}
+        "404": {$ref: "#/components/responses/Problem"}
+    patch:
+      summary: Change a network (its focal points may change description and website).
+      x-agora-access: secretariat, network
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/ifMatch"}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/NetworkFields"}
+      responses:
+        "200": {description: Changed.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /networks/{id}/members:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: The member organisations.
+      x-agora-access: everyone
+      responses:
+        "200": {description: Organisations.}
+  /networks/{id}/members/{organisation}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+      - {name: organisation, in: path, required: true, schema: {type: string, format: uuid}}
+    put:
+      summary: Add a member organisation.
+      x-agora-access: secretariat, network
+      security: [{bearer: []}]
+      responses:
+        "204": {$ref: "#/components/responses/NoContent"}
+        "4XX": {$ref: "#/components/responses/Problem"}
+    delete:
+      summary: Remove a member organisation.
+      x-agora-access: secretariat, network
+      security: [{bearer: []}]
+      responses:
+        "204": {$ref: "#/components/responses/NoContent"}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /people:
+    post:
+      summary: Register a person (an organisation's contacts, for their own organisation).
+      x-agora-access: secretariat, organisation
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/PersonFields"}
+      responses:
+        "201": {description: Registered., content: {application/json: {schema: {$ref: "#/components/schemas/Person"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /people/{id}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: One person; personal data only for those who may see it.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The person., content: {application/json: {schema: {$ref: "#/components/schemas/Person"}}}}
+        "404": {$ref: "#/components/responses/Problem"}
+    patch:
+      summary: Change a person.
+      x-agora-access: secretariat, organisation
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/ifMatch"}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/PersonFields"}
+      responses:
+        "200": {description: Changed.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /accounts:
+    post:
+      summary: Create an account with roles.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [name, roles]
+              properties:
+                name: {type: string}
+                email: {type: [string, "null"]}
+                roles: {type: array, items: {$ref: "#/components/schemas/RoleGrant"}}
+      responses:
+        "201": {description: Created.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /accounts/me:
+    get:
+      summary: The caller's account and roles.
+      x-agora-access: authenticated
+      security: [{bearer: []}]
+      responses:
+        "200": {description: The account.}
+        "401": {$ref: "#/components/responses/Problem"}
+  /tokens:
+    get:
+      summary: The caller's tokens (never their secrets).
+      x-agora-access: authenticated
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/limit"}
+        - {$ref: "#/components/parameters/cursor"}
+      responses:
+        "200": {description: A page of tokens.}
+        "401": {$ref: "#/components/responses/Problem"}
+    post:
+      summary: Create a token for the caller's account; its secret is shown once.
+      x-agora-access: authenticated
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [name]
+              properties:
+                name: {type: string}
+                expiresAt: {type: string, format: date-time}
+      responses:
+        "201": {description: Created., content: {application/json: {schema: {$ref: "#/components/schemas/Token"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /tokens/{id}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    delete:
+      summary: Revoke one of the caller's tokens (every server refuses it within about a second).
+      x-agora-access: authenticated
+      security: [{bearer: []}]
+      responses:
+        "204": {$ref: "#/components/responses/NoContent"}
+        "404": {$ref: "#/components/responses/Problem"}
+  /audit:
+    get:
+      summary: The audit log; everything for the secretariat, public entries for others.
+      x-agora-access: everyone
+      parameters:
+        - {$ref: "#/components/parameters/limit"}
+        - {$ref: "#/components/parameters/cursor"}
+        - {name: objectType, in: query, schema: {type: string}}
+        - {name: objectId, in: query, schema: {type: string}}
+        - {name: account, in: query, schema: {type: string, format: uuid}}
+        - {name: since, in: query, schema: {type: string, format: date-time}}
+        - {name: until, in: query, schema: {type: string, format: date-time}}
+      responses:
+        "200": {description: A page of entries.}
+        "400": {$ref: "#/components/responses/Problem"}
+"""##
+}
+
+struct OpenAPIController {
+    func addRoutes(to routes: AccessControlledRoutes) {
+        routes.get("/openapi.yaml", rule: .everyone) { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml))
+            )
+        }
+    }
+}
