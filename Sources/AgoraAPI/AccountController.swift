@@ -55,7 +55,7 @@ struct AccountController {
                     throw Problem.validation([.init(field: "roles", message: "names a network or organisation that does not exist")])
                 }
                 return try JSONAnswer(Created(id: id, name: name!, roles: grants.sorted { $0.role.rawValue < $1.role.rawValue }), status: .created,
-                                      headers: [.location: "/accounts/\(id.uuidString.lowercased())"])
+                                      headers: [.location: "/accounts/\(id.uuidString)"])
             }
         }
     }

@@ -49,7 +49,7 @@ struct NetworkController {
                 try reader.check()
                 let network = try await OrganisationController.storing { try await store.create(fields, by: context.actor, requestID: context.requestID) }
                 return try JSONAnswer(network, status: .created, headers: [
-                    .location: "/networks/\(network.id.uuidString.lowercased())",
+                    .location: "/networks/\(network.id.uuidString)",
                     .eTag: EntityTag.header(version: network.version),
                 ])
             }

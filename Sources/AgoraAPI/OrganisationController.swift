@@ -45,7 +45,7 @@ struct OrganisationController {
                 try reader.check()
                 let organisation = try await Self.storing { try await store.create(fields, by: context.actor, requestID: context.requestID) }
                 return try JSONAnswer(organisation, status: .created, headers: [
-                    .location: "/organisations/\(organisation.id.uuidString.lowercased())",
+                    .location: "/organisations/\(organisation.id.uuidString)",
                     .eTag: EntityTag.header(version: organisation.version),
                 ])
             }

@@ -69,7 +69,7 @@ struct PersonController {
                 if fields.languages == nil { fields.languages = [] }
                 let person = try await OrganisationController.storing { try await store.create(fields, by: context.actor, requestID: context.requestID) }
                 return try JSONAnswer(PersonView(person, for: context.actor), status: .created, headers: [
-                    .location: "/people/\(person.id.uuidString.lowercased())",
+                    .location: "/people/\(person.id.uuidString)",
                     .eTag: EntityTag.header(version: person.version),
                 ])
             }

@@ -128,7 +128,7 @@ struct Dev: AsyncParsableCommand {
     func run() async throws {
         let logger = try database.makeLogger()
         try await Runner(database: database.postgresConfiguration(), logger: logger)
-            .serve(app: server.appConfiguration(), migrate: true, withScheduler: true)
+            .serve(app: server.appConfiguration(), migrate: true, withScheduler: true, demoData: true)
     }
 }
 

@@ -16,11 +16,13 @@ struct Runner {
     /// Serves the API (and, in local mode, the scheduler) until SIGTERM or SIGINT. The pool
     /// is first in the group, so it shuts down last: in-flight requests finish, then
     /// connections close.
-    func serve(app configuration: AppConfiguration, migrate: Bool, withScheduler: Bool) async throws {
+    func serve(app configuration: AppConfiguration, migrate: Bool, withScheduler: Bool, demoData: Bool = false) async throws {
         AgoraMetrics.bootstrap()
         let pool = PostgresConnectionPool(configuration: database, logger: logger)
+        var demoToken: String?
         do {
             try await prepareSchema(pool: pool, migrate: migrate)
+            if demoData { demoToken = try await DemoData.loadIfEmpty(pool: pool) }
         } catch {
             await pool.close()
             throw error
@@ -32,6 +34,14 @@ struct Runner {
         let url = "http://\(configuration.host):\(configuration.port)"
         logger.info("Agora is serving on \(url) — try \(url)/readyz")
         print("Agora is serving on \(url) — try: curl \(url)/readyz   (Ctrl-C stops)")
+        if let demoToken {
+            print("""
+                Demo data loaded. A secretariat token, shown this once (only its hash is kept):
+                  export AGORA_TOKEN=\(demoToken)
+                  curl \(url)/organisations
+                  curl -H "Authorization: Bearer $AGORA_TOKEN" \(url)/accounts/me
+                """)
+        }
         fflush(nil)
         try await run(services)
     }

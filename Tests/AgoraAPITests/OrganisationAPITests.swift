@@ -40,7 +40,7 @@ struct OrganisationAPITests {
             let organisation = try #require(created)
             #expect(organisation.country == "NE")
             #expect(headers[.eTag] == "\"1\"")
-            #expect(headers[.location] == "/organisations/\(organisation.id.uuidString.lowercased())")
+            #expect(headers[.location] == "/organisations/\(organisation.id.uuidString)")
 
             try await client.execute(uri: "/organisations/\(organisation.id)", method: .get) { response in
                 #expect(response.status == .ok)
