@@ -2,7 +2,7 @@
 # Extra arguments: make test ARGS='--filter Foo', make run ARGS='...'.
 ARGS ?=
 
-.PHONY: run test bench-postgres-client clean-dev
+.PHONY: run test bench-postgres-client bench-token-check clean-dev
 
 run:
 	scripts/run.sh $(ARGS)
@@ -12,6 +12,9 @@ test:
 
 bench-postgres-client:
 	bench/postgres-client/run.sh $(ARGS)
+
+bench-token-check:
+	bench/token-check/run.sh $(ARGS)
 
 # Stop the `make run` cluster and delete its data.
 clean-dev:
