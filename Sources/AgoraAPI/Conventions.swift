@@ -1,6 +1,5 @@
 import Agora
 import AgoraStore
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -86,10 +85,8 @@ struct Idempotency {
             throw Problem(type: "invalid-idempotency-key", title: "Invalid Idempotency-Key", status: .badRequest,
                           detail: "An Idempotency-Key has 1 to 200 characters.")
         }
-        var hasher = SHA256()
-        hasher.update(data: Data("\(request.method) \(request.uri.path)\n".utf8))
-        hasher.update(data: body)
-        switch try await store.claim(account: account, key: key, requestHash: Data(hasher.finalize())) {
+        let hash = IdempotencyStore.requestHash(method: "\(request.method)", path: request.uri.path, body: body)
+        switch try await store.claim(account: account, key: key, requestHash: hash) {
         case .claimed:
             do {
                 let answer = try await produce()

@@ -31,10 +31,10 @@ struct NetworkController {
             return try APIJSON.response(network, headers: [.eTag: EntityTag.header(version: network.version)])
         }
 
-        routes.get("/networks/:id/members", rule: .everyone) { _, context in
+        routes.get("/networks/:id/members", rule: .everyone) { request, context in
             let id = try OrganisationController.id(context)
             guard try await store.network(id) != nil else { throw Problem.notFound() }
-            return try APIJSON.response(Page(items: try await store.members(of: id), next: nil))
+            return try APIJSON.response(try Page(slicing: try await store.members(of: id), try PageRequest(request), key: \.id.uuidString))
         }
 
         routes.post("/networks", rule: .roles([.secretariat])) { request, context in

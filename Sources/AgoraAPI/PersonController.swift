@@ -49,9 +49,9 @@ struct PersonController {
             return try APIJSON.response(PersonView(person, for: context.actor), headers: [.eTag: EntityTag.header(version: person.version)])
         }
 
-        routes.get("/organisations/:id/people", rule: .everyone) { _, context in
-            let people = try await store.people(of: try OrganisationController.id(context))
-            return try APIJSON.response(Page(items: people.map { PersonView($0, for: context.actor) }, next: nil))
+        routes.get("/organisations/:id/people", rule: .everyone) { request, context in
+            let people = try await store.people(of: try OrganisationController.id(context)).map { PersonView($0, for: context.actor) }
+            return try APIJSON.response(try Page(slicing: people, try PageRequest(request), key: \.id.uuidString))
         }
 
         routes.post("/people", rule: .roles([.secretariat, .organisation])) { request, context in

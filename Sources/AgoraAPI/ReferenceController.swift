@@ -9,8 +9,8 @@ struct ReferenceController {
 
     func addRoutes(to routes: AccessControlledRoutes) {
         let store = store
-        routes.get("/countries", rule: .everyone) { _, _ in
-            try APIJSON.response(Page(items: try await store.countries(), next: nil))
+        routes.get("/countries", rule: .everyone) { request, _ in
+            try APIJSON.response(try Page(slicing: try await store.countries(), try PageRequest(request), key: \.alpha2))
         }
         routes.get("/countries/:code", rule: .everyone) { _, context in
             guard let code = context.parameters.get("code"), let country = try await store.country(alpha2: code) else { throw Problem.notFound() }
@@ -26,8 +26,8 @@ struct ReferenceController {
             else { throw Problem.notFound() }
             return try APIJSON.response(country)
         }
-        routes.get("/constituencies", rule: .everyone) { _, _ in
-            try APIJSON.response(Page(items: try await store.constituencies(), next: nil))
+        routes.get("/constituencies", rule: .everyone) { request, _ in
+            try APIJSON.response(try Page(slicing: try await store.constituencies(), try PageRequest(request), key: \.code))
         }
         routes.post("/constituencies", rule: .roles([.secretariat])) { request, context in
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["code", "name"])

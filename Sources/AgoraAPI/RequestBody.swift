@@ -71,6 +71,28 @@ public struct PageRequest: Sendable {
 public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
     public var items: [Item]
     public var next: String?
+
+    /// A page of a short list held in memory (countries, a network's members), in its order;
+    /// `key` identifies an item, the cursor names the last item of the previous page.
+    init(slicing all: [Item], _ request: PageRequest, key: (Item) -> String) throws {
+        var start = 0
+        if let cursor = request.cursor {
+            let last = try Cursor.decode(cursor, as: String.self)
+            guard let index = all.firstIndex(where: { key($0) == last }) else {
+                throw Problem(type: "invalid-cursor", title: "Invalid cursor", status: .badRequest,
+                              detail: "`cursor` must be a value the previous page gave as `next`.")
+            }
+            start = index + 1
+        }
+        let end = min(all.count, start + request.limit)
+        items = Array(all[start..<end])
+        next = end < all.count ? items.last.map { Cursor.encode(key($0)) } : nil
+    }
+
+    init(items: [Item], next: String?) {
+        self.items = items
+        self.next = next
+    }
 }
 
 /// Opaque cursors: base64url of a JSON position, so clients cannot depend on their shape.

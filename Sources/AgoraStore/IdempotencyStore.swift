@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PostgresClient
 
@@ -25,6 +26,14 @@ public struct IdempotencyStore: Sendable {
     /// A store over `pool`.
     public init(pool: PostgresConnectionPool) {
         self.pool = pool
+    }
+
+    /// What identifies a request for its key: SHA-256 of method, path and body.
+    public static func requestHash(method: String, path: String, body: Data) -> Data {
+        var hasher = SHA256()
+        hasher.update(data: Data("\(method) \(path)\n".utf8))
+        hasher.update(data: body)
+        return Data(hasher.finalize())
     }
 
     /// Claims `key` for a request whose method, path and body hash to `requestHash`. The

@@ -162,3 +162,52 @@ struct OrganisationAPITests {
         }
     }
 }
+
+@Suite("Idempotency keys and reference lists")
+struct IdempotencyAndReferenceTests {
+    @Test func aConcurrentDuplicateIs409AndKeysBelongToTheirAccount() async throws {
+        try await withApp { client, pool, _ in
+            let first = try await TestAccount.make(pool, name: "First", grants: [RoleGrant(.secretariat)])
+            let second = try await TestAccount.make(pool, name: "Second", grants: [RoleGrant(.secretariat)])
+            let body = #"{"name": "Duplicate probe", "country": "KE", "constituency": "ngo"}"#
+            // The first request with this key is still being answered (claimed, no answer stored yet).
+            let hash = IdempotencyStore.requestHash(method: "POST", path: "/organisations", body: Data(body.utf8))
+            let claim = try await IdempotencyStore(pool: pool).claim(account: first.id, key: "k1", requestHash: hash)
+            #expect(claim == .claimed)
+            var headers = first.authorization
+            headers[HTTPField.Name("Idempotency-Key")!] = "k1"
+            try await client.execute(uri: "/organisations", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .conflict)
+            }
+            // Another account's identical key is its own.
+            var otherHeaders = second.authorization
+            otherHeaders[HTTPField.Name("Idempotency-Key")!] = "k1"
+            try await client.execute(uri: "/organisations", method: .post, headers: otherHeaders, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .created)
+            }
+        }
+    }
+
+    @Test func countriesComeInPages() async throws {
+        try await withApp { client, _, _ in
+            struct Countries: Decodable { struct Country: Decodable { var alpha2: String }; var items: [Country]; var next: String? }
+            var codes: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let uri = "/countries?limit=200" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let page = try await client.execute(uri: uri, method: .get) { try JSONDecoder().decode(Countries.self, from: Data(buffer: $0.body)) }
+                codes += page.items.map(\.alpha2)
+                cursor = page.next
+                pages += 1
+            } while cursor != nil && pages < 5
+            #expect(pages == 2)
+            #expect(codes.count == Set(codes).count)
+            #expect(codes.count >= 249)
+            try await client.execute(uri: "/countries", method: .get) { response in
+                let page = try JSONDecoder().decode(Countries.self, from: Data(buffer: response.body))
+                #expect(page.items.count == 50)
+            }
+        }
+    }
+}
