@@ -7,16 +7,14 @@ import ServiceLifecycle
 /// Builds the HTTP application. The pool is not among its services: the caller runs the pool
 /// in the same `ServiceGroup`, before the application, so connections close only after the
 /// server has finished its in-flight requests. The token revocation listener is one of its
-/// services. `addRoutes` lets tests add probe routes.
+/// services.
 public func buildApplication(
     configuration: AppConfiguration,
     pool: PostgresConnectionPool,
-    logger: Logger,
-    addRoutes: (AccessControlledRoutes) -> Void = { _ in }
+    logger: Logger
 ) -> some ApplicationProtocol {
     let tokenCache = TokenCache()
     let routes = buildRoutes(configuration: configuration, pool: pool, tokenCache: tokenCache)
-    addRoutes(routes)
     return Application(
         router: routes.router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),

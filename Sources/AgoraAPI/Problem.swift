@@ -158,17 +158,3 @@ struct ProblemMiddleware: RouterMiddleware {
         }
     }
 }
-
-extension Request {
-    /// Decodes a JSON body, answering 400 (naming the problem) when it is not valid JSON of the
-    /// expected shape and 413 when it is too large.
-    public func decodeJSON<Value: Decodable>(as type: Value.Type, context: AgoraRequestContext) async throws -> Value {
-        do {
-            return try await decode(as: type, context: context)
-        } catch let error as HTTPError where error.status == .badRequest {
-            throw Problem.malformedBody(error.body ?? "The request body is not valid JSON.")
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw Problem.payloadTooLarge(limit: context.maxUploadSize)
-        }
-    }
-}

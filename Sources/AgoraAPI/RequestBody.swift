@@ -2,48 +2,6 @@ import Agora
 import Foundation
 import Hummingbird
 
-/// A JSON request body that names the fields it accepts, so anything else is refused (400)
-/// instead of silently ignored.
-public protocol StrictRequestBody: Decodable {
-    /// The JSON field names a caller may send.
-    static var acceptedFields: Set<String> { get }
-}
-
-extension Request {
-    /// Decodes a strict JSON body: 400 for malformed JSON or unknown fields (named), 413 when
-    /// too large.
-    public func decodeStrict<Body: StrictRequestBody>(as type: Body.Type, context: AgoraRequestContext) async throws -> Body {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await body.collect(upTo: context.maxUploadSize)
-        } catch {
-            throw Problem.payloadTooLarge(limit: context.maxUploadSize)
-        }
-        let data = Data(buffer: buffer)
-        let fields: [String: JSONValue]
-        do {
-            fields = try JSONDecoder().decode([String: JSONValue].self, from: data)
-        } catch {
-            throw Problem.malformedBody("The request body must be a JSON object.")
-        }
-        let unknown = fields.keys.filter { !Body.acceptedFields.contains($0) }.sorted()
-        guard unknown.isEmpty else { throw Problem.unknownFields(unknown) }
-        do {
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            return try decoder.decode(Body.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw Problem.validation([.init(field: key.stringValue, message: "is required")])
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw Problem.validation([.init(field: field, message: "has the wrong type")])
-        } catch let DecodingError.dataCorrupted(context) {
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw Problem.validation([.init(field: field, message: "is not valid: \(context.debugDescription)")])
-        }
-    }
-}
-
 /// A page of a list: `limit` (default 50, at most 200) and the opaque `cursor` of the next page.
 public struct PageRequest: Sendable {
     /// How many items at most.

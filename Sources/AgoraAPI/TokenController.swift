@@ -30,12 +30,6 @@ struct TokenController {
         }
     }
 
-    struct NewToken: StrictRequestBody {
-        static let acceptedFields: Set<String> = ["name", "expiresAt"]
-        var name: String
-        var expiresAt: Date?
-    }
-
     func addRoutes(to routes: AccessControlledRoutes) {
         let store = store
         let cache = cache
@@ -49,13 +43,18 @@ struct TokenController {
             return Page(items: Array(items), next: next)
         }
         routes.post("/tokens", rule: .authenticated) { request, context in
-            let body = try await request.decodeStrict(as: NewToken.self, context: context)
-            var errors: [Problem.FieldError] = []
-            let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-            if name.isEmpty || name.count > 200 { errors.append(.init(field: "name", message: "must be 1 to 200 characters")) }
-            if let expiry = body.expiresAt, expiry <= Date() { errors.append(.init(field: "expiresAt", message: "must be in the future")) }
-            guard errors.isEmpty else { throw Problem.validation(errors) }
-            let issued = try await store.issueToken(account: try context.accountID(), name: name, expiresAt: body.expiresAt,
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["name", "expiresAt"])
+            let name = reader.string("name", required: true, maxLength: 200)
+            var expiresAt: Date?
+            if let text = reader.string("expiresAt", maxLength: 40) {
+                if let date = ISO8601DateFormatter().date(from: text), date > Date() {
+                    expiresAt = date
+                } else {
+                    reader.errors.append(.init(field: "expiresAt", message: "must be a future ISO 8601 time"))
+                }
+            }
+            try reader.check()
+            let issued = try await store.issueToken(account: try context.accountID(), name: name!, expiresAt: expiresAt,
                                                     by: context.actor, requestID: context.requestID)
             return EditedResponse(status: .created, response: TokenView(issued.info, secret: issued.secret))
         }

@@ -7,10 +7,9 @@ import PostgresClient
 import TestSupport
 
 /// Runs `test` against the real application on a loopback port, backed by a fresh migrated
-/// database; `extraRoutes` may add probe routes (they get every middleware).
+/// database.
 func withApp(
     configuration: AppConfiguration = AppConfiguration(port: 0),
-    extraRoutes: @escaping (Router<AgoraRequestContext>) -> Void = { _ in },
     _ test: @Sendable (any TestClientProtocol, PostgresConnectionPool, String) async throws -> Void
 ) async throws {
     AgoraMetrics.bootstrap()
@@ -19,9 +18,7 @@ func withApp(
         configuration: .init(connectionString: url, maximumConnections: 4, acquireTimeout: .seconds(1)),
         logger: TestDatabase.logger
     )
-    let app = buildApplication(configuration: configuration, pool: pool, logger: TestDatabase.logger) { routes in
-        extraRoutes(routes.router)
-    }
+    let app = buildApplication(configuration: configuration, pool: pool, logger: TestDatabase.logger)
     do {
         try await app.test(.live) { client in try await test(client, pool, url) }
     } catch {

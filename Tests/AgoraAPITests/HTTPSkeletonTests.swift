@@ -1,3 +1,4 @@
+import Agora
 import AgoraAPI
 import Foundation
 import HTTPTypes
@@ -61,42 +62,36 @@ struct HTTPSkeletonTests {
         }
     }
 
-    struct Nomination: Codable { var person: String; var rank: Int }
-
-    private func probeRoutes(_ router: Router<AgoraRequestContext>) {
-        router.post("/probe/nominations") { request, context in
-            let nomination = try await request.decodeJSON(as: Nomination.self, context: context)
-            return "\(nomination.person):\(nomination.rank)"
-        }
-    }
-
     @Test func aBodyAboveTheLimitIsRefusedWith413() async throws {
-        try await withApp(configuration: AppConfiguration(port: 0, maximumBodySize: 64), extraRoutes: probeRoutes) { client, _, _ in
-            let large = #"{"person":"\#(String(repeating: "x", count: 200))","rank":1}"#
-            try await client.execute(uri: "/probe/nominations", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: large)) { response in
+        try await withApp(configuration: AppConfiguration(port: 0, maximumBodySize: 64)) { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let large = #"{"name":"\#(String(repeating: "x", count: 200))","country":"KE","constituency":"ngo"}"#
+            try await client.execute(uri: "/organisations", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: large)) { response in
                 #expect(response.status == .contentTooLarge)
                 let body = try problem(response.body)
                 #expect(body.type == "/problems/payload-too-large")
             }
-            try await client.execute(uri: "/probe/nominations", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"person":"Ama","rank":1}"#)) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body) == "Ama:1")
+            try await client.execute(uri: "/organisations", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"name":"Ama","country":"KE","constituency":"ngo"}"#)) { response in
+                #expect(response.status == .created)
             }
         }
     }
 
     @Test func malformedJSONIsRefusedWith400NamingTheProblem() async throws {
-        try await withApp(extraRoutes: probeRoutes) { client, _, _ in
-            try await client.execute(uri: "/probe/nominations", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"person": "Ama", "rank": }"#)) { response in
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            try await client.execute(uri: "/organisations", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"name": "Ama", "country": }"#)) { response in
                 #expect(response.status == .badRequest)
                 let body = try problem(response.body)
                 #expect(body.type == "/problems/malformed-body")
-                #expect(body.detail?.contains("not valid") == true)
+                #expect(body.detail?.contains("JSON object") == true)
             }
-            try await client.execute(uri: "/probe/nominations", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"person": "Ama", "rank": "first"}"#)) { response in
-                #expect(response.status == .badRequest)
-                let body = try problem(response.body)
-                #expect(body.detail?.contains("rank") == true)
+            try await client.execute(uri: "/organisations", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"name": 7, "country": "KE", "constituency": "ngo"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains(#""field":"name""#))
             }
         }
     }
