@@ -100,11 +100,11 @@ public enum AccessRule: Sendable, Equatable {
     }
 }
 
-/// The outcome of an access check. The API answers 401, 403 and 404 for the refusals: an
-/// object outside the caller's scope is "not found", so its existence is not revealed.
+/// The outcome of a route's access check: the API answers 401 and 403 for the refusals. (An
+/// object outside the caller's scope is checked on the object and answered 404, so its
+/// existence is not revealed.)
 public enum AccessDecision: Sendable, Equatable {
     case allowed
     case unauthenticated
     case forbidden
-    case outOfScope
 }

@@ -32,7 +32,6 @@ public final class AccessControlledRoutes: @unchecked Sendable {
             case .allowed: return try await handler(request, context)
             case .unauthenticated: throw Problem.unauthenticated()
             case .forbidden: throw Problem.forbidden()
-            case .outOfScope: throw Problem.notFound()
             }
         }
         return self

@@ -2,7 +2,6 @@ import Agora
 import AgoraStore
 import Foundation
 import Hummingbird
-import PostgresClient
 
 /// `/accounts`: the secretariat creates accounts with roles (a network's focal points, an
 /// organisation's contacts, the bureau, participants); `GET /accounts/me` tells a caller who it is.
@@ -35,6 +34,9 @@ struct AccountController {
                 var reader = reader
                 let name = reader.string("name", required: true)
                 let email = reader.clearableString("email") ?? nil
+                if let email, !(email.contains("@") && !email.contains(" ")) {
+                    reader.errors.append(.init(field: "email", message: "must be an e-mail address"))
+                }
                 var grants = Set<RoleGrant>()
                 if case .array(let items)? = reader.fields["roles"], !items.isEmpty {
                     for (index, item) in items.enumerated() {
@@ -48,11 +50,8 @@ struct AccountController {
                     reader.errors.append(.init(field: "roles", message: "must list at least one role"))
                 }
                 try reader.check()
-                let id: UUID
-                do {
-                    id = try await store.createAccount(name: name!, email: email, grants: grants, by: context.actor, requestID: context.requestID)
-                } catch let error as PostgresError where error.code == .foreignKeyViolation {
-                    throw Problem.validation([.init(field: "roles", message: "names a network or organisation that does not exist")])
+                let id = try await OrganisationController.storing {
+                    try await store.createAccount(name: name!, email: email, grants: grants, by: context.actor, requestID: context.requestID)
                 }
                 return try JSONAnswer(Created(id: id, name: name!, roles: grants.sorted { $0.role.rawValue < $1.role.rawValue }), status: .created,
                                       headers: [.location: "/accounts/\(id.uuidString)"])

@@ -43,7 +43,7 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     OrganisationController(store: OrganisationStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     NetworkController(store: NetworkStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     PersonController(store: PersonStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
-    ReferenceController(store: DirectoryStore(pool: pool)).addRoutes(to: routes)
+    ReferenceController(store: DirectoryStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     AccountController(store: accessStore, idempotency: idempotency).addRoutes(to: routes)
     AuditController(store: AuditStore(pool: pool)).addRoutes(to: routes)
     OpenAPIController().addRoutes(to: routes)

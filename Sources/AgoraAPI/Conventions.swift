@@ -88,16 +88,20 @@ struct Idempotency {
         let hash = IdempotencyStore.requestHash(method: "\(request.method)", path: request.uri.path, body: body)
         switch try await store.claim(account: account, key: key, requestHash: hash) {
         case .claimed:
+            let answer: JSONAnswer
             do {
-                let answer = try await produce()
-                var headers: [String: String] = [:]
-                for field in answer.headers { headers[field.name.rawName] = field.value }
-                try await store.complete(account: account, key: key, status: answer.status.code, headers: headers, body: answer.body)
-                return answer.response
+                answer = try await produce()
             } catch {
+                // Refused or failed: nothing was created, so the key is free for a retry.
                 try? await store.release(account: account, key: key)
                 throw error
             }
+            // The object exists now; the claim is kept even if storing the answer fails, so a
+            // retry meets 409 rather than creating it twice.
+            var headers: [String: String] = [:]
+            for field in answer.headers { headers[field.name.rawName] = field.value }
+            try await store.complete(account: account, key: key, status: answer.status.code, headers: headers, body: answer.body)
+            return answer.response
         case .replay(let status, let headers, let body):
             var fields = HTTPFields()
             for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
@@ -169,8 +173,11 @@ struct FieldReader {
         guard let value = clearableString(name, maxLength: 10) else { return nil }
         guard let text = value else { return .some(nil) }
         let parts = text.split(separator: "-")
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month), (1...31).contains(day) else {
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              DateComponents(calendar: calendar, year: year, month: month, day: day).isValidDate else {
             errors.append(.init(field: name, message: "must be a date YYYY-MM-DD"))
             return nil
         }

@@ -1,3 +1,4 @@
+import AgoraStore
 import Hummingbird
 import PostgresClient
 import Synchronization
@@ -24,11 +25,11 @@ struct HealthController {
     /// Answers within `readinessTimeout` even when opening a connection would take longer
     /// (an unreachable host): the check goes on in the background and its answer is dropped.
     private func checkDatabase() async throws {
-        let pool = pool
+        let health = HealthStore(pool: pool)
         let outcome = FirstOutcome()
         let check = Task {
             do {
-                try await pool.query(PostgresQuery("SELECT 1").timeout(readinessTimeout))
+                try await health.ping(timeout: readinessTimeout)
                 outcome.resolve(nil)
             } catch {
                 outcome.resolve(error)

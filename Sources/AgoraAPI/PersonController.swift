@@ -63,7 +63,7 @@ struct PersonController {
                 if !context.actor.has(.secretariat) {
                     // A contact registers people of its own organisation only.
                     guard let organisation = fields.organisation ?? nil, context.actor.organisations.contains(organisation) else {
-                        throw Problem.notFound("There is no such organisation of yours.")
+                        throw Problem.validation([.init(field: "organisation", message: "must be your own organisation")])
                     }
                 }
                 if fields.languages == nil { fields.languages = [] }

@@ -6,9 +6,11 @@ import Hummingbird
 /// `/countries` and `/constituencies`: public reference data the secretariat maintains.
 struct ReferenceController {
     let store: DirectoryStore
+    let idempotency: Idempotency
 
     func addRoutes(to routes: AccessControlledRoutes) {
         let store = store
+        let idempotency = idempotency
         routes.get("/countries", rule: .everyone) { request, _ in
             try APIJSON.response(try Page(slicing: try await store.countries(), try PageRequest(request), key: \.alpha2))
         }
@@ -30,16 +32,19 @@ struct ReferenceController {
             try APIJSON.response(try Page(slicing: try await store.constituencies(), try PageRequest(request), key: \.code))
         }
         routes.post("/constituencies", rule: .roles([.secretariat])) { request, context in
-            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["code", "name"])
-            let code = reader.string("code", required: true, maxLength: 40)
-            let name = reader.string("name", required: true, maxLength: 200)
-            if let code, code.range(of: "^[a-z][a-z0-9_]{1,39}$", options: .regularExpression) == nil {
-                reader.errors.append(.init(field: "code", message: "must be lower-case letters, digits and underscores"))
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["code", "name"])
+            return try await idempotency.run(request, body: body, context: context) {
+                var reader = reader
+                let code = reader.string("code", required: true, maxLength: 40)
+                let name = reader.string("name", required: true, maxLength: 200)
+                if let code, code.range(of: "^[a-z][a-z0-9_]{1,39}$", options: .regularExpression) == nil {
+                    reader.errors.append(.init(field: "code", message: "must be lower-case letters, digits and underscores"))
+                }
+                try reader.check()
+                let constituency = Constituency(code: code!, name: name!)
+                try await OrganisationController.storing { try await store.addConstituency(constituency, by: context.actor, requestID: context.requestID) }
+                return try JSONAnswer(constituency, status: .created)
             }
-            try reader.check()
-            let constituency = Constituency(code: code!, name: name!)
-            try await OrganisationController.storing { try await store.addConstituency(constituency, by: context.actor, requestID: context.requestID) }
-            return try APIJSON.response(constituency, status: .created, headers: [.location: "/constituencies"])
         }
     }
 }

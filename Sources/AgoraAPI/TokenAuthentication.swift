@@ -140,8 +140,10 @@ public struct TokenRevocationListener: Service {
         await cancelWhenGracefulShutdown {
             for await event in listener.events() {
                 switch event {
-                case .listening(_, afterGap: let afterGap):
-                    if afterGap { cache.removeAll() }
+                case .listening:
+                    // Revocations made before LISTEN took effect (or during a gap) were not
+                    // heard: forget every cached token and check them again.
+                    cache.removeAll()
                 case .notification(let notification):
                     guard let hash = Data(hexString: notification.payload) else { continue }
                     cache.remove(hash: hash)

@@ -83,7 +83,7 @@ public struct AccessStore: Sendable {
         guard grants.allSatisfy(\.isWellFormed) else {
             throw AccessStoreError(description: "a network role needs a network, an organisation role an organisation, other roles neither")
         }
-        return try await pool.withTransaction { connection in
+        return try await OrganisationStore.mapViolations { try await pool.withTransaction { connection in
             let id = try await connection.query("INSERT INTO account (name, email) VALUES (\(name), \(email)) RETURNING id")[0].decode("id", as: UUID.self)
             for grant in grants {
                 try await connection.execute("""
@@ -99,7 +99,7 @@ public struct AccessStore: Sendable {
                 by: actor, requestID: requestID, on: connection
             )
             return id
-        }
+        } }
     }
 
     /// Issues a token for `account`; the returned secret is never stored.

@@ -118,11 +118,16 @@ public struct OrganisationStore: Sendable {
                 throw FieldViolation(field: "country", message: "is not a known ISO 3166-1 alpha-2 country code")
             case (.foreignKeyViolation, let name) where name.hasSuffix("constituency_fkey"):
                 throw FieldViolation(field: "constituency", message: "is not a known constituency code")
-            case (.foreignKeyViolation, let name) where name.hasSuffix("organisation_id_fkey"):
+            case (.foreignKeyViolation, "person_organisation_id_fkey"):
                 throw FieldViolation(field: "organisation", message: "is not a known organisation")
+            case (.foreignKeyViolation, "account_role_network_id_fkey"), (.foreignKeyViolation, "account_role_organisation_id_fkey"):
+                throw FieldViolation(field: "roles", message: "names a network or organisation that does not exist")
+            case (.checkViolation, "organisation_check"):
+                throw FieldViolation(field: "accreditedOn", message: "needs an accreditation")
             case (.checkViolation, let name):
-                let field = name.split(separator: "_").dropFirst().first.map(String.init) ?? "body"
-                throw FieldViolation(field: field.camelCased, message: "is not valid")
+                // PostgreSQL names a column's check TABLE_COLUMN_check.
+                let field = name.split(separator: "_").dropFirst().dropLast().joined(separator: "_")
+                throw FieldViolation(field: field.isEmpty ? "body" : field.camelCased, message: "is not valid")
             case (.uniqueViolation, let name) where name.hasSuffix("name_key"):
                 throw FieldViolation(field: "name", message: "is already taken")
             case (.uniqueViolation, let name) where name.hasSuffix("pkey"):

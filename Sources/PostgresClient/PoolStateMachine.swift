@@ -91,9 +91,8 @@ struct PoolStateMachine<Connection: AnyObject> {
     }
 
     /// Opening a connection failed.
-    mutating func connectFailed(forWaiter waiter: WaiterID? = nil) -> ConnectFailedAction {
+    mutating func connectFailed() -> ConnectFailedAction {
         connecting -= 1
-        if let waiter, let index = waiters.firstIndex(of: waiter) { waiters.remove(at: index) }
         // The failed attempt freed a slot: a queued waiter may use it.
         if !isClosed, let next = waiters.first, statistics.connections < maximum {
             waiters.removeFirst()

@@ -42,9 +42,9 @@ public final class PostgresConnection: @unchecked Sendable {
     // @unchecked Sendable: the PGcancel object is only used under `cancelState`'s lock.
     private struct CancelState: @unchecked Sendable {
         var cancel: OpaquePointer?
+        /// The statement now running, so a late cancel request does not hit the next one.
+        var runningQuery: UInt64 = 0
     }
-    /// The statement now running, so a late cancel request does not hit the next one.
-    private let runningQuery = Atomic<UInt64>(0)
 
     private init(handle: OpaquePointer, loop: PostgresEventLoop, blockingPool: NIOThreadPool, metrics: PostgresMetrics, notices: Unmanaged<NoticeLogger>) {
         self.handle = handle
@@ -123,7 +123,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement with bound parameters and returns its rows.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        guard loop.inLoop else {
+        guard loop.isPreferredByCurrentTask else {
             return try await withTaskExecutorPreference(loop) { try await self.query(query) }
         }
         try Task.checkCancellation()
@@ -148,7 +148,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// only — never with text that came from a request.
     @discardableResult
     public func unsafeSimpleQuery(_ sql: String, timeout: Duration? = nil) async throws -> PostgresRows {
-        guard loop.inLoop else {
+        guard loop.isPreferredByCurrentTask else {
             return try await withTaskExecutorPreference(loop) { try await self.unsafeSimpleQuery(sql, timeout: timeout) }
         }
         try checkUsable()
@@ -271,8 +271,11 @@ public final class PostgresConnection: @unchecked Sendable {
     func collectResults(timeout: Duration?, cancellable: Bool = true) async throws -> PostgresRows {
         queryCounter &+= 1
         let queryID = queryCounter
-        runningQuery.store(queryID, ordering: .releasing)
-        defer { runningQuery.store(0, ordering: .releasing) }
+        // Under the cancel lock: clearing it waits for a cancel request being sent, so the
+        // request reaches the server while this statement runs (or the session is idle, where
+        // the server ignores it), never while the next statement runs.
+        cancelState.withLock { $0.runningQuery = queryID }
+        defer { cancelState.withLock { $0.runningQuery = 0 } }
 
         let read = { () async throws -> PostgresRows in
             var deadline = timeout.map { ContinuousClock.now + $0 }
@@ -338,7 +341,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private func requestCancel(of queryID: UInt64) {
         blockingPool.submit { [self] _ in
             cancelState.withLock { state in
-                guard runningQuery.load(ordering: .acquiring) == queryID, let cancel = state.cancel else { return }
+                guard state.runningQuery == queryID, let cancel = state.cancel else { return }
                 var buffer = [CChar](repeating: 0, count: 256)
                 _ = PQcancel(cancel, &buffer, Int32(buffer.count))
             }

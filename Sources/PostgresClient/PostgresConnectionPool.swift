@@ -79,9 +79,9 @@ public final class PostgresConnectionPool: Service, Sendable {
     public func withConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let connection = try await leaseLiveConnection()
         defer { release(connection) }
-        // A task already running on the connection's loop (the usual case, see `lease`) needs
-        // no executor preference: setting one costs a status-record update per statement.
-        if connection.loop.inLoop {
+        // A task that already prefers the connection's loop (see `lease`) needs no new
+        // preference: setting one costs a status-record update per statement.
+        if connection.loop.isPreferredByCurrentTask {
             return try await body(connection)
         }
         return try await withTaskExecutorPreference(connection.loop) {
@@ -156,7 +156,7 @@ public final class PostgresConnectionPool: Service, Sendable {
     }
 
     private func lease() async throws -> PostgresConnection {
-        let currentLoop = eventLoops.first { $0.inLoop }
+        let currentLoop = eventLoops.first { $0.isPreferredByCurrentTask }
         let (id, action, statistics) = state.withLock { state in
             state.nextWaiterID += 1
             let id = state.nextWaiterID
@@ -175,7 +175,7 @@ public final class PostgresConnectionPool: Service, Sendable {
                 state.withLock { $0.machine.connected() }
                 return connection
             } catch {
-                perform(state.withLock { $0.machine.connectFailed() })
+                perform(connectFailed())
                 throw error
             }
         case .wait:
@@ -250,15 +250,27 @@ public final class PostgresConnectionPool: Service, Sendable {
         let reusable = connection.isReusable
         let (action, statistics, drained) = state.withLock { state in
             let action = state.machine.released(connection, reusable: reusable)
-            var drained: [CheckedContinuation<Void, Never>] = []
-            if state.machine.isClosed && state.machine.statistics.connections == 0 {
-                swap(&drained, &state.drained)
-            }
-            return (action, state.machine.statistics, drained)
+            return (action, state.machine.statistics, Self.takeDrainedWaiters(&state))
         }
         metrics.record(statistics)
         perform(action)
         drained.forEach { $0.resume() }
+    }
+
+    /// The waiters of `close()` to wake, once the closed pool holds no connection. Called after
+    /// every event that can bring the count to zero (a release, a failed connect).
+    private static func takeDrainedWaiters(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        guard state.machine.isClosed && state.machine.statistics.connections == 0 else { return [] }
+        defer { state.drained.removeAll() }
+        return state.drained
+    }
+
+    private func connectFailed() -> Machine.ConnectFailedAction {
+        let (action, drained) = state.withLock { state in
+            (state.machine.connectFailed(), Self.takeDrainedWaiters(&state))
+        }
+        drained.forEach { $0.resume() }
+        return action
     }
 
     private func perform(_ action: Machine.ReleaseAction) {
@@ -287,7 +299,7 @@ public final class PostgresConnectionPool: Service, Sendable {
                 state.withLock { $0.machine.connected() }
                 deliver(.success(connection), to: id)
             } catch {
-                let next = state.withLock { $0.machine.connectFailed() }
+                let next = connectFailed()
                 deliver(.failure(error), to: id)
                 perform(next)
             }

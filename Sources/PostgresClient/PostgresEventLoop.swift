@@ -77,6 +77,15 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
     /// Whether the caller is on this loop's thread.
     public var inLoop: Bool { threadID.load(ordering: .relaxed) == UInt(bitPattern: Int(bitPattern: pthread_self())) }
 
+    /// Whether the current task prefers this loop as its executor, so it runs here and comes
+    /// back here after every suspension. Being on the loop's thread is not enough: a task stays
+    /// on the thread for a moment after leaving a `withTaskExecutorPreference` scope, and its
+    /// next resumption would then happen elsewhere.
+    public var isPreferredByCurrentTask: Bool {
+        let executor = asUnownedTaskExecutor()
+        return withUnsafeCurrentTask { task in task?.unownedTaskExecutor == executor }
+    }
+
     func assertInLoop(_ file: StaticString = #fileID, line: UInt = #line) {
         assert(inLoop, "libpq used off its event loop", file: file, line: line)
     }

@@ -76,6 +76,20 @@ struct OrganisationAPITests {
                 #expect(response.status == .unprocessableContent)
                 #expect(String(buffer: response.body).contains(#""field":"country""#))
             }
+            (status, _, _) = try await create(client, secretariat, #"{"name": "X", "country": "KE", "constituency": "ngo", "accreditation": "x", "accreditedOn": "2024-02-30"}"#)
+            #expect(status == .unprocessableContent) // not a calendar date
+            (status, _, _) = try await create(client, secretariat, #"{"name": "X", "country": "KE", "constituency": "ngo", "accreditedOn": "2024-02-01"}"#)
+            #expect(status == .unprocessableContent) // a date without an accreditation
+            try await client.execute(uri: "/accounts", method: .post, headers: secretariat.authorization,
+                                     body: json(#"{"name": "X", "email": "not an address", "roles": [{"role": "bureau"}]}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains(#""field":"email""#))
+            }
+            try await client.execute(uri: "/accounts", method: .post, headers: secretariat.authorization,
+                                     body: json(#"{"name": "X", "roles": [{"role": "network", "network": "\#(UUID())"}]}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains(#""field":"roles""#))
+            }
             let count = try await pool.query("SELECT count(*)::int AS n FROM organisation")[0].decode("n", as: Int.self)
             #expect(count == 0)
         }
