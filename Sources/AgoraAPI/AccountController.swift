@@ -50,7 +50,7 @@ struct AccountController {
                     reader.errors.append(.init(field: "roles", message: "must list at least one role"))
                 }
                 try reader.check()
-                let id = try await OrganisationController.storing {
+                let id = try await refusingInvalidFields {
                     try await store.createAccount(name: name!, email: email, grants: grants, by: context.actor, requestID: context.requestID)
                 }
                 return try JSONAnswer(Created(id: id, name: name!, roles: grants.sorted { $0.role.rawValue < $1.role.rawValue }), status: .created,

@@ -34,9 +34,7 @@ struct AuditController {
                 account: account, since: try date("since"), until: try date("until"),
                 onlyPublic: !context.actor.has(.secretariat))
             let found = try await store.entries(filter, limit: page.limit + 1, before: before)
-            let items = Array(found.prefix(page.limit))
-            let next = found.count > page.limit ? items.last.map { Cursor.encode($0.id) } : nil
-            return try APIJSON.response(Page(items: items, next: next))
+            return try APIJSON.response(Page(fetched: found, limit: page.limit) { $0.id })
         }
     }
 }

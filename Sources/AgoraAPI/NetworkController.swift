@@ -21,18 +21,16 @@ struct NetworkController {
             let after = try page.cursor.map { try Cursor.decode($0, as: NamePosition.self) }
             let found = try await store.list(limit: page.limit + 1, after: after,
                                              constituency: request.uri.queryParameters["constituency"].map(String.init))
-            let items = Array(found.prefix(page.limit))
-            let next = found.count > page.limit ? items.last.map { Cursor.encode(NamePosition(name: $0.name, id: $0.id)) } : nil
-            return try APIJSON.response(Page(items: items, next: next))
+            return try APIJSON.response(Page(fetched: found, limit: page.limit) { NamePosition(name: $0.name, id: $0.id) })
         }
 
         routes.get("/networks/:id", rule: .everyone) { _, context in
-            guard let network = try await store.network(try OrganisationController.id(context)) else { throw Problem.notFound() }
+            guard let network = try await store.network(try context.pathID()) else { throw Problem.notFound() }
             return try APIJSON.response(network, headers: [.eTag: EntityTag.header(version: network.version)])
         }
 
         routes.get("/networks/:id/members", rule: .everyone) { request, context in
-            let id = try OrganisationController.id(context)
+            let id = try context.pathID()
             guard try await store.network(id) != nil else { throw Problem.notFound() }
             return try APIJSON.response(try Page(slicing: try await store.members(of: id), try PageRequest(request), key: \.id.uuidString))
         }
@@ -47,7 +45,7 @@ struct NetworkController {
                 fields.description = reader.string("description", maxLength: 5000)
                 fields.website = Self.website(&reader)
                 try reader.check()
-                let network = try await OrganisationController.storing { try await store.create(fields, by: context.actor, requestID: context.requestID) }
+                let network = try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
                 return try JSONAnswer(network, status: .created, headers: [
                     .location: "/networks/\(network.id.uuidString)",
                     .eTag: EntityTag.header(version: network.version),
@@ -58,12 +56,7 @@ struct NetworkController {
         routes.patch("/networks/:id", rule: .roles([.secretariat, .network])) { request, context in
             let id = try Self.ownNetwork(context)
             let (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
-            if !context.actor.has(.secretariat) {
-                let refused = Set(reader.fields.keys).subtracting(Network.fieldsFocalPointsMaySet).sorted()
-                guard refused.isEmpty else {
-                    throw Problem.validation(refused.map { .init(field: $0, message: "only the secretariat may change this") })
-                }
-            }
+            try refuseFieldsOutsideScope(reader.fields.keys, allowed: Network.fieldsFocalPointsMaySet, actor: context.actor)
             var fieldReader = reader
             var fields = Network.Fields()
             if reader.has("name") { fields.name = fieldReader.string("name", required: true) }
@@ -72,20 +65,14 @@ struct NetworkController {
             fields.website = Self.website(&fieldReader)
             try fieldReader.check()
             let expected = try EntityTag.expectedVersion(request)
-            switch try await OrganisationController.storing({ try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID) }) {
-            case .updated(let network):
-                return try APIJSON.response(network, headers: [.eTag: EntityTag.header(version: network.version)])
-            case .notFound:
-                throw Problem.notFound()
-            case .stale(let current):
-                throw EntityTag.stale(currentVersion: current.version)
-            }
+            let outcome = try await refusingInvalidFields { try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID) }
+            return try updateAnswer(outcome) { $0.version }
         }
 
         routes.put("/networks/:id/members/:organisation", rule: .roles([.secretariat, .network])) { _, context in
             let id = try Self.ownNetwork(context)
             guard let organisation = context.parameters.get("organisation", as: UUID.self) else { throw Problem.notFound() }
-            guard try await OrganisationController.storing({ try await store.addMember(organisation, to: id, by: context.actor, requestID: context.requestID) }) else {
+            guard try await refusingInvalidFields({ try await store.addMember(organisation, to: id, by: context.actor, requestID: context.requestID) }) else {
                 throw Problem.notFound()
             }
             return Response(status: .noContent)
@@ -103,7 +90,7 @@ struct NetworkController {
     /// The network of the path, if the caller is the secretariat or one of its focal points;
     /// another network's focal point gets 404.
     static func ownNetwork(_ context: AgoraRequestContext) throws -> UUID {
-        let id = try OrganisationController.id(context)
+        let id = try context.pathID()
         guard context.actor.has(.secretariat) || context.actor.networks.contains(id) else { throw Problem.notFound() }
         return id
     }

@@ -22,9 +22,7 @@ struct OrganisationController {
             let query = request.uri.queryParameters
             let found = try await store.list(limit: page.limit + 1, after: after,
                                              country: query["country"].map(String.init), constituency: query["constituency"].map(String.init))
-            let items = Array(found.prefix(page.limit))
-            let next = found.count > page.limit ? items.last.map { Cursor.encode(NamePosition(name: $0.name, id: $0.id)) } : nil
-            return try APIJSON.response(Page(items: items, next: next))
+            return try APIJSON.response(Page(fetched: found, limit: page.limit) { NamePosition(name: $0.name, id: $0.id) })
         }
 
         routes.get("/organisations/:id", rule: .everyone) { _, context in
@@ -43,7 +41,7 @@ struct OrganisationController {
                 fields.accreditation = reader.clearableString("accreditation")
                 fields.accreditedOn = reader.date("accreditedOn")
                 try reader.check()
-                let organisation = try await Self.storing { try await store.create(fields, by: context.actor, requestID: context.requestID) }
+                let organisation = try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
                 return try JSONAnswer(organisation, status: .created, headers: [
                     .location: "/organisations/\(organisation.id.uuidString)",
                     .eTag: EntityTag.header(version: organisation.version),
@@ -52,18 +50,13 @@ struct OrganisationController {
         }
 
         routes.patch("/organisations/:id", rule: .roles([.secretariat, .organisation])) { request, context in
-            let id = try Self.id(context)
+            let id = try context.pathID()
             // A contact of another organisation learns nothing about this one.
             guard context.actor.has(.secretariat) || context.actor.organisations.contains(id) else {
                 throw Problem.notFound()
             }
             let (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
-            if !context.actor.has(.secretariat) {
-                let refused = Set(reader.fields.keys).subtracting(Organisation.fieldsContactsMaySet).sorted()
-                guard refused.isEmpty else {
-                    throw Problem.validation(refused.map { .init(field: $0, message: "only the secretariat may change this") })
-                }
-            }
+            try refuseFieldsOutsideScope(reader.fields.keys, allowed: Organisation.fieldsContactsMaySet, actor: context.actor)
             var fieldReader = reader
             var fields = Organisation.Fields()
             if reader.has("name") { fields.name = fieldReader.string("name", required: true) }
@@ -73,7 +66,7 @@ struct OrganisationController {
             fields.accreditedOn = fieldReader.date("accreditedOn")
             try fieldReader.check()
             let expected = try EntityTag.expectedVersion(request)
-            switch try await Self.storing({ try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID) }) {
+            switch try await refusingInvalidFields({ try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID) }) {
             case .updated(let organisation):
                 return try APIJSON.response(organisation, headers: [.eTag: EntityTag.header(version: organisation.version)])
             case .notFound:
@@ -84,22 +77,8 @@ struct OrganisationController {
         }
     }
 
-    static func id(_ context: AgoraRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound() }
-        return id
-    }
-
     static func find(_ store: OrganisationStore, _ context: AgoraRequestContext) async throws -> Organisation {
-        guard let organisation = try await store.organisation(try id(context)) else { throw Problem.notFound() }
+        guard let organisation = try await store.organisation(try context.pathID()) else { throw Problem.notFound() }
         return organisation
-    }
-
-    /// Store refusals about a field become 422 naming it.
-    static func storing<Result>(_ body: () async throws -> Result) async throws -> Result {
-        do {
-            return try await body()
-        } catch let violation as FieldViolation {
-            throw Problem.validation([.init(field: violation.field, message: violation.message)])
-        }
     }
 }

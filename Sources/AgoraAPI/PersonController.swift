@@ -45,12 +45,12 @@ struct PersonController {
         let idempotency = idempotency
 
         routes.get("/people/:id", rule: .everyone) { _, context in
-            guard let person = try await store.person(try OrganisationController.id(context)) else { throw Problem.notFound() }
+            guard let person = try await store.person(try context.pathID()) else { throw Problem.notFound() }
             return try APIJSON.response(PersonView(person, for: context.actor), headers: [.eTag: EntityTag.header(version: person.version)])
         }
 
         routes.get("/organisations/:id/people", rule: .everyone) { request, context in
-            let people = try await store.people(of: try OrganisationController.id(context)).map { PersonView($0, for: context.actor) }
+            let people = try await store.people(of: try context.pathID()).map { PersonView($0, for: context.actor) }
             return try APIJSON.response(try Page(slicing: people, try PageRequest(request), key: \.id.uuidString))
         }
 
@@ -67,7 +67,7 @@ struct PersonController {
                     }
                 }
                 if fields.languages == nil { fields.languages = [] }
-                let person = try await OrganisationController.storing { try await store.create(fields, by: context.actor, requestID: context.requestID) }
+                let person = try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
                 return try JSONAnswer(PersonView(person, for: context.actor), status: .created, headers: [
                     .location: "/people/\(person.id.uuidString)",
                     .eTag: EntityTag.header(version: person.version),
@@ -76,7 +76,7 @@ struct PersonController {
         }
 
         routes.patch("/people/:id", rule: .roles([.secretariat, .organisation])) { request, context in
-            let id = try OrganisationController.id(context)
+            let id = try context.pathID()
             guard let current = try await store.person(id), current.personalDataVisible(to: context.actor) else { throw Problem.notFound() }
             let (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.fields)
             var fieldReader = reader
@@ -88,14 +88,11 @@ struct PersonController {
                 }
             }
             let expected = try EntityTag.expectedVersion(request)
-            switch try await OrganisationController.storing({ try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID) }) {
-            case .updated(let person):
-                return try APIJSON.response(PersonView(person, for: context.actor), headers: [.eTag: EntityTag.header(version: person.version)])
-            case .notFound:
-                throw Problem.notFound()
-            case .stale(let current):
-                throw EntityTag.stale(currentVersion: current.version)
+            let scope = context.actor.has(.secretariat) ? nil : context.actor.organisations
+            let outcome = try await refusingInvalidFields {
+                try await store.update(id, fields, expectedVersion: expected, within: scope, by: context.actor, requestID: context.requestID)
             }
+            return try updateAnswer(outcome.map { PersonView($0, for: context.actor) }) { $0.version }
         }
     }
 

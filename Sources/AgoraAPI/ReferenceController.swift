@@ -42,7 +42,7 @@ struct ReferenceController {
                 }
                 try reader.check()
                 let constituency = Constituency(code: code!, name: name!)
-                try await OrganisationController.storing { try await store.addConstituency(constituency, by: context.actor, requestID: context.requestID) }
+                try await refusingInvalidFields { try await store.addConstituency(constituency, by: context.actor, requestID: context.requestID) }
                 return try JSONAnswer(constituency, status: .created)
             }
         }

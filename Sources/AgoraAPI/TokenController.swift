@@ -38,9 +38,7 @@ struct TokenController {
             let after = try page.cursor.map { try Cursor.decode($0, as: TokenPosition.self) }
             let account = try context.accountID()
             let tokens = try await store.tokens(account: account, limit: page.limit + 1, after: after)
-            let items = tokens.prefix(page.limit).map { TokenView($0) }
-            let next = tokens.count > page.limit ? items.last.map { Cursor.encode(TokenPosition(createdAt: $0.createdAt, id: $0.id)) } : nil
-            return Page(items: Array(items), next: next)
+            return Page(fetched: tokens.map { TokenView($0) }, limit: page.limit) { TokenPosition(createdAt: $0.createdAt, id: $0.id) }
         }
         routes.post("/tokens", rule: .authenticated) { request, context in
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["name", "expiresAt"])

@@ -83,7 +83,7 @@ public struct AccessStore: Sendable {
         guard grants.allSatisfy(\.isWellFormed) else {
             throw AccessStoreError(description: "a network role needs a network, an organisation role an organisation, other roles neither")
         }
-        return try await OrganisationStore.mapViolations { try await pool.withTransaction { connection in
+        return try await mapViolations { try await pool.withTransaction { connection in
             let id = try await connection.query("INSERT INTO account (name, email) VALUES (\(name), \(email)) RETURNING id")[0].decode("id", as: UUID.self)
             for grant in grants {
                 try await connection.execute("""

@@ -54,7 +54,7 @@ public struct DirectoryStore: Sendable {
 
     /// Adds a constituency.
     public func addConstituency(_ constituency: Constituency, by actor: Actor, requestID: String?) async throws {
-        try await OrganisationStore.mapViolations {
+        try await mapViolations {
             try await pool.withTransaction { connection in
                 try await connection.execute("INSERT INTO constituency (code, name) VALUES (\(constituency.code), \(constituency.name))")
                 try await AuditLog.record(

@@ -16,7 +16,7 @@ public struct NetworkStore: Sendable {
         """
 
     public func create(_ fields: Network.Fields, by actor: Actor, requestID: String?) async throws -> Network {
-        try await OrganisationStore.mapViolations {
+        try await mapViolations {
             try await pool.withTransaction { connection in
                 let id = try await connection.query("""
                     INSERT INTO network (name, constituency, description, website)
@@ -47,7 +47,7 @@ public struct NetworkStore: Sendable {
     }
 
     public func update(_ id: UUID, _ fields: Network.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Network> {
-        try await OrganisationStore.mapViolations {
+        try await mapViolations {
             try await pool.withTransaction { connection in
                 guard let before = try await Self.fetch(id, on: connection, lock: true) else { return .notFound }
                 if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
@@ -73,7 +73,7 @@ public struct NetworkStore: Sendable {
     /// Adds `organisation` to the network; false if the network does not exist. Adding a
     /// member twice changes nothing.
     public func addMember(_ organisation: UUID, to network: UUID, by actor: Actor, requestID: String?) async throws -> Bool {
-        try await OrganisationStore.mapViolations {
+        try await mapViolations {
             try await pool.withTransaction { connection in
                 guard try await Self.fetch(network, on: connection, lock: true) != nil else { return false }
                 let added = try await connection.execute("""
@@ -125,92 +125,5 @@ public struct NetworkStore: Sendable {
         Network(id: try row.decode("id"), name: try row.decode("name"), constituency: try row.decode("constituency"),
                 description: try row.decode("description"), website: try row.decode("website"), members: try row.decode("members"),
                 version: try row.decode("version"), createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
-    }
-}
-
-/// People.
-public struct PersonStore: Sendable {
-    private let pool: PostgresConnectionPool
-
-    public init(pool: PostgresConnectionPool) {
-        self.pool = pool
-    }
-
-    static let columns = """
-        p.id, p.name, p.organisation_id, p.country, o.constituency, p.languages, p.gender, p.email,
-        p.version, p.created_at, p.updated_at
-        """
-
-    public func create(_ fields: Person.Fields, by actor: Actor, requestID: String?) async throws -> Person {
-        try await OrganisationStore.mapViolations {
-            try await pool.withTransaction { connection in
-                let id = try await connection.query("""
-                    INSERT INTO person (name, organisation_id, country, languages, gender, email)
-                    VALUES (\(fields.name), \(fields.organisation ?? nil), \(fields.country?.uppercased()), \(fields.languages ?? []),
-                            \(fields.gender ?? nil), \(fields.email ?? nil))
-                    RETURNING id
-                    """)[0].decode("id", as: UUID.self)
-                let person = try await Self.fetch(id, on: connection)!
-                try await AuditLog.record(
-                    AuditChange(action: "person.create", objectType: "person", objectID: id.uuidString,
-                                after: person.snapshot(["name", "organisation", "country", "languages", "gender", "email"]),
-                                personalFields: Person.personalFields),
-                    by: actor, requestID: requestID, on: connection)
-                return person
-            }
-        }
-    }
-
-    public func person(_ id: UUID) async throws -> Person? {
-        try await pool.withConnection { try await Self.fetch(id, on: $0) }
-    }
-
-    /// The people of an organisation, by name.
-    public func people(of organisation: UUID) async throws -> [Person] {
-        try await pool.query("""
-            SELECT \(unsafeRaw: Self.columns) FROM person p LEFT JOIN organisation o ON o.id = p.organisation_id
-            WHERE p.organisation_id = \(organisation) ORDER BY p.name, p.id
-            """).map(Self.person)
-    }
-
-    public func update(_ id: UUID, _ fields: Person.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Person> {
-        try await OrganisationStore.mapViolations {
-            try await pool.withTransaction { connection in
-                _ = try await connection.query("SELECT 1 FROM person WHERE id = \(id) FOR UPDATE")
-                guard let before = try await Self.fetch(id, on: connection) else { return .notFound }
-                if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
-                try await connection.execute("""
-                    UPDATE person SET
-                        name = coalesce(\(fields.name), name),
-                        organisation_id = CASE WHEN \(fields.organisation != nil) THEN \(fields.organisation ?? nil) ELSE organisation_id END,
-                        country = coalesce(\(fields.country?.uppercased())::char(2), country),
-                        languages = coalesce(\(fields.languages)::text[], languages),
-                        gender = CASE WHEN \(fields.gender != nil) THEN \(fields.gender ?? nil) ELSE gender END,
-                        email = CASE WHEN \(fields.email != nil) THEN \(fields.email ?? nil) ELSE email END,
-                        version = version + 1, updated_at = now()
-                    WHERE id = \(id)
-                    """)
-                let after = try await Self.fetch(id, on: connection)!
-                try await AuditLog.record(
-                    AuditChange(action: "person.update", objectType: "person", objectID: id.uuidString,
-                                before: before.snapshot(fields.names), after: after.snapshot(fields.names),
-                                personalFields: Person.personalFields),
-                    by: actor, requestID: requestID, on: connection)
-                return .updated(after)
-            }
-        }
-    }
-
-    static func fetch(_ id: UUID, on connection: PostgresConnection) async throws -> Person? {
-        try await connection.query("""
-            SELECT \(unsafeRaw: columns) FROM person p LEFT JOIN organisation o ON o.id = p.organisation_id WHERE p.id = \(id)
-            """).first.map(person)
-    }
-
-    static func person(_ row: PostgresRow) throws -> Person {
-        Person(id: try row.decode("id"), name: try row.decode("name"), organisation: try row.decode("organisation_id"),
-               country: try row.decode("country"), constituency: try row.decode("constituency"),
-               languages: try row.decode("languages"), gender: try row.decode("gender"), email: try row.decode("email"),
-               version: try row.decode("version"), createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
     }
 }

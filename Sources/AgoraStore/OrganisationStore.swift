@@ -8,13 +8,17 @@ public enum UpdateOutcome<Value: Sendable>: Sendable {
     case notFound
     /// The object changed since the caller read it (`If-Match` no longer holds).
     case stale(current: Value)
+
+    /// The same outcome about a view of the value.
+    public func map<Other: Sendable>(_ transform: (Value) -> Other) -> UpdateOutcome<Other> {
+        switch self {
+        case .updated(let value): .updated(transform(value))
+        case .notFound: .notFound
+        case .stale(let current): .stale(current: transform(current))
+        }
+    }
 }
 
-/// A constraint that refused a value, reported against the API field it concerns.
-public struct FieldViolation: Error, Sendable, Equatable {
-    public var field: String
-    public var message: String
-}
 
 /// Organisations and their membership of networks.
 public struct OrganisationStore: Sendable {
@@ -32,7 +36,7 @@ public struct OrganisationStore: Sendable {
 
     /// Creates an organisation; `fields` must hold name, country and constituency.
     public func create(_ fields: Organisation.Fields, by actor: Actor, requestID: String?) async throws -> Organisation {
-        try await Self.mapViolations {
+        try await mapViolations {
             try await pool.withTransaction { connection in
                 let id = try await connection.query("""
                     INSERT INTO organisation (name, country, constituency, accreditation, accredited_on)
@@ -70,7 +74,7 @@ public struct OrganisationStore: Sendable {
 
     /// Applies `fields` if the organisation is still at `expectedVersion` (when given).
     public func update(_ id: UUID, _ fields: Organisation.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Organisation> {
-        try await Self.mapViolations {
+        try await mapViolations {
             try await pool.withTransaction { connection in
                 guard let before = try await Self.fetch(id, on: connection, lock: true) else { return .notFound }
                 if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
@@ -107,36 +111,6 @@ public struct OrganisationStore: Sendable {
             accreditedOn: try row.decode("accredited_on"), networks: try row.decode("networks"),
             version: try row.decode("version"), createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
     }
-
-    /// Turns constraint violations into errors about the API field concerned.
-    static func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Result {
-        do {
-            return try await body()
-        } catch let error as PostgresError {
-            switch (error.code, error.constraint ?? "") {
-            case (.foreignKeyViolation, let name) where name.hasSuffix("country_fkey"):
-                throw FieldViolation(field: "country", message: "is not a known ISO 3166-1 alpha-2 country code")
-            case (.foreignKeyViolation, let name) where name.hasSuffix("constituency_fkey"):
-                throw FieldViolation(field: "constituency", message: "is not a known constituency code")
-            case (.foreignKeyViolation, "person_organisation_id_fkey"):
-                throw FieldViolation(field: "organisation", message: "is not a known organisation")
-            case (.foreignKeyViolation, "account_role_network_id_fkey"), (.foreignKeyViolation, "account_role_organisation_id_fkey"):
-                throw FieldViolation(field: "roles", message: "names a network or organisation that does not exist")
-            case (.checkViolation, "organisation_check"):
-                throw FieldViolation(field: "accreditedOn", message: "needs an accreditation")
-            case (.checkViolation, let name):
-                // PostgreSQL names a column's check TABLE_COLUMN_check.
-                let field = name.split(separator: "_").dropFirst().dropLast().joined(separator: "_")
-                throw FieldViolation(field: field.isEmpty ? "body" : field.camelCased, message: "is not valid")
-            case (.uniqueViolation, let name) where name.hasSuffix("name_key"):
-                throw FieldViolation(field: "name", message: "is already taken")
-            case (.uniqueViolation, let name) where name.hasSuffix("pkey"):
-                throw FieldViolation(field: name.hasPrefix("constituency") ? "code" : "id", message: "is already taken")
-            default:
-                throw error
-            }
-        }
-    }
 }
 
 /// Where a page ordered by name ends.
@@ -146,13 +120,5 @@ public struct NamePosition: Codable, Sendable {
     public init(name: String, id: UUID) {
         self.name = name
         self.id = id
-    }
-}
-
-extension String {
-    var camelCased: String {
-        let parts = split(separator: "_")
-        guard let first = parts.first else { return self }
-        return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 }

@@ -1,0 +1,45 @@
+import PostgresClient
+
+/// A constraint that refused a value, reported against the API field it concerns.
+public struct FieldViolation: Error, Sendable, Equatable {
+    public var field: String
+    public var message: String
+}
+
+/// Turns constraint violations into errors about the API field concerned.
+func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Result {
+    do {
+        return try await body()
+    } catch let error as PostgresError {
+        switch (error.code, error.constraint ?? "") {
+        case (.foreignKeyViolation, let name) where name.hasSuffix("country_fkey"):
+            throw FieldViolation(field: "country", message: "is not a known ISO 3166-1 alpha-2 country code")
+        case (.foreignKeyViolation, let name) where name.hasSuffix("constituency_fkey"):
+            throw FieldViolation(field: "constituency", message: "is not a known constituency code")
+        case (.foreignKeyViolation, "person_organisation_id_fkey"):
+            throw FieldViolation(field: "organisation", message: "is not a known organisation")
+        case (.foreignKeyViolation, "account_role_network_id_fkey"), (.foreignKeyViolation, "account_role_organisation_id_fkey"):
+            throw FieldViolation(field: "roles", message: "names a network or organisation that does not exist")
+        case (.checkViolation, "organisation_check"):
+            throw FieldViolation(field: "accreditedOn", message: "needs an accreditation")
+        case (.checkViolation, let name):
+            // PostgreSQL names a column's check TABLE_COLUMN_check.
+            let field = name.split(separator: "_").dropFirst().dropLast().joined(separator: "_")
+            throw FieldViolation(field: field.isEmpty ? "body" : field.camelCased, message: "is not valid")
+        case (.uniqueViolation, let name) where name.hasSuffix("name_key"):
+            throw FieldViolation(field: "name", message: "is already taken")
+        case (.uniqueViolation, let name) where name.hasSuffix("pkey"):
+            throw FieldViolation(field: name.hasPrefix("constituency") ? "code" : "id", message: "is already taken")
+        default:
+            throw error
+        }
+    }
+}
+
+extension String {
+    var camelCased: String {
+        let parts = split(separator: "_")
+        guard let first = parts.first else { return self }
+        return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+}
