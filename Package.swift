@@ -103,6 +103,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgoraSchedulerTests", dependencies: ["AgoraScheduler", "TestSupport"]),
+        // Runs the built `agora` binary (make test builds it and names it in AGORA_BINARY).
+        .testTarget(name: "AgoraCommandTests", dependencies: ["AgoraStore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

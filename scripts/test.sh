@@ -24,6 +24,11 @@ scripts/pg-cluster.sh init "$tmp/data" --throwaway
 scripts/pg-cluster.sh start "$tmp/data" "$port" "$tmp/run" --throwaway
 export AGORA_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 
+# The command-line tests run the real `agora` binary.
+swift build --product agora
+AGORA_BINARY="$(swift build --show-bin-path)/agora"
+export AGORA_BINARY
+
 # Keep the tests' exit status (set -e would exit before we could return it ourselves).
 status=0
 swift test "$@" || status=$?
