@@ -1,0 +1,79 @@
+import Foundation
+
+/// Where a forum stands, in order (the speaker-selection and agenda issues hang on it).
+public enum ForumStatus: String, Codable, Sendable, CaseIterable, Comparable {
+    case draft
+    case announced
+    case nominationsOpen = "nominations_open"
+    case nominationsClosed = "nominations_closed"
+    case agendaPublished = "agenda_published"
+    case held
+    case concluded
+
+    public static func < (lhs: ForumStatus, rhs: ForumStatus) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+
+    /// The statuses a forum may move to: the next one; a forum without nominations (a round
+    /// table, whose participants are invited) goes from announced straight to its agenda.
+    public func allowedNext(kind: ForumKind) -> [ForumStatus] {
+        switch self {
+        case .draft: [.announced]
+        case .announced: kind == .roundTable ? [.agendaPublished] : [.nominationsOpen]
+        case .nominationsOpen: [.nominationsClosed]
+        case .nominationsClosed: [.agendaPublished]
+        case .agendaPublished: [.held]
+        case .held: [.concluded]
+        case .concluded: []
+        }
+    }
+
+    /// Whether the public may read the forum.
+    public var isPublic: Bool { self != .draft }
+}
+
+/// Local times at a venue, turned into instants with the venue's IANA time zone, so a deadline
+/// given as "17:00 in Paris" means 17:00 in Paris on that day, whichever side of a daylight-saving
+/// change it falls.
+public enum VenueTime {
+    /// Why a local time could not be read.
+    public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The instant of `date` (`YYYY-MM-DD`) at `time` (`HH:MM`) in `timeZone`. A local time
+    /// skipped by a daylight-saving change (02:30 on a spring-forward night) is moved forward
+    /// by the gap, as clocks were; a repeated one (autumn) means its first occurrence.
+    public static func instant(date: String, time: String, timeZone identifier: String) throws(Invalid) -> Date {
+        guard let timeZone = TimeZone(identifier: identifier) else { throw Invalid(description: "unknown time zone \(identifier)") }
+        let day = date.split(separator: "-").compactMap { Int($0) }
+        let clock = time.split(separator: ":").compactMap { Int($0) }
+        guard day.count == 3, clock.count == 2, (0...23).contains(clock[0]), (0...59).contains(clock[1]) else {
+            throw Invalid(description: "expected YYYY-MM-DD and HH:MM")
+        }
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let reading = DateComponents(calendar: utc, year: day[0], month: day[1], day: day[2], hour: clock[0], minute: clock[1])
+        guard DateComponents(calendar: utc, year: day[0], month: day[1], day: day[2]).isValidDate, let wallClock = utc.date(from: reading) else {
+            throw Invalid(description: "\(date) is not a calendar date")
+        }
+        // The local reading as seconds, minus each offset in force around that day: a candidate
+        // is right when the zone has that very offset at the candidate instant.
+        let offsets = [-86_400.0, 86_400.0].map { Double(timeZone.secondsFromGMT(for: wallClock.addingTimeInterval($0))) }
+        let valid = offsets.map { wallClock.addingTimeInterval(-$0) }
+            .filter { Double(timeZone.secondsFromGMT(for: $0)) == wallClock.timeIntervalSince($0) }
+        // Repeated (autumn): the first occurrence. Skipped (spring): read with the offset before
+        // the change, which lands as far past the gap as the time was into it.
+        let instant = valid.min() ?? wallClock.addingTimeInterval(-offsets[0])
+        return instant
+    }
+
+    /// How `instant` reads at the venue: `YYYY-MM-DDTHH:MM±HH:MM`.
+    public static func local(_ instant: Date, timeZone identifier: String) -> String? {
+        guard let timeZone = TimeZone(identifier: identifier) else { return nil }
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = timeZone
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate, .withTimeZone, .withColonSeparatorInTimeZone]
+        return formatter.string(from: instant)
+    }
+}
