@@ -86,6 +86,46 @@ struct ConnectionTests {
         }
     }
 
+    final class Attempts: Sendable {
+        let count = Mutex(0)
+    }
+
+    /// Locks row `first`, waits until the other transaction has locked the other row, then asks
+    /// for it: PostgreSQL breaks the cycle by failing one of the two with 40P01.
+    private static func transfer(_ pool: PostgresConnectionPool, first: Int, second: Int, attempts: Attempts,
+                                 locked: AsyncStream<Void>.Continuation, otherLocked: AsyncStream<Void>) async throws {
+        var round = 0
+        try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
+            round += 1
+            attempts.count.withLock { $0 += 1 }
+            try await connection.execute("SET LOCAL deadlock_timeout = '50ms'")
+            try await connection.execute("UPDATE deadlock_probe SET value = value + 1 WHERE id = \(first)")
+            if round == 1 {
+                locked.yield()
+                for await _ in otherLocked { break }
+            }
+            try await connection.execute("UPDATE deadlock_probe SET value = value + 1 WHERE id = \(second)")
+        }
+    }
+
+    @Test func aDeadlockRetriesTheTransactionThatLost() async throws {
+        try await withPool(Self.database, maximumConnections: 3) { (pool: PostgresConnectionPool) async throws in
+            try await pool.execute("CREATE TABLE IF NOT EXISTS deadlock_probe (id int PRIMARY KEY, value int NOT NULL)")
+            try await pool.execute("INSERT INTO deadlock_probe VALUES (1, 0), (2, 0) ON CONFLICT (id) DO UPDATE SET value = 0")
+            let attempts = Attempts()
+            let (firstLocked, firstLocks) = AsyncStream.makeStream(of: Void.self)
+            let (secondLocked, secondLocks) = AsyncStream.makeStream(of: Void.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await Self.transfer(pool, first: 1, second: 2, attempts: attempts, locked: firstLocks, otherLocked: secondLocked) }
+                group.addTask { try await Self.transfer(pool, first: 2, second: 1, attempts: attempts, locked: secondLocks, otherLocked: firstLocked) }
+                try await group.waitForAll()
+            }
+            #expect(attempts.count.withLock { $0 } == 3) // one of the two ran twice
+            let total = try await pool.query("SELECT sum(value)::int AS total FROM deadlock_probe")[0].decode("total", as: Int.self)
+            #expect(total == 4) // both committed exactly once
+        }
+    }
+
     @Test func notRetryableErrorsAreNotRetried() async throws {
         try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
             let attempts = Mutex(0)
