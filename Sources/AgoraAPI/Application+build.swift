@@ -46,6 +46,7 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     ReferenceController(store: DirectoryStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     AccountController(store: accessStore, idempotency: idempotency).addRoutes(to: routes)
     AuditController(store: AuditStore(pool: pool)).addRoutes(to: routes)
+    IssueController(store: IssueStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     OpenAPIController().addRoutes(to: routes)
     return routes
 }

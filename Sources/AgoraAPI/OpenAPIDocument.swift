@@ -69,6 +69,10 @@ components:
         status: {type: integer}
         detail: {type: string}
         instance: {type: string}
+        allowed:
+          type: array
+          description: For a refused life-cycle move, the stages the issue may move to.
+          items: {type: string}
         errors:
           type: array
           items:
@@ -179,6 +183,19 @@ components:
         lastUsedAt: {type: [string, "null"], format: date-time}
         revokedAt: {type: [string, "null"], format: date-time}
         token: {type: string, description: Only in the answer that creates it.}
+    PolicyIssue:
+      type: object
+      properties:
+        id: {type: string, format: uuid}
+        slug: {type: string}
+        title: {type: string}
+        summary: {type: string}
+        reportsTo: {type: string}
+        goals: {type: array, items: {type: string}}
+        stage: {type: string, enum: [emerging, norm_setting, implementation, review, closed]}
+        version: {type: integer}
+        createdAt: {type: string, format: date-time}
+        updatedAt: {type: string, format: date-time}
     AuditEntry:
       type: object
       properties:
@@ -491,6 +508,76 @@ paths:
       responses:
         "204": {$ref: "#/components/responses/NoContent"}
         "404": {$ref: "#/components/responses/Problem"}
+  /issues:
+    get:
+      summary: Policy issues by slug.
+      x-agora-access: everyone
+      parameters:
+        - {$ref: "#/components/parameters/limit"}
+        - {$ref: "#/components/parameters/cursor"}
+      responses:
+        "200": {description: A page of issues.}
+    post:
+      summary: Create a policy issue (at the emerging stage).
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [slug, title, reportsTo]
+              properties:
+                slug: {type: string, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$"}
+                title: {type: string}
+                summary: {type: string}
+                reportsTo: {type: string, description: The intergovernmental body the issue reports to.}
+                goals: {type: array, items: {type: string}}
+      responses:
+        "201": {description: Created., content: {application/json: {schema: {$ref: "#/components/schemas/PolicyIssue"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /issues/{id}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: One policy issue.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The issue (with ETag)., content: {application/json: {schema: {$ref: "#/components/schemas/PolicyIssue"}}}}
+        "404": {$ref: "#/components/responses/Problem"}
+  /issues/{id}/history:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: The issue's transitions, oldest first (who, when, why, from, to).
+      x-agora-access: everyone
+      responses:
+        "200": {description: The history.}
+        "404": {$ref: "#/components/responses/Problem"}
+  /issues/{id}/transitions:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: Move the issue to another stage of its life cycle.
+      description: A move outside the cycle is 409 naming the allowed moves (`allowed`); leaving a stage whose forum is not concluded is 409; a missing reason is 422.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [to, reason]
+              properties:
+                to: {type: string, enum: [emerging, norm_setting, implementation, review, closed]}
+                reason: {type: string}
+      responses:
+        "200": {description: Moved., content: {application/json: {schema: {$ref: "#/components/schemas/PolicyIssue"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
   /audit:
     get:
       summary: The audit log; everything for the secretariat, public entries for others.

@@ -19,6 +19,8 @@ public struct Problem: Error, Codable, Sendable, Equatable {
     public var instance: String?
     /// Field-level validation errors (422).
     public var errors: [FieldError]?
+    /// For a refused life-cycle move: the stages the issue may move to.
+    public var allowed: [String]?
 
     /// One invalid field of a request body.
     public struct FieldError: Codable, Sendable, Equatable {

@@ -26,6 +26,8 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
             // PostgreSQL names a column's check TABLE_COLUMN_check.
             let field = name.split(separator: "_").dropFirst().dropLast().joined(separator: "_")
             throw FieldViolation(field: field.isEmpty ? "body" : field.camelCased, message: "is not valid")
+        case (.uniqueViolation, "policy_issue_slug_key"):
+            throw FieldViolation(field: "slug", message: "is already taken")
         case (.uniqueViolation, let name) where name.hasSuffix("name_key"):
             throw FieldViolation(field: "name", message: "is already taken")
         case (.uniqueViolation, let name) where name.hasSuffix("pkey"):

@@ -1,0 +1,45 @@
+-- Policy issues move through a life cycle of stages, each served by one kind of forum; every transition is kept with who, when and why.
+CREATE TABLE policy_issue (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    slug text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$' AND length(slug) <= 100),
+    title text NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
+    summary text NOT NULL DEFAULT '' CHECK (length(summary) <= 10000),
+    -- The intergovernmental body the issue reports to, e.g. 'Economic and Social Council'.
+    reports_to text NOT NULL CHECK (length(reports_to) BETWEEN 1 AND 300),
+    -- Free tags such as an SDG code.
+    goals text[] NOT NULL DEFAULT '{}',
+    stage text NOT NULL DEFAULT 'emerging'
+        CHECK (stage IN ('emerging', 'norm_setting', 'implementation', 'review', 'closed')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    version integer NOT NULL DEFAULT 1
+);
+
+CREATE TABLE issue_transition (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    issue_id uuid NOT NULL REFERENCES policy_issue (id) ON DELETE CASCADE,
+    from_stage text NOT NULL,
+    to_stage text NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('forward', 'course_correction', 'norm_revision', 'closure')),
+    reason text NOT NULL CHECK (length(btrim(reason)) BETWEEN 1 AND 5000),
+    account_id uuid REFERENCES account (id) ON DELETE SET NULL,
+    token_name text,
+    at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX issue_transition_issue ON issue_transition (issue_id, id);
+
+-- A forum of an issue (its kind is fixed by the stage it serves; 'concluded' means its outcome is recorded). Venue, times and participation rules come with the forum endpoints.
+CREATE TABLE forum (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    issue_id uuid NOT NULL REFERENCES policy_issue (id),
+    kind text NOT NULL CHECK (kind IN ('round_table', 'conference', 'partnership', 'hearing')),
+    title text NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
+    status text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'announced', 'nominations_open',
+        'nominations_closed', 'agenda_published', 'held', 'concluded')),
+    outcome jsonb,
+    CHECK ((status = 'concluded') = (outcome IS NOT NULL)),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    version integer NOT NULL DEFAULT 1
+);
+CREATE INDEX forum_issue ON forum (issue_id, kind, status);

@@ -1,0 +1,103 @@
+import Agora
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/issues`: policy issues and their life cycle. Everyone reads them and their history; the
+/// secretariat creates them and moves them from stage to stage.
+struct IssueController {
+    let store: IssueStore
+    let idempotency: Idempotency
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        let idempotency = idempotency
+
+        routes.get("/issues", rule: .everyone) { request, _ in
+            let page = try PageRequest(request)
+            let after = try page.cursor.map { try Cursor.decode($0, as: String.self) }
+            let found = try await store.list(limit: page.limit + 1, after: after)
+            return try APIJSON.response(Page(fetched: found, limit: page.limit) { $0.slug })
+        }
+
+        routes.get("/issues/:id", rule: .everyone) { _, context in
+            guard let issue = try await store.issue(try context.pathID()) else { throw Problem.notFound() }
+            return try APIJSON.response(issue, headers: [.eTag: EntityTag.header(version: issue.version)])
+        }
+
+        routes.get("/issues/:id/history", rule: .everyone) { _, context in
+            let id = try context.pathID()
+            guard try await store.issue(id) != nil else { throw Problem.notFound() }
+            return try APIJSON.response(Page(items: try await store.history(id), next: nil))
+        }
+
+        routes.post("/issues", rule: .roles([.secretariat])) { request, context in
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["slug", "title", "summary", "reportsTo", "goals"])
+            return try await idempotency.run(request, body: body, context: context) {
+                var reader = reader
+                let slug = reader.string("slug", required: true, maxLength: 100)
+                if let slug, slug.range(of: "^[a-z0-9]+(-[a-z0-9]+)*$", options: .regularExpression) == nil {
+                    reader.errors.append(.init(field: "slug", message: "must be lower-case words joined by hyphens"))
+                }
+                let title = reader.string("title", required: true)
+                let summary = reader.string("summary", maxLength: 10_000) ?? ""
+                let reportsTo = reader.string("reportsTo", required: true)
+                var goals: [String] = []
+                if let value = reader.fields["goals"] {
+                    if case .array(let items) = value, items.count <= 50,
+                       case let texts = items.compactMap({ item -> String? in if case .string(let text) = item, (1...50).contains(text.count) { return text }; return nil }),
+                       texts.count == items.count {
+                        goals = texts
+                    } else {
+                        reader.errors.append(.init(field: "goals", message: "must be a list of short tags"))
+                    }
+                }
+                try reader.check()
+                let issue = try await refusingInvalidFields {
+                    try await store.create(slug: slug!, title: title!, summary: summary, reportsTo: reportsTo!, goals: goals,
+                                           by: context.actor, requestID: context.requestID)
+                }
+                return try JSONAnswer(issue, status: .created, headers: [
+                    .location: "/issues/\(issue.id.uuidString)", .eTag: EntityTag.header(version: issue.version),
+                ])
+            }
+        }
+
+        routes.post("/issues/:id/transitions", rule: .roles([.secretariat])) { request, context in
+            let id = try context.pathID()
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["to", "reason"])
+            let target = reader.string("to", required: true, maxLength: 40)
+            let stage = target.flatMap(IssueStage.init(rawValue:))
+            if target != nil && stage == nil {
+                reader.errors.append(.init(field: "to", message: "must be one of " + IssueStage.allCases.map(\.rawValue).joined(separator: ", ")))
+            }
+            let reason = reader.fields["reason"].flatMap { if case .string(let text) = $0 { return text } else { return nil } } ?? ""
+            try reader.check()
+            switch try await store.transition(id, to: stage!, reason: reason, by: context.actor, requestID: context.requestID) {
+            case .transitioned(let issue):
+                return try APIJSON.response(issue, headers: [.eTag: EntityTag.header(version: issue.version)])
+            case .notFound:
+                throw Problem.notFound()
+            case .refused(let refusal):
+                throw Self.problem(refusal)
+            }
+        }
+    }
+
+    static func problem(_ refusal: IssueLifeCycle.Refusal) -> Problem {
+        switch refusal {
+        case .moveNotAllowed(let from, let to, let allowed):
+            var problem = Problem(type: "transition-not-allowed", title: "Move not in the life cycle", status: .conflict,
+                                  detail: "An issue at \(from.rawValue) cannot move to \(to.rawValue); it may move to: "
+                                      + (allowed.isEmpty ? "nothing (it is closed)" : allowed.map(\.rawValue).joined(separator: ", ")) + ".")
+            problem.allowed = allowed.map(\.rawValue)
+            return problem
+        case .reasonMissing:
+            return Problem.validation([.init(field: "reason", message: "every transition needs a reason")])
+        case .forumNotConcluded(let stage, let kind):
+            return Problem(type: "forum-not-concluded", title: "Stage not concluded", status: .conflict,
+                           detail: "Leaving \(stage.rawValue) needs its \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) concluded with its outcome.")
+        }
+    }
+}
