@@ -24,12 +24,13 @@ scripts/pg-cluster.sh init "$tmp/data" --throwaway
 scripts/pg-cluster.sh start "$tmp/data" "$port" "$tmp/run" --throwaway
 export AGORA_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 
-# The command-line tests run the real `agora` binary.
-swift build --product agora
+# One build of everything, tests and the `agora` binary alike (which the command-line tests
+# run): building the binary apart would compile every module twice, once without testing.
+swift build --build-tests
 AGORA_BINARY="$(swift build --show-bin-path)/agora"
 export AGORA_BINARY
 
 # Keep the tests' exit status (set -e would exit before we could return it ourselves).
 status=0
-swift test "$@" || status=$?
+swift test --skip-build "$@" || status=$?
 exit "$status"

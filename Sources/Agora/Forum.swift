@@ -77,3 +77,59 @@ public enum VenueTime {
         return formatter.string(from: instant)
     }
 }
+
+/// A forum of a policy issue: a round table, conference, partnership or hearing.
+public struct Forum: Codable, Sendable, Equatable {
+    /// Where it takes place.
+    public struct Venue: Codable, Sendable, Equatable {
+        public var name: String
+        public var city: String
+        /// ISO 3166-1 alpha-2.
+        public var country: String
+        /// IANA time zone, e.g. `Europe/Geneva`.
+        public var timeZone: String
+        public init(name: String, city: String, country: String, timeZone: String) {
+            self.name = name
+            self.city = city
+            self.country = country
+            self.timeZone = timeZone
+        }
+    }
+
+    public var id: UUID
+    public var issue: UUID
+    public var kind: ForumKind
+    public var title: String
+    public var venue: Venue
+    public var startsAt: Date
+    public var endsAt: Date
+    public var nominationsDeadline: Date?
+    public var speakingSlots: Int?
+    public var speakingMinutes: Int?
+    public var participantCap: Int?
+    public var chair: String?
+    public var status: ForumStatus
+    public var version: Int
+
+    public init(id: UUID, issue: UUID, kind: ForumKind, title: String, venue: Venue, startsAt: Date, endsAt: Date,
+                nominationsDeadline: Date?, speakingSlots: Int?, speakingMinutes: Int?, participantCap: Int?, chair: String?,
+                status: ForumStatus, version: Int) {
+        self.id = id
+        self.issue = issue
+        self.kind = kind
+        self.title = title
+        self.venue = venue
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.nominationsDeadline = nominationsDeadline
+        self.speakingSlots = speakingSlots
+        self.speakingMinutes = speakingMinutes
+        self.participantCap = participantCap
+        self.chair = chair
+        self.status = status
+        self.version = version
+    }
+
+    /// The participant cap a round table gets when none is given (DESIGN §1).
+    public static let defaultRoundTableCap = 40
+}

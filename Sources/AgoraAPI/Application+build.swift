@@ -47,6 +47,7 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     AccountController(store: accessStore, idempotency: idempotency).addRoutes(to: routes)
     AuditController(store: AuditStore(pool: pool)).addRoutes(to: routes)
     IssueController(store: IssueStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
+    ForumController(store: ForumStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     OpenAPIController().addRoutes(to: routes)
     return routes
 }

@@ -196,6 +196,33 @@ components:
         version: {type: integer}
         createdAt: {type: string, format: date-time}
         updatedAt: {type: string, format: date-time}
+    Forum:
+      type: object
+      properties:
+        id: {type: string, format: uuid}
+        issue: {type: string, format: uuid}
+        kind: {type: string, enum: [round_table, conference, partnership, hearing]}
+        title: {type: string}
+        venue:
+          type: object
+          properties:
+            name: {type: string}
+            city: {type: string}
+            country: {type: string}
+            timeZone: {type: string}
+        startsAt: {type: string, format: date-time}
+        endsAt: {type: string, format: date-time}
+        nominationsDeadline: {type: string, format: date-time}
+        speakingSlots: {type: integer}
+        speakingMinutes: {type: integer}
+        participantCap: {type: integer}
+        chair: {type: string}
+        status: {type: string}
+        version: {type: integer}
+        local:
+          type: object
+          description: The same times as read at the venue, with their offset.
+          additionalProperties: {type: string}
     AuditEntry:
       type: object
       properties:
@@ -577,6 +604,77 @@ paths:
                 reason: {type: string}
       responses:
         "200": {description: Moved., content: {application/json: {schema: {$ref: "#/components/schemas/PolicyIssue"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /issues/{id}/forums:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: The issue's forums by start; drafts only for the secretariat and the bureau.
+      x-agora-access: everyone
+      responses:
+        "200": {description: Forums.}
+    post:
+      summary: Create a draft forum of the issue.
+      description: Times are ISO 8601 instants, or readings in the venue's time zone without an offset (2027-03-28T17:00), converted across daylight-saving changes. A round table gets a participant cap of 40 unless given; a hearing needs its chair.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [kind, title, venue, startsAt, endsAt]
+              properties:
+                kind: {type: string, enum: [round_table, conference, partnership, hearing]}
+                title: {type: string}
+                venue:
+                  type: object
+                  required: [name, city, country, timeZone]
+                  properties:
+                    name: {type: string}
+                    city: {type: string}
+                    country: {type: string}
+                    timeZone: {type: string, examples: [Europe/Geneva]}
+                startsAt: {type: string}
+                endsAt: {type: string}
+                nominationsDeadline: {type: string}
+                speakingSlots: {type: integer, minimum: 1}
+                speakingMinutes: {type: integer, minimum: 1}
+                participantCap: {type: integer, minimum: 1}
+                chair: {type: string}
+      responses:
+        "201": {description: Created., content: {application/json: {schema: {$ref: "#/components/schemas/Forum"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: One forum (a draft only for the secretariat and the bureau).
+      x-agora-access: everyone
+      responses:
+        "200": {description: The forum., content: {application/json: {schema: {$ref: "#/components/schemas/Forum"}}}}
+        "404": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/status:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: Move the forum to its next status; a wrong one is 409 naming the allowed ones.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [to]
+              properties:
+                to: {type: string, enum: [draft, announced, nominations_open, nominations_closed, agenda_published, held, concluded]}
+      responses:
+        "200": {description: Moved.}
         "4XX": {$ref: "#/components/responses/Problem"}
   /audit:
     get:

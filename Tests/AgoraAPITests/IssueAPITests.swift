@@ -59,8 +59,9 @@ struct IssueAPITests {
 
             // The round table concludes with its summary (forum endpoints come with the life-cycle issue).
             try await pool.execute("""
-                INSERT INTO forum (issue_id, kind, title, status, outcome)
-                VALUES (\(issue), 'round_table', 'Round table on informal settlements', 'concluded', '{"summary": "Mapped the gaps"}')
+                INSERT INTO forum (issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at, status, outcome)
+                VALUES (\(issue), 'round_table', 'Round table on informal settlements', 'UN Office', 'Nairobi', 'KE', 'Africa/Nairobi',
+                        '2027-02-01 06:00Z', '2027-02-01 14:00Z', 'concluded', '{"summary": "Mapped the gaps"}')
                 """)
             (status, body) = try await move(client, secretariat, issue, to: "norm_setting", reason: "Round table surveyed the issue")
             #expect(status == .ok)

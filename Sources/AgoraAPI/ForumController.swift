@@ -1,0 +1,164 @@
+import Agora
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Forums of an issue. The public reads announced forums; drafts are for the secretariat and
+/// the bureau. The secretariat creates forums and moves them through their statuses.
+struct ForumController {
+    let store: ForumStore
+    let idempotency: Idempotency
+
+    /// A forum as the API shows it: instants in UTC, and how they read at the venue.
+    struct ForumView: Encodable, Sendable {
+        var forum: Forum
+        var local: [String: String]
+
+        init(_ forum: Forum) {
+            self.forum = forum
+            var local: [String: String] = [:]
+            local["startsAt"] = VenueTime.local(forum.startsAt, timeZone: forum.venue.timeZone)
+            local["endsAt"] = VenueTime.local(forum.endsAt, timeZone: forum.venue.timeZone)
+            if let deadline = forum.nominationsDeadline {
+                local["nominationsDeadline"] = VenueTime.local(deadline, timeZone: forum.venue.timeZone)
+            }
+            self.local = local
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try forum.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(local, forKey: .local)
+        }
+
+        enum Key: String, CodingKey { case local }
+    }
+
+    static let fields: Set<String> = ["kind", "title", "venue", "startsAt", "endsAt", "nominationsDeadline",
+                                      "speakingSlots", "speakingMinutes", "participantCap", "chair"]
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        let idempotency = idempotency
+
+        routes.get("/issues/:id/forums", rule: .everyone) { _, context in
+            let forums = try await store.forums(of: try context.pathID(), includeDrafts: Self.seesDrafts(context.actor))
+            return try APIJSON.response(Page(items: forums.map(ForumView.init), next: nil))
+        }
+
+        routes.get("/forums/:id", rule: .everyone) { _, context in
+            guard let forum = try await store.forum(try context.pathID()), forum.status.isPublic || Self.seesDrafts(context.actor) else {
+                throw Problem.notFound()
+            }
+            return try APIJSON.response(ForumView(forum), headers: [.eTag: EntityTag.header(version: forum.version)])
+        }
+
+        routes.post("/issues/:id/forums", rule: .roles([.secretariat])) { request, context in
+            let issue = try context.pathID()
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.fields)
+            return try await idempotency.run(request, body: body, context: context) {
+                var reader = reader
+                let forum = Self.readForum(&reader, issue: issue)
+                try reader.check()
+                guard let created = try await refusingInvalidFields({ try await store.create(forum!, by: context.actor, requestID: context.requestID) }) else {
+                    throw Problem.notFound("There is no such issue.")
+                }
+                return try JSONAnswer(ForumView(created), status: .created, headers: [
+                    .location: "/forums/\(created.id.uuidString)", .eTag: EntityTag.header(version: created.version),
+                ])
+            }
+        }
+
+        routes.post("/forums/:id/status", rule: .roles([.secretariat])) { request, context in
+            let id = try context.pathID()
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["to"])
+            let target = reader.string("to", required: true, maxLength: 40).flatMap(ForumStatus.init(rawValue:))
+            if target == nil && reader.errors.isEmpty {
+                reader.errors.append(.init(field: "to", message: "must be one of " + ForumStatus.allCases.map(\.rawValue).joined(separator: ", ")))
+            }
+            try reader.check()
+            switch try await store.changeStatus(id, to: target!, by: context.actor, requestID: context.requestID) {
+            case .changed(let forum):
+                return try APIJSON.response(ForumView(forum), headers: [.eTag: EntityTag.header(version: forum.version)])
+            case .notFound:
+                throw Problem.notFound()
+            case .notAllowed(let allowed):
+                var problem = Problem(type: "status-not-allowed", title: "Not the forum's next status", status: .conflict,
+                                      detail: "The forum may move to: " + (allowed.isEmpty ? "nothing here (concluding records its outcome)" : allowed.map(\.rawValue).joined(separator: ", ")) + ".")
+                problem.allowed = allowed.map(\.rawValue)
+                throw problem
+            }
+        }
+    }
+
+    static func seesDrafts(_ actor: Actor) -> Bool {
+        actor.has(.secretariat) || actor.has(.bureau)
+    }
+
+    /// Reads a new forum; times are instants (`…Z` or with an offset) or venue-local readings
+    /// (`2027-03-28T17:00`), converted with the venue's time zone.
+    static func readForum(_ reader: inout FieldReader, issue: UUID) -> Forum? {
+        let kind = reader.string("kind", required: true, maxLength: 20).flatMap { text -> ForumKind? in
+            guard let kind = ForumKind(rawValue: text) else {
+                reader.errors.append(.init(field: "kind", message: "must be one of " + ForumKind.allCases.map(\.rawValue).joined(separator: ", ")))
+                return nil
+            }
+            return kind
+        }
+        let title = reader.string("title", required: true)
+        var venue: Forum.Venue?
+        if case .object(let fields)? = reader.fields["venue"] {
+            var venueReader = FieldReader(fields: fields)
+            let name = venueReader.string("name", required: true)
+            let city = venueReader.string("city", required: true, maxLength: 200)
+            let country = venueReader.string("country", required: true, maxLength: 2)
+            let zone = venueReader.string("timeZone", required: true, maxLength: 64)
+            if let zone, TimeZone(identifier: zone) == nil {
+                venueReader.errors.append(.init(field: "timeZone", message: "must be an IANA time zone such as Europe/Geneva"))
+            }
+            reader.errors += venueReader.errors.map { .init(field: "venue.\($0.field)", message: $0.message) }
+            if let name, let city, let country, let zone, venueReader.errors.isEmpty {
+                venue = Forum.Venue(name: name, city: city, country: country.uppercased(), timeZone: zone)
+            }
+        } else {
+            reader.errors.append(.init(field: "venue", message: "is required: {name, city, country, timeZone}"))
+        }
+        func time(_ name: String, required: Bool) -> Date? {
+            guard let text = reader.string(name, required: required, maxLength: 40) else { return nil }
+            if let instant = ISO8601DateFormatter().date(from: text) { return instant }
+            let parts = text.split(separator: "T")
+            if parts.count == 2, let venue, let instant = try? VenueTime.instant(date: String(parts[0]), time: String(parts[1]), timeZone: venue.timeZone) {
+                return instant
+            }
+            reader.errors.append(.init(field: name, message: "must be an ISO 8601 time, with an offset or in the venue's local time"))
+            return nil
+        }
+        let startsAt = time("startsAt", required: true)
+        let endsAt = time("endsAt", required: true)
+        let deadline = time("nominationsDeadline", required: false)
+        if let startsAt, let endsAt, endsAt <= startsAt {
+            reader.errors.append(.init(field: "endsAt", message: "must be after startsAt"))
+        }
+        func count(_ name: String) -> Int? {
+            guard let value = reader.fields[name], value != .null else { return nil }
+            guard case .number(let number) = value, number >= 1, number <= 100_000, number == number.rounded() else {
+                reader.errors.append(.init(field: name, message: "must be a positive whole number"))
+                return nil
+            }
+            return Int(number)
+        }
+        let slots = count("speakingSlots")
+        let minutes = count("speakingMinutes")
+        var cap = count("participantCap")
+        let chair = reader.string("chair")
+        if kind == .hearing && chair == nil {
+            reader.errors.append(.init(field: "chair", message: "a hearing is chaired by a named official"))
+        }
+        if kind == .roundTable && cap == nil { cap = Forum.defaultRoundTableCap }
+        guard let kind, let title, let venue, let startsAt, let endsAt, reader.errors.isEmpty else { return nil }
+        return Forum(id: UUID(), issue: issue, kind: kind, title: title, venue: venue, startsAt: startsAt, endsAt: endsAt,
+                     nominationsDeadline: deadline, speakingSlots: slots, speakingMinutes: minutes, participantCap: cap,
+                     chair: chair, status: .draft, version: 1)
+    }
+}

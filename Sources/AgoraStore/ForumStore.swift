@@ -1,0 +1,92 @@
+import Agora
+import Foundation
+import PostgresClient
+
+/// The outcome of a forum status change.
+public enum ForumStatusOutcome: Sendable {
+    case changed(Forum)
+    case notFound
+    /// Not the next status of this forum; `allowed` lists what is.
+    case notAllowed(allowed: [ForumStatus])
+}
+
+/// Forums of policy issues.
+public struct ForumStore: Sendable {
+    private let pool: PostgresConnectionPool
+
+    public init(pool: PostgresConnectionPool) {
+        self.pool = pool
+    }
+
+    static let columns = """
+        id, issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at,
+        nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair, status, version
+        """
+
+    /// Creates a draft forum of issue `issue`; nil if there is no such issue.
+    public func create(_ forum: Forum, by actor: Actor, requestID: String?) async throws -> Forum? {
+        try await mapViolations {
+            try await pool.withTransaction { connection in
+                guard !(try await connection.query("SELECT 1 FROM policy_issue WHERE id = \(forum.issue)")).isEmpty else { return nil }
+                let created = try Self.forum(try await connection.query("""
+                    INSERT INTO forum (issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at,
+                                       nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair)
+                    VALUES (\(forum.issue), \(forum.kind.rawValue), \(forum.title), \(forum.venue.name), \(forum.venue.city),
+                            \(forum.venue.country.uppercased()), \(forum.venue.timeZone), \(forum.startsAt), \(forum.endsAt),
+                            \(forum.nominationsDeadline), \(forum.speakingSlots), \(forum.speakingMinutes), \(forum.participantCap), \(forum.chair))
+                    RETURNING \(unsafeRaw: Self.columns)
+                    """)[0])
+                try await AuditLog.record(
+                    AuditChange(action: "forum.create", objectType: "forum", objectID: created.id.uuidString,
+                                after: ["issue": .string(forum.issue.uuidString), "kind": .string(forum.kind.rawValue), "title": .string(forum.title)]),
+                    by: actor, requestID: requestID, on: connection)
+                return created
+            }
+        }
+    }
+
+    public func forum(_ id: UUID) async throws -> Forum? {
+        try await pool.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id)").first.map(Self.forum)
+    }
+
+    /// The forums of an issue by start; drafts only when `includeDrafts`.
+    public func forums(of issue: UUID, includeDrafts: Bool) async throws -> [Forum] {
+        try await pool.query("""
+            SELECT \(unsafeRaw: Self.columns) FROM forum WHERE issue_id = \(issue) AND (\(includeDrafts) OR status <> 'draft')
+            ORDER BY starts_at, id
+            """).map(Self.forum)
+    }
+
+    /// Moves a forum to its next status (not to `concluded`, which needs an outcome).
+    public func changeStatus(_ id: UUID, to target: ForumStatus, by actor: Actor, requestID: String?) async throws -> ForumStatusOutcome {
+        try await pool.withTransaction { connection in
+            guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
+                .first.map(Self.forum) else { return .notFound }
+            let allowed = before.status.allowedNext(kind: before.kind).filter { $0 != .concluded }
+            guard allowed.contains(target) else { return .notAllowed(allowed: allowed) }
+            let after = try Self.forum(try await connection.query("""
+                UPDATE forum SET status = \(target.rawValue), version = version + 1, updated_at = now() WHERE id = \(id)
+                RETURNING \(unsafeRaw: Self.columns)
+                """)[0])
+            try await AuditLog.record(
+                AuditChange(action: "forum.status", objectType: "forum", objectID: id.uuidString,
+                            before: ["status": .string(before.status.rawValue)], after: ["status": .string(target.rawValue)]),
+                by: actor, requestID: requestID, on: connection)
+            return .changed(after)
+        }
+    }
+
+    static func forum(_ row: PostgresRow) throws -> Forum {
+        guard let kind = ForumKind(rawValue: try row.decode("kind")), let status = ForumStatus(rawValue: try row.decode("status")) else {
+            throw FieldViolation(field: "kind", message: "unknown kind or status in the database")
+        }
+        return Forum(
+            id: try row.decode("id"), issue: try row.decode("issue_id"), kind: kind, title: try row.decode("title"),
+            venue: .init(name: try row.decode("venue_name"), city: try row.decode("venue_city"),
+                         country: try row.decode("venue_country"), timeZone: try row.decode("time_zone")),
+            startsAt: try row.decode("starts_at"), endsAt: try row.decode("ends_at"),
+            nominationsDeadline: try row.decode("nominations_deadline"), speakingSlots: try row.decode("speaking_slots"),
+            speakingMinutes: try row.decode("speaking_minutes"), participantCap: try row.decode("participant_cap"),
+            chair: try row.decode("chair"), status: status, version: try row.decode("version"))
+    }
+}
