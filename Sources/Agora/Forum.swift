@@ -133,3 +133,17 @@ public struct Forum: Codable, Sendable, Equatable {
     /// The participant cap a round table gets when none is given (DESIGN §1).
     public static let defaultRoundTableCap = 40
 }
+
+/// What concluding a forum records, by kind: a round-table summary; a conference's outcome
+/// with its norms and targets; a partnership's progress report; a hearing's proceedings.
+public enum ForumOutcome {
+    /// The fields each kind's outcome needs (`required`) and may have (`optional`).
+    public static func fields(for kind: ForumKind) -> (required: Set<String>, optional: Set<String>) {
+        switch kind {
+        case .roundTable: (["summary"], [])
+        case .conference: (["summary", "targets"], ["norms"])
+        case .partnership: (["progressReport"], [])
+        case .hearing: (["summary", "recommendations"], ["statements", "constituencies"])
+        }
+    }
+}

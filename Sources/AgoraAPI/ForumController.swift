@@ -41,6 +41,7 @@ struct ForumController {
     func addRoutes(to routes: AccessControlledRoutes) {
         let store = store
         let idempotency = idempotency
+        addOutcomeRoutes(to: routes)
 
         routes.get("/issues/:id/forums", rule: .everyone) { _, context in
             let forums = try await store.forums(of: try context.pathID(), includeDrafts: Self.seesDrafts(context.actor))
@@ -89,6 +90,35 @@ struct ForumController {
                 problem.allowed = allowed.map(\.rawValue)
                 throw problem
             }
+        }
+    }
+
+    /// `POST /forums/{id}/outcome`: concludes a held forum with the outcome its kind records.
+    func addOutcomeRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        routes.post("/forums/:id/outcome", rule: .roles([.secretariat])) { request, context in
+            let id = try context.pathID()
+            guard let forum = try await store.forum(id) else { throw Problem.notFound() }
+            let (required, optional) = ForumOutcome.fields(for: forum.kind)
+            let (reader, _) = try await FieldReader.read(request, context: context, accepted: required.union(optional))
+            let missing = required.subtracting(reader.fields.keys).sorted()
+            guard missing.isEmpty else {
+                throw Problem.validation(missing.map { .init(field: $0, message: "a \(forum.kind.rawValue.replacingOccurrences(of: "_", with: " ")) outcome needs it") })
+            }
+            switch try await store.conclude(id, outcome: reader.fields, by: context.actor, requestID: context.requestID) {
+            case .changed(let concluded):
+                return try APIJSON.response(ForumView(concluded), headers: [.eTag: EntityTag.header(version: concluded.version)])
+            case .notFound:
+                throw Problem.notFound()
+            case .notAllowed:
+                throw Problem(type: "forum-not-held", title: "Forum not held yet", status: .conflict,
+                              detail: "A forum is concluded with its outcome once it has been held (it is \(forum.status.rawValue)).")
+            }
+        }
+        routes.get("/forums/:id/outcome", rule: .everyone) { _, context in
+            let id = try context.pathID()
+            guard let outcome = try await store.outcome(id) else { throw Problem.notFound("This forum has no outcome yet.") }
+            return try APIJSON.response(outcome)
         }
     }
 

@@ -676,6 +676,27 @@ paths:
       responses:
         "200": {description: Moved.}
         "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/outcome:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: The recorded outcome of a concluded forum.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The outcome.}
+        "404": {$ref: "#/components/responses/Problem"}
+    post:
+      summary: Conclude a held forum with its outcome.
+      description: "round_table: summary. conference: summary, targets (text, indicator, due), norms. partnership: progressReport. hearing: summary, recommendations, statements, constituencies."
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        "200": {description: Concluded.}
+        "4XX": {$ref: "#/components/responses/Problem"}
   /audit:
     get:
       summary: The audit log; everything for the secretariat, public entries for others.

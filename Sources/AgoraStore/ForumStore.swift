@@ -76,6 +76,32 @@ public struct ForumStore: Sendable {
         }
     }
 
+    /// Records the outcome of a forum that has been held and concludes it.
+    public func conclude(_ id: UUID, outcome: [String: JSONValue], by actor: Actor, requestID: String?) async throws -> ForumStatusOutcome {
+        try await pool.withTransaction { connection in
+            guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
+                .first.map(Self.forum) else { return .notFound }
+            guard before.status.allowedNext(kind: before.kind).contains(.concluded) else {
+                return .notAllowed(allowed: before.status.allowedNext(kind: before.kind))
+            }
+            let after = try Self.forum(try await connection.query("""
+                UPDATE forum SET status = 'concluded', outcome = \(PostgresJSON(outcome))::jsonb, version = version + 1, updated_at = now()
+                WHERE id = \(id) RETURNING \(unsafeRaw: Self.columns)
+                """)[0])
+            try await AuditLog.record(
+                AuditChange(action: "forum.conclude", objectType: "forum", objectID: id.uuidString,
+                            before: ["status": .string(before.status.rawValue)], after: ["status": .string("concluded")]),
+                by: actor, requestID: requestID, on: connection)
+            return .changed(after)
+        }
+    }
+
+    /// The recorded outcome of a concluded forum.
+    public func outcome(_ id: UUID) async throws -> [String: JSONValue]? {
+        try await pool.query("SELECT outcome FROM forum WHERE id = \(id)").first?
+            .decode("outcome", as: PostgresJSON<[String: JSONValue]>?.self)?.value
+    }
+
     static func forum(_ row: PostgresRow) throws -> Forum {
         guard let kind = ForumKind(rawValue: try row.decode("kind")), let status = ForumStatus(rawValue: try row.decode("status")) else {
             throw FieldViolation(field: "kind", message: "unknown kind or status in the database")

@@ -11,7 +11,7 @@ import TestSupport
 
 @Suite("Policy issues and their life cycle over HTTP")
 struct IssueAPITests {
-    struct IssueBody: Decodable { var id: UUID; var stage: String; var version: Int }
+    struct IssueBody: Decodable { var id: UUID; var stage: String?; var version: Int }
     struct RefusalBody: Decodable { var type: String; var allowed: [String]? }
     struct HistoryBody: Decodable {
         struct Entry: Decodable { var from: String; var to: String; var kind: String; var reason: String; var tokenName: String? }
@@ -57,12 +57,27 @@ struct IssueAPITests {
             #expect(status == .conflict)
             #expect(try JSONDecoder().decode(RefusalBody.self, from: Data(buffer: body)).type == "/problems/forum-not-concluded")
 
-            // The round table concludes with its summary (forum endpoints come with the life-cycle issue).
-            try await pool.execute("""
-                INSERT INTO forum (issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at, status, outcome)
-                VALUES (\(issue), 'round_table', 'Round table on informal settlements', 'UN Office', 'Nairobi', 'KE', 'Africa/Nairobi',
-                        '2027-02-01 06:00Z', '2027-02-01 14:00Z', 'concluded', '{"summary": "Mapped the gaps"}')
-                """)
+            // The round table is held and concluded with its summary.
+            let forum = try await client.execute(uri: "/issues/\(issue)/forums", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: """
+                {"kind": "round_table", "title": "Round table on informal settlements",
+                 "venue": {"name": "UN Office", "city": "Nairobi", "country": "KE", "timeZone": "Africa/Nairobi"},
+                 "startsAt": "2027-02-01T09:00", "endsAt": "2027-02-01T17:00"}
+                """)) { try JSONDecoder().decode(IssueBody.self, from: Data(buffer: $0.body)).id }
+            try await client.execute(uri: "/forums/\(forum)/outcome", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"summary": "Too early"}"#)) { #expect($0.status == .conflict) }
+            for next in ["announced", "agenda_published", "held"] {
+                try await client.execute(uri: "/forums/\(forum)/status", method: .post, headers: secretariat.authorization,
+                                         body: ByteBuffer(string: #"{"to": "\#(next)"}"#)) { #expect($0.status == .ok, "\(next)") }
+            }
+            try await client.execute(uri: "/forums/\(forum)/outcome", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"targets": []}"#)) { #expect($0.status == .badRequest) } // not a round-table field
+            try await client.execute(uri: "/forums/\(forum)/outcome", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{}"#)) { #expect($0.status == .unprocessableContent) }
+            try await client.execute(uri: "/forums/\(forum)/outcome", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"summary": "Mapped the gaps in water access"}"#)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/forums/\(forum)/outcome", method: .get) { response in
+                #expect(String(buffer: response.body).contains("Mapped the gaps"))
+            }
             (status, body) = try await move(client, secretariat, issue, to: "norm_setting", reason: "Round table surveyed the issue")
             #expect(status == .ok)
             let moved = try JSONDecoder().decode(IssueBody.self, from: Data(buffer: body))
