@@ -77,7 +77,8 @@ struct PersonController {
 
         routes.patch("/people/:id", rule: .roles([.secretariat, .organisation])) { request, context in
             let id = try context.pathID()
-            guard let current = try await store.person(id), current.personalDataVisible(to: context.actor) else { throw Problem.notFound() }
+            // Whether the caller may edit this person is checked by the store under the row lock
+            // (a person of another organisation is not found).
             let (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.fields)
             var fieldReader = reader
             let fields = Self.read(&fieldReader, creating: false)

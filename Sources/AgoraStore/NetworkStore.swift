@@ -49,23 +49,22 @@ public struct NetworkStore: Sendable {
     public func update(_ id: UUID, _ fields: Network.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Network> {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                guard let before = try await Self.fetch(id, on: connection, lock: true) else { return .notFound }
-                if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
-                try await connection.execute("""
-                    UPDATE network SET
-                        name = coalesce(\(fields.name), name),
-                        constituency = coalesce(\(fields.constituency), constituency),
-                        description = coalesce(\(fields.description), description),
-                        website = CASE WHEN \(fields.website != nil) THEN \(fields.website ?? nil) ELSE website END,
-                        version = version + 1, updated_at = now()
-                    WHERE id = \(id)
-                    """)
-                let after = try await Self.fetch(id, on: connection)!
-                try await AuditLog.record(
-                    AuditChange(action: "network.update", objectType: "network", objectID: id.uuidString,
-                                before: before.snapshot(fields.names), after: after.snapshot(fields.names)),
+                try await versionedUpdate(
+                    action: "network.update", objectType: "network", id: id, changedFields: fields.names,
+                    expectedVersion: expectedVersion,
+                    fetch: { lock in try await Self.fetch(id, on: connection, lock: lock) }, version: \.version, snapshot: { $0.snapshot($1) },
+                    apply: {
+                        try await connection.execute("""
+                        UPDATE network SET
+                            name = coalesce(\(fields.name), name),
+                            constituency = coalesce(\(fields.constituency), constituency),
+                            description = coalesce(\(fields.description), description),
+                            website = CASE WHEN \(fields.website != nil) THEN \(fields.website ?? nil) ELSE website END,
+                            version = version + 1, updated_at = now()
+                        WHERE id = \(id)
+                        """)
+                    },
                     by: actor, requestID: requestID, on: connection)
-                return .updated(after)
             }
         }
     }

@@ -76,24 +76,23 @@ public struct OrganisationStore: Sendable {
     public func update(_ id: UUID, _ fields: Organisation.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Organisation> {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                guard let before = try await Self.fetch(id, on: connection, lock: true) else { return .notFound }
-                if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
-                try await connection.execute("""
-                    UPDATE organisation SET
-                        name = coalesce(\(fields.name), name),
-                        country = coalesce(\(fields.country?.uppercased())::char(2), country),
-                        constituency = coalesce(\(fields.constituency), constituency),
-                        accreditation = CASE WHEN \(fields.accreditation != nil) THEN \(fields.accreditation ?? nil) ELSE accreditation END,
-                        accredited_on = CASE WHEN \(fields.accreditedOn != nil) THEN \((fields.accreditedOn ?? nil))::date ELSE accredited_on END,
-                        version = version + 1, updated_at = now()
-                    WHERE id = \(id)
-                    """)
-                let after = try await Self.fetch(id, on: connection)!
-                try await AuditLog.record(
-                    AuditChange(action: "organisation.update", objectType: "organisation", objectID: id.uuidString,
-                                before: before.snapshot(fields.names), after: after.snapshot(fields.names)),
+                try await versionedUpdate(
+                    action: "organisation.update", objectType: "organisation", id: id, changedFields: fields.names,
+                    expectedVersion: expectedVersion,
+                    fetch: { lock in try await Self.fetch(id, on: connection, lock: lock) }, version: \.version, snapshot: { $0.snapshot($1) },
+                    apply: {
+                        try await connection.execute("""
+                        UPDATE organisation SET
+                            name = coalesce(\(fields.name), name),
+                            country = coalesce(\(fields.country?.uppercased())::char(2), country),
+                            constituency = coalesce(\(fields.constituency), constituency),
+                            accreditation = CASE WHEN \(fields.accreditation != nil) THEN \(fields.accreditation ?? nil) ELSE accreditation END,
+                            accredited_on = CASE WHEN \(fields.accreditedOn != nil) THEN \((fields.accreditedOn ?? nil))::date ELSE accredited_on END,
+                            version = version + 1, updated_at = now()
+                        WHERE id = \(id)
+                        """)
+                    },
                     by: actor, requestID: requestID, on: connection)
-                return .updated(after)
             }
         }
     }

@@ -54,34 +54,32 @@ public struct PersonStore: Sendable {
                        by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Person> {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                _ = try await connection.query("SELECT 1 FROM person WHERE id = \(id) FOR UPDATE")
-                guard let before = try await Self.fetch(id, on: connection) else { return .notFound }
-                if let organisations, before.organisation.map(organisations.contains) != true { return .notFound }
-                if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
-                try await connection.execute("""
-                    UPDATE person SET
-                        name = coalesce(\(fields.name), name),
-                        organisation_id = CASE WHEN \(fields.organisation != nil) THEN \(fields.organisation ?? nil) ELSE organisation_id END,
-                        country = coalesce(\(fields.country?.uppercased())::char(2), country),
-                        languages = coalesce(\(fields.languages)::text[], languages),
-                        gender = CASE WHEN \(fields.gender != nil) THEN \(fields.gender ?? nil) ELSE gender END,
-                        email = CASE WHEN \(fields.email != nil) THEN \(fields.email ?? nil) ELSE email END,
-                        version = version + 1, updated_at = now()
-                    WHERE id = \(id)
-                    """)
-                let after = try await Self.fetch(id, on: connection)!
-                try await AuditLog.record(
-                    AuditChange(action: "person.update", objectType: "person", objectID: id.uuidString,
-                                before: before.snapshot(fields.names), after: after.snapshot(fields.names),
-                                personalFields: Person.personalFields),
+                try await versionedUpdate(
+                    action: "person.update", objectType: "person", id: id, changedFields: fields.names, personalFields: Person.personalFields,
+                    expectedVersion: expectedVersion, inScope: { person in organisations.map { scope in person.organisation.map(scope.contains) == true } ?? true },
+                    fetch: { lock in try await Self.fetch(id, on: connection, lock: lock) }, version: \.version, snapshot: { $0.snapshot($1) },
+                    apply: {
+                        try await connection.execute("""
+                        UPDATE person SET
+                            name = coalesce(\(fields.name), name),
+                            organisation_id = CASE WHEN \(fields.organisation != nil) THEN \(fields.organisation ?? nil) ELSE organisation_id END,
+                            country = coalesce(\(fields.country?.uppercased())::char(2), country),
+                            languages = coalesce(\(fields.languages)::text[], languages),
+                            gender = CASE WHEN \(fields.gender != nil) THEN \(fields.gender ?? nil) ELSE gender END,
+                            email = CASE WHEN \(fields.email != nil) THEN \(fields.email ?? nil) ELSE email END,
+                            version = version + 1, updated_at = now()
+                        WHERE id = \(id)
+                        """)
+                    },
                     by: actor, requestID: requestID, on: connection)
-                return .updated(after)
             }
         }
     }
 
-    static func fetch(_ id: UUID, on connection: PostgresConnection) async throws -> Person? {
-        try await connection.query("""
+    static func fetch(_ id: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Person? {
+        // FOR UPDATE cannot lock through the outer join, so the row is locked on its own.
+        if lock { _ = try await connection.query("SELECT 1 FROM person WHERE id = \(id) FOR UPDATE") }
+        return try await connection.query("""
             SELECT \(unsafeRaw: columns) FROM person p LEFT JOIN organisation o ON o.id = p.organisation_id WHERE p.id = \(id)
             """).first.map(person)
     }
