@@ -109,11 +109,13 @@ public struct Forum: Codable, Sendable, Equatable {
     public var participantCap: Int?
     public var chair: String?
     public var status: ForumStatus
+    /// How many invited people accepted (round tables; kept by the database within the cap).
+    public var acceptedCount: Int
     public var version: Int
 
     public init(id: UUID, issue: UUID, kind: ForumKind, title: String, venue: Venue, startsAt: Date, endsAt: Date,
                 nominationsDeadline: Date?, speakingSlots: Int?, speakingMinutes: Int?, participantCap: Int?, chair: String?,
-                status: ForumStatus, version: Int) {
+                status: ForumStatus, version: Int, acceptedCount: Int = 0) {
         self.id = id
         self.issue = issue
         self.kind = kind
@@ -127,23 +129,10 @@ public struct Forum: Codable, Sendable, Equatable {
         self.participantCap = participantCap
         self.chair = chair
         self.status = status
+        self.acceptedCount = acceptedCount
         self.version = version
     }
 
     /// The participant cap a round table gets when none is given (DESIGN §1).
     public static let defaultRoundTableCap = 40
-}
-
-/// What concluding a forum records, by kind: a round-table summary; a conference's outcome
-/// with its norms and targets; a partnership's progress report; a hearing's proceedings.
-public enum ForumOutcome {
-    /// The fields each kind's outcome needs (`required`) and may have (`optional`).
-    public static func fields(for kind: ForumKind) -> (required: Set<String>, optional: Set<String>) {
-        switch kind {
-        case .roundTable: (["summary"], [])
-        case .conference: (["summary", "targets"], ["norms"])
-        case .partnership: (["progressReport"], [])
-        case .hearing: (["summary", "recommendations"], ["statements", "constituencies"])
-        }
-    }
 }

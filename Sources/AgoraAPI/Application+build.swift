@@ -47,7 +47,12 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     AccountController(store: accessStore, idempotency: idempotency).addRoutes(to: routes)
     AuditController(store: AuditStore(pool: pool)).addRoutes(to: routes)
     IssueController(store: IssueStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
-    ForumController(store: ForumStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
+    let forums = ForumStore(pool: pool)
+    let proceedings = ProceedingsStore(pool: pool)
+    ForumController(store: forums, proceedings: proceedings, idempotency: idempotency).addRoutes(to: routes)
+    ParticipationController(store: ParticipationStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
+    PartnershipController(store: PartnershipStore(pool: pool), forums: forums, idempotency: idempotency).addRoutes(to: routes)
+    ProceedingsController(store: proceedings).addRoutes(to: routes)
     OpenAPIController().addRoutes(to: routes)
     return routes
 }

@@ -184,6 +184,27 @@ struct FieldReader {
         return .some(text)
     }
 
+    /// A required or optional UUID.
+    mutating func uuid(_ name: String, required: Bool = false) -> UUID? {
+        guard let text = string(name, required: required, maxLength: 36) else { return nil }
+        guard let id = UUID(uuidString: text) else {
+            errors.append(.init(field: name, message: "must be a UUID"))
+            return nil
+        }
+        return id
+    }
+
+    /// One of an enumeration's raw values, naming them all when it is none of them.
+    mutating func choice<Value: RawRepresentable & CaseIterable>(_ name: String, required: Bool = false, as type: Value.Type = Value.self) -> Value?
+        where Value.RawValue == String {
+        guard let text = string(name, required: required, maxLength: 40) else { return nil }
+        guard let value = Value(rawValue: text) else {
+            errors.append(.init(field: name, message: "must be one of " + Value.allCases.map(\.rawValue).joined(separator: ", ")))
+            return nil
+        }
+        return value
+    }
+
     /// Throws the collected validation errors, if any (422).
     func check() throws {
         if !errors.isEmpty { throw Problem.validation(errors) }

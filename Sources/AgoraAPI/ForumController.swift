@@ -8,6 +8,7 @@ import Hummingbird
 /// the bureau. The secretariat creates forums and moves them through their statuses.
 struct ForumController {
     let store: ForumStore
+    let proceedings: ProceedingsStore
     let idempotency: Idempotency
 
     /// A forum as the API shows it: instants in UTC, and how they read at the venue.
@@ -84,6 +85,8 @@ struct ForumController {
                 return try APIJSON.response(ForumView(forum), headers: [.eTag: EntityTag.header(version: forum.version)])
             case .notFound:
                 throw Problem.notFound()
+            case .invalidOutcome:
+                throw Problem.notFound()
             case .notAllowed(let allowed):
                 var problem = Problem(type: "status-not-allowed", title: "Not the forum's next status", status: .conflict,
                                       detail: "The forum may move to: " + (allowed.isEmpty ? "nothing here (concluding records its outcome)" : allowed.map(\.rawValue).joined(separator: ", ")) + ".")
@@ -94,22 +97,29 @@ struct ForumController {
     }
 
     /// `POST /forums/{id}/outcome`: concludes a held forum with the outcome its kind records.
+    /// `GET` shows it: to everyone once concluded, except a hearing's proceedings, which the
+    /// public reads once transmitted to the intergovernmental body.
     func addOutcomeRoutes(to routes: AccessControlledRoutes) {
         let store = store
+        let proceedings = proceedings
         routes.post("/forums/:id/outcome", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             guard let forum = try await store.forum(id) else { throw Problem.notFound() }
             let (required, optional) = ForumOutcome.fields(for: forum.kind)
             let (reader, _) = try await FieldReader.read(request, context: context, accepted: required.union(optional))
-            let missing = required.subtracting(reader.fields.keys).sorted()
-            guard missing.isEmpty else {
-                throw Problem.validation(missing.map { .init(field: $0, message: "a \(forum.kind.rawValue.replacingOccurrences(of: "_", with: " ")) outcome needs it") })
+            let outcome: ForumOutcome
+            do throws(FieldProblems) {
+                outcome = try ForumOutcome(kind: forum.kind, json: reader.fields)
+            } catch {
+                throw Problem.validation(error.problems.map { .init(field: $0.field, message: $0.message) })
             }
-            switch try await store.conclude(id, outcome: reader.fields, by: context.actor, requestID: context.requestID) {
+            switch try await store.conclude(id, outcome: outcome, by: context.actor, requestID: context.requestID) {
             case .changed(let concluded):
                 return try APIJSON.response(ForumView(concluded), headers: [.eTag: EntityTag.header(version: concluded.version)])
             case .notFound:
                 throw Problem.notFound()
+            case .invalidOutcome(let problems):
+                throw Problem.validation(problems.map { .init(field: $0.field, message: $0.message) })
             case .notAllowed:
                 throw Problem(type: "forum-not-held", title: "Forum not held yet", status: .conflict,
                               detail: "A forum is concluded with its outcome once it has been held (it is \(forum.status.rawValue)).")
@@ -117,8 +127,11 @@ struct ForumController {
         }
         routes.get("/forums/:id/outcome", rule: .everyone) { _, context in
             let id = try context.pathID()
-            guard let outcome = try await store.outcome(id) else { throw Problem.notFound("This forum has no outcome yet.") }
-            return try APIJSON.response(outcome)
+            guard let (forum, outcome) = try await store.outcome(id) else { throw Problem.notFound("This forum has no outcome yet.") }
+            if forum.kind == .hearing, !Self.seesDrafts(context.actor), try await proceedings.transmission(id) == nil {
+                throw Problem.notFound("A hearing's proceedings are public once transmitted.")
+            }
+            return try APIJSON.response(outcome.publicJSON)
         }
     }
 

@@ -218,11 +218,22 @@ components:
         participantCap: {type: integer}
         chair: {type: string}
         status: {type: string}
+        acceptedCount: {type: integer, description: Invited people who accepted (round tables).}
         version: {type: integer}
         local:
           type: object
           description: The same times as read at the venue, with their offset.
           additionalProperties: {type: string}
+    CommitmentFields:
+      type: object
+      additionalProperties: false
+      description: organisation (a partner of the partnership), deliverable and due are required when recording.
+      properties:
+        organisation: {type: string, format: uuid}
+        deliverable: {type: string}
+        due: {type: string, format: date}
+        status: {type: string, enum: [planned, on_track, delayed, done, dropped]}
+        evidence: {type: [string, "null"], description: An http(s) link to the evidence.}
     AuditEntry:
       type: object
       properties:
@@ -342,7 +353,7 @@ paths:
         "404": {$ref: "#/components/responses/Problem"}
     patch:
       summary: Change an organisation (its contacts may change its name only).
-      x-agora-access: secretariat, organisation
+      x-agora-access: organisation, secretariat
       security: [{bearer: []}]
       parameters:
         - {$ref: "#/components/parameters/ifMatch"}
@@ -435,7 +446,7 @@ paths:
   /people:
     post:
       summary: Register a person (an organisation's contacts, for their own organisation).
-      x-agora-access: secretariat, organisation
+      x-agora-access: organisation, secretariat
       security: [{bearer: []}]
       parameters:
         - {$ref: "#/components/parameters/idempotencyKey"}
@@ -457,7 +468,7 @@ paths:
         "404": {$ref: "#/components/responses/Problem"}
     patch:
       summary: Change a person.
-      x-agora-access: secretariat, organisation
+      x-agora-access: organisation, secretariat
       security: [{bearer: []}]
       parameters:
         - {$ref: "#/components/parameters/ifMatch"}
@@ -680,14 +691,14 @@ paths:
     parameters:
       - {$ref: "#/components/parameters/id"}
     get:
-      summary: The recorded outcome of a concluded forum.
+      summary: The recorded outcome of a concluded forum; a hearing's once its proceedings are transmitted (before, for the secretariat and the bureau).
       x-agora-access: everyone
       responses:
         "200": {description: The outcome.}
         "404": {$ref: "#/components/responses/Problem"}
     post:
       summary: Conclude a held forum with its outcome.
-      description: "round_table: summary. conference: summary, targets (text, indicator, due), norms. partnership: progressReport. hearing: summary, recommendations, statements, constituencies."
+      description: "round_table: summary. conference: summary, targets (a list of {text, indicator, due}), norms (a list of texts). partnership: progressReport. hearing: summary, statements (a list of {speaker, organisation, constituency, text}), recommendations (a list of {kind: recommendation or course_correction, text}); the constituency breakdown is derived from the statements."
       x-agora-access: secretariat
       security: [{bearer: []}]
       requestBody:
@@ -696,6 +707,226 @@ paths:
             schema: {type: object}
       responses:
         "200": {description: Concluded.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/invitations:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: A round table's invitations; an organisation sees its own people's only.
+      x-agora-access: bureau, organisation, secretariat
+      security: [{bearer: []}]
+      responses:
+        "200": {description: Invitations by name.}
+    post:
+      summary: Invite a person to a round table (until it is held).
+      description: Other kinds of forum take registrations (409 wrong-participation-mode); inviting someone twice is 409 already-participating.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [person]
+              properties:
+                person: {type: string, format: uuid}
+      responses:
+        "201": {description: Invited.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /invitations/{id}/answer:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: Accept or decline an invitation, for the person (their organisation) or by the secretariat.
+      description: When every place under the round table's cap is taken, accepting is 409 participant-cap-reached; the database holds the cap under concurrent acceptances.
+      x-agora-access: organisation, secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [answer]
+              properties:
+                answer: {type: string, enum: [accept, decline]}
+      responses:
+        "200": {description: Answered.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/registrations:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: A forum's registrations; an organisation sees its own only.
+      x-agora-access: bureau, organisation, secretariat
+      security: [{bearer: []}]
+      responses:
+        "200": {description: Registrations by name.}
+    post:
+      summary: Register one of your organisation's people for a conference, partnership or hearing (from its announcement until it is held).
+      description: A person registered twice is 409 already-participating.
+      x-agora-access: organisation, secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [person]
+              properties:
+                person: {type: string, format: uuid}
+      responses:
+        "201": {description: Registered.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /registrations/{id}/approval:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: Approve a registration.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      responses:
+        "200": {description: Approved.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/partners:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: A partnership's partner organisations and their roles.
+      x-agora-access: everyone
+      responses:
+        "200": {description: Partners.}
+    post:
+      summary: Add a partner organisation to a partnership.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [organisation, role]
+              properties:
+                organisation: {type: string, format: uuid}
+                role: {type: string}
+      responses:
+        "201": {description: Added.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/commitments:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: A partnership's commitments by due date.
+      x-agora-access: everyone
+      responses:
+        "200": {description: Commitments.}
+    post:
+      summary: Record a partner's commitment.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/CommitmentFields"}
+      responses:
+        "201": {description: Recorded.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /commitments/{id}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: One commitment.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The commitment.}
+        "404": {$ref: "#/components/responses/Problem"}
+    patch:
+      summary: Change a commitment's status, evidence, deliverable or due date.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/ifMatch"}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/CommitmentFields"}
+      responses:
+        "200": {description: Changed.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/proceedings:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: A concluded hearing's proceedings with the partnership commitments as evidence; public once transmitted.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The proceedings.}
+        "404": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/proceedings.html:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: The proceedings as a printable HTML page; public once transmitted.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The page., content: {text/html: {}}}
+        "404": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/transmission:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: Where and when the hearing's proceedings were transmitted, and the acknowledgement.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The transmission.}
+        "404": {$ref: "#/components/responses/Problem"}
+    post:
+      summary: Record the transmission of a concluded hearing's proceedings to the issue's intergovernmental body (once).
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [documentReference, transmittedOn]
+              properties:
+                documentReference: {type: string, examples: [E/2027/L.12]}
+                transmittedOn: {type: string, format: date}
+      responses:
+        "201": {description: Recorded.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/transmission/acknowledgement:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: Record the body's acknowledgement of receipt.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [acknowledgedOn, acknowledgement]
+              properties:
+                acknowledgedOn: {type: string, format: date}
+                acknowledgement: {type: string}
+      responses:
+        "200": {description: Recorded.}
         "4XX": {$ref: "#/components/responses/Problem"}
   /audit:
     get:

@@ -8,6 +8,8 @@ public enum ForumStatusOutcome: Sendable {
     case notFound
     /// Not the next status of this forum; `allowed` lists what is.
     case notAllowed(allowed: [ForumStatus])
+    /// The outcome names something the directory does not know (a hearing statement's constituency).
+    case invalidOutcome([FieldProblem])
 }
 
 /// Forums of policy issues.
@@ -20,7 +22,7 @@ public struct ForumStore: Sendable {
 
     static let columns = """
         id, issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at,
-        nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair, status, version
+        nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair, status, accepted_count, version
         """
 
     /// Creates a draft forum of issue `issue`; nil if there is no such issue.
@@ -76,16 +78,24 @@ public struct ForumStore: Sendable {
         }
     }
 
-    /// Records the outcome of a forum that has been held and concludes it.
-    public func conclude(_ id: UUID, outcome: [String: JSONValue], by actor: Actor, requestID: String?) async throws -> ForumStatusOutcome {
+    /// Records the outcome of a forum that has been held and concludes it. The outcome must be
+    /// of the forum's kind; a hearing's statements must name known constituencies.
+    public func conclude(_ id: UUID, outcome: ForumOutcome, by actor: Actor, requestID: String?) async throws -> ForumStatusOutcome {
         try await pool.withTransaction { connection in
             guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
                 .first.map(Self.forum) else { return .notFound }
             guard before.status.allowedNext(kind: before.kind).contains(.concluded) else {
                 return .notAllowed(allowed: before.status.allowedNext(kind: before.kind))
             }
+            let named = outcome.constituencies.sorted()
+            let known = Set(try await connection.query("SELECT code FROM constituency WHERE code = ANY(\(named))").map { try $0.decode("code", as: String.self) })
+            if case .hearing(_, let statements, _) = outcome, !known.isSuperset(of: named) {
+                return .invalidOutcome(statements.enumerated().filter { !known.contains($0.element.constituency) }.map {
+                    FieldProblem(field: "statements[\($0.offset)].constituency", message: "is not a known constituency code")
+                })
+            }
             let after = try Self.forum(try await connection.query("""
-                UPDATE forum SET status = 'concluded', outcome = \(PostgresJSON(outcome))::jsonb, version = version + 1, updated_at = now()
+                UPDATE forum SET status = 'concluded', outcome = \(PostgresJSON(outcome.json))::jsonb, version = version + 1, updated_at = now()
                 WHERE id = \(id) RETURNING \(unsafeRaw: Self.columns)
                 """)[0])
             try await AuditLog.record(
@@ -96,10 +106,21 @@ public struct ForumStore: Sendable {
         }
     }
 
-    /// The recorded outcome of a concluded forum.
-    public func outcome(_ id: UUID) async throws -> [String: JSONValue]? {
-        try await pool.query("SELECT outcome FROM forum WHERE id = \(id)").first?
-            .decode("outcome", as: PostgresJSON<[String: JSONValue]>?.self)?.value
+    /// A concluded forum and its recorded outcome.
+    public func outcome(_ id: UUID) async throws -> (forum: Forum, outcome: ForumOutcome)? {
+        guard let row = try await pool.query("SELECT \(unsafeRaw: Self.columns), outcome FROM forum WHERE id = \(id)").first,
+              let json = try row.decode("outcome", as: PostgresJSON<[String: JSONValue]>?.self)?.value else { return nil }
+        let forum = try Self.forum(row)
+        return (forum, try Self.outcome(json, kind: forum.kind))
+    }
+
+    /// Reads a stored outcome; it was checked when recorded, so a failure means the database was edited by hand.
+    static func outcome(_ json: [String: JSONValue], kind: ForumKind) throws -> ForumOutcome {
+        do {
+            return try ForumOutcome(kind: kind, json: json)
+        } catch {
+            throw FieldViolation(field: "outcome", message: "the stored outcome no longer reads: " + error.problems.map(\.description).joined(separator: "; "))
+        }
     }
 
     static func forum(_ row: PostgresRow) throws -> Forum {
@@ -113,6 +134,7 @@ public struct ForumStore: Sendable {
             startsAt: try row.decode("starts_at"), endsAt: try row.decode("ends_at"),
             nominationsDeadline: try row.decode("nominations_deadline"), speakingSlots: try row.decode("speaking_slots"),
             speakingMinutes: try row.decode("speaking_minutes"), participantCap: try row.decode("participant_cap"),
-            chair: try row.decode("chair"), status: status, version: try row.decode("version"))
+            chair: try row.decode("chair"), status: status, version: try row.decode("version"),
+            acceptedCount: try row.decode("accepted_count"))
     }
 }

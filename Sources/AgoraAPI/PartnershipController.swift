@@ -1,0 +1,127 @@
+import Agora
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Partnerships: the secretariat records partner organisations with their roles and the
+/// commitments they make, and keeps each commitment's status and evidence current. Everyone
+/// reads them once the partnership is announced.
+struct PartnershipController {
+    let store: PartnershipStore
+    let forums: ForumStore
+    let idempotency: Idempotency
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        let forums = forums
+        let idempotency = idempotency
+
+        routes.get("/forums/:id/partners", rule: .everyone) { _, context in
+            let forum = try await Self.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            return try APIJSON.response(Page(items: try await store.partners(of: forum.id), next: nil))
+        }
+
+        routes.post("/forums/:id/partners", rule: .roles([.secretariat])) { request, context in
+            let forum = try context.pathID()
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["organisation", "role"])
+            return try await idempotency.run(request, body: body, context: context) {
+                var reader = reader
+                let organisation = reader.uuid("organisation", required: true)
+                let role = reader.string("role", required: true)
+                try reader.check()
+                let outcome = try await refusingInvalidFields {
+                    try await store.addPartner(organisation!, role: role!, to: forum, by: context.actor, requestID: context.requestID)
+                }
+                return try JSONAnswer(try Self.answer(outcome), status: .created)
+            }
+        }
+
+        routes.get("/forums/:id/commitments", rule: .everyone) { _, context in
+            let forum = try await Self.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            return try APIJSON.response(Page(items: try await store.commitments(of: forum.id), next: nil))
+        }
+
+        routes.post("/forums/:id/commitments", rule: .roles([.secretariat])) { request, context in
+            let forum = try context.pathID()
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["organisation", "deliverable", "due", "status", "evidence"])
+            return try await idempotency.run(request, body: body, context: context) {
+                var reader = reader
+                var fields = Self.readCommitment(&reader)
+                fields.organisation = reader.uuid("organisation", required: true)
+                if fields.deliverable == nil, !reader.has("deliverable") { reader.errors.append(.init(field: "deliverable", message: "is required")) }
+                if fields.due == nil, !reader.has("due") { reader.errors.append(.init(field: "due", message: "is required")) }
+                try reader.check()
+                let outcome = try await refusingInvalidFields {
+                    try await store.addCommitment(fields, to: forum, by: context.actor, requestID: context.requestID)
+                }
+                let commitment = try Self.answer(outcome)
+                return try JSONAnswer(commitment, status: .created, headers: [
+                    .location: "/commitments/\(commitment.id.uuidString)", .eTag: EntityTag.header(version: commitment.version),
+                ])
+            }
+        }
+
+        routes.get("/commitments/:id", rule: .everyone) { _, context in
+            guard let commitment = try await store.commitment(try context.pathID()) else { throw Problem.notFound() }
+            _ = try await Self.visibleForum(commitment.forum, forums: forums, actor: context.actor)
+            return try APIJSON.response(commitment, headers: [.eTag: EntityTag.header(version: commitment.version)])
+        }
+
+        routes.patch("/commitments/:id", rule: .roles([.secretariat])) { request, context in
+            let id = try context.pathID()
+            let expected = try EntityTag.expectedVersion(request)
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["deliverable", "due", "status", "evidence"])
+            let fields = Self.readCommitment(&reader)
+            try reader.check()
+            let outcome = try await refusingInvalidFields {
+                try await store.updateCommitment(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID)
+            }
+            if case .stale(let current) = outcome { throw EntityTag.stale(currentVersion: current.version) }
+            let commitment = try Self.answer(outcome)
+            return try APIJSON.response(commitment, headers: [.eTag: EntityTag.header(version: commitment.version)])
+        }
+    }
+
+    /// The fields of a commitment present in the body (`organisation` is read by the caller).
+    static func readCommitment(_ reader: inout FieldReader) -> PartnershipStore.CommitmentFields {
+        var fields = PartnershipStore.CommitmentFields()
+        fields.deliverable = reader.string("deliverable", maxLength: 2_000)
+        if reader.has("due") {
+            if case .some(.some(let due)) = reader.date("due") { fields.due = due } else if reader.errors.allSatisfy({ $0.field != "due" }) {
+                reader.errors.append(.init(field: "due", message: "must be a date YYYY-MM-DD"))
+            }
+        }
+        fields.status = reader.choice("status", as: CommitmentStatus.self)
+        if let evidence = reader.clearableString("evidence", maxLength: 2_000) {
+            if let link = evidence, link.range(of: "^https?://\\S+$", options: .regularExpression) == nil {
+                reader.errors.append(.init(field: "evidence", message: "must be an http(s) link"))
+            }
+            fields.evidence = .some(evidence)
+        }
+        return fields
+    }
+
+    /// A forum the caller may read (drafts only for the secretariat and the bureau).
+    static func visibleForum(_ id: UUID, forums: ForumStore, actor: Actor) async throws -> Forum {
+        guard let forum = try await forums.forum(id), forum.status.isPublic || ForumController.seesDrafts(actor) else { throw Problem.notFound() }
+        return forum
+    }
+
+    static func answer<Value>(_ outcome: PartnershipOutcome<Value>) throws -> Value {
+        switch outcome {
+        case .done(let value):
+            return value
+        case .notFound:
+            throw Problem.notFound()
+        case .notAPartnership(let kind):
+            throw Problem(type: "not-a-partnership", title: "Not a partnership", status: .conflict,
+                          detail: "Partners and commitments belong to partnership forums; this one is a \(kind.rawValue.replacingOccurrences(of: "_", with: " ")).")
+        case .duplicate:
+            throw Problem(type: "already-a-partner", title: "Already a partner", status: .conflict,
+                          detail: "This organisation is already a partner of the partnership.")
+        case .stale(let current):
+            throw EntityTag.stale(currentVersion: (current as? Commitment)?.version ?? 0)
+        }
+    }
+}

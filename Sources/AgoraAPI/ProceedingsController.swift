@@ -1,0 +1,93 @@
+import Agora
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// A hearing's proceedings as JSON and as a printable page, and their transmission to the
+/// issue's intergovernmental body. The public reads proceedings once transmitted; the
+/// secretariat and the bureau as soon as the hearing is concluded.
+struct ProceedingsController {
+    let store: ProceedingsStore
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+
+        routes.get("/forums/:id/proceedings", rule: .everyone) { _, context in
+            try APIJSON.response(try await Self.readable(try context.pathID(), store: store, actor: context.actor))
+        }
+
+        routes.get("/forums/:id/proceedings.html", rule: .everyone) { _, context in
+            let proceedings = try await Self.readable(try context.pathID(), store: store, actor: context.actor)
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: ProceedingsPage.render(proceedings))))
+        }
+
+        routes.get("/forums/:id/transmission", rule: .everyone) { _, context in
+            guard let transmission = try await store.transmission(try context.pathID()) else {
+                throw Problem.notFound("These proceedings have not been transmitted.")
+            }
+            return try APIJSON.response(transmission)
+        }
+
+        routes.post("/forums/:id/transmission", rule: .roles([.secretariat])) { request, context in
+            let id = try context.pathID()
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["documentReference", "transmittedOn"])
+            let reference = reader.string("documentReference", required: true, maxLength: 200)
+            let date = Self.requiredDate(&reader, "transmittedOn")
+            try reader.check()
+            let outcome = try await store.transmit(id, documentReference: reference!, on: date!, by: context.actor, requestID: context.requestID)
+            return try APIJSON.response(try Self.answer(outcome), status: .created)
+        }
+
+        routes.post("/forums/:id/transmission/acknowledgement", rule: .roles([.secretariat])) { request, context in
+            let id = try context.pathID()
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["acknowledgedOn", "acknowledgement"])
+            let date = Self.requiredDate(&reader, "acknowledgedOn")
+            let text = reader.string("acknowledgement", required: true, maxLength: 2_000)
+            try reader.check()
+            let outcome = try await refusingInvalidFields {
+                try await store.acknowledge(id, on: date!, acknowledgement: text!, by: context.actor, requestID: context.requestID)
+            }
+            return try APIJSON.response(try Self.answer(outcome))
+        }
+    }
+
+    /// The proceedings if the caller may read them; otherwise not found.
+    static func readable(_ id: UUID, store: ProceedingsStore, actor: Actor) async throws -> Proceedings {
+        guard let proceedings = try await store.proceedings(id) else {
+            throw Problem.notFound("Proceedings exist for concluded hearings.")
+        }
+        guard proceedings.transmission != nil || ForumController.seesDrafts(actor) else {
+            throw Problem.notFound("A hearing's proceedings are public once transmitted.")
+        }
+        return proceedings
+    }
+
+    static func requiredDate(_ reader: inout FieldReader, _ name: String) -> String? {
+        if !reader.has(name) { reader.errors.append(.init(field: name, message: "is required")) }
+        guard case .some(.some(let date)) = reader.date(name) else { return nil }
+        return date
+    }
+
+    static func answer(_ outcome: TransmissionOutcome) throws -> Transmission {
+        switch outcome {
+        case .done(let transmission):
+            return transmission
+        case .notFound:
+            throw Problem.notFound()
+        case .notConcludedHearing(let kind, let status):
+            throw Problem(type: "not-concluded-hearing", title: "No proceedings to transmit", status: .conflict,
+                          detail: "Proceedings of a concluded hearing are transmitted; this is a \(status.rawValue) \(kind.rawValue.replacingOccurrences(of: "_", with: " ")).")
+        case .alreadyTransmitted(let transmission):
+            throw Problem(type: "already-transmitted", title: "Already transmitted", status: .conflict,
+                          detail: "These proceedings were transmitted on \(transmission.transmittedOn) as \(transmission.documentReference).")
+        case .notTransmitted:
+            throw Problem(type: "not-transmitted", title: "Not transmitted", status: .conflict,
+                          detail: "An acknowledgement is recorded after the proceedings are transmitted.")
+        case .alreadyAcknowledged(let transmission):
+            throw Problem(type: "already-acknowledged", title: "Already acknowledged", status: .conflict,
+                          detail: "Receipt was acknowledged on \(transmission.acknowledgedOn ?? "").")
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Agora
+import Foundation
+import PostgresClient
+
+/// Why taking part in a forum was refused, or what was done.
+public enum ParticipationOutcome<Value: Sendable>: Sendable {
+    case done(Value)
+    /// No such forum, invitation or registration, or not one the caller may act on.
+    case notFound
+    /// The person does not exist, or is not one of the caller's organisations' people.
+    case unknownPerson
+    /// A round table invites; the other kinds register (`expected` is what this forum does).
+    case wrongMode(expected: ParticipationMode)
+    /// The forum no longer (or does not yet) take participants at this status.
+    case closed(ForumStatus)
+    /// The person is already invited or registered.
+    case duplicate
+    /// Every place of the round table is taken.
+    case capReached(cap: Int)
+}
+
+/// Invitations to round tables and registrations for the other kinds of forum.
+///
+/// A round table's cap is held by the database: accepting updates the forum's
+/// `accepted_count` (a trigger), whose CHECK refuses a count above the cap. Concurrent
+/// acceptances queue on the forum row, so exactly `cap` of them succeed.
+public struct ParticipationStore: Sendable {
+    private let pool: PostgresConnectionPool
+
+    public init(pool: PostgresConnectionPool) {
+        self.pool = pool
+    }
+
+    // MARK: Invitations
+
+    static let invitationColumns = """
+        i.id, i.forum_id, i.person_id, p.name, p.organisation_id, i.status, i.invited_at, i.answered_at
+        """
+
+    /// Invites `person` to round table `forum`.
+    public func invite(_ person: UUID, to forum: UUID, by actor: Actor, requestID: String?) async throws -> ParticipationOutcome<Invitation> {
+        try await pool.withTransaction { connection in
+            guard let (kind, status) = try await Self.forumState(forum, on: connection) else { return .notFound }
+            guard ParticipationMode(kind: kind) == .invitation else { return .wrongMode(expected: .registration) }
+            guard ParticipationMode.invitation.isOpen(at: status) else { return .closed(status) }
+            guard !(try await connection.query("SELECT 1 FROM person WHERE id = \(person)")).isEmpty else { return .unknownPerson }
+            let rows = try await connection.query("""
+                INSERT INTO invitation (forum_id, person_id) VALUES (\(forum), \(person))
+                ON CONFLICT (forum_id, person_id) DO NOTHING RETURNING id
+                """)
+            guard let id = try rows.first?.decode("id", as: UUID.self) else { return .duplicate }
+            try await AuditLog.record(
+                AuditChange(action: "invitation.create", objectType: "invitation", objectID: id.uuidString,
+                            after: ["forum": .string(forum.uuidString), "person": .string(person.uuidString)]),
+                by: actor, requestID: requestID, on: connection)
+            return .done(try await Self.invitation(id, on: connection)!)
+        }
+    }
+
+    /// Records a person's answer. `organisations` (an organisation contact's) limits the
+    /// invitations the caller may answer to those of its people; nil is the secretariat.
+    public func answer(_ id: UUID, accept: Bool, within organisations: Set<UUID>?, by actor: Actor, requestID: String?) async throws -> ParticipationOutcome<Invitation> {
+        do {
+            return try await pool.withTransaction { connection in
+                guard let before = try await Self.invitation(id, on: connection, lock: true),
+                      organisations.map({ scope in before.organisation.map(scope.contains) == true }) ?? true else { return .notFound }
+                guard let (_, status) = try await Self.forumState(before.forum, on: connection) else { return .notFound }
+                guard ParticipationMode.invitation.isOpen(at: status) else { return .closed(status) }
+                let answer: InvitationStatus = accept ? .accepted : .declined
+                guard before.status != answer else { return .done(before) }
+                try await connection.query("UPDATE invitation SET status = \(answer.rawValue), answered_at = now(), version = version + 1 WHERE id = \(id)")
+                try await AuditLog.record(
+                    AuditChange(action: "invitation.answer", objectType: "invitation", objectID: id.uuidString,
+                                before: ["status": .string(before.status.rawValue)], after: ["status": .string(answer.rawValue)]),
+                    by: actor, requestID: requestID, on: connection)
+                return .done(try await Self.invitation(id, on: connection)!)
+            }
+        } catch let error as PostgresError where error.code == .checkViolation && error.constraint == "forum_participant_cap" {
+            let cap = try await pool.query("SELECT f.participant_cap FROM forum f JOIN invitation i ON i.forum_id = f.id WHERE i.id = \(id)")
+                .first?.decode("participant_cap", as: Int?.self)
+            return .capReached(cap: cap ?? 0)
+        }
+    }
+
+    /// A forum's invitations by name; only those of `organisations`' people when given.
+    public func invitations(of forum: UUID, within organisations: Set<UUID>?) async throws -> [Invitation] {
+        let scope = organisations.map { Array($0) }
+        return try await pool.query("""
+            SELECT \(unsafeRaw: Self.invitationColumns) FROM invitation i JOIN person p ON p.id = i.person_id
+            WHERE i.forum_id = \(forum) AND (\(scope == nil) OR p.organisation_id = ANY(\(scope ?? [])))
+            ORDER BY p.name, i.id
+            """).map(Self.invitation)
+    }
+
+    static func invitation(_ id: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Invitation? {
+        try await connection.query("""
+            SELECT \(unsafeRaw: invitationColumns) FROM invitation i JOIN person p ON p.id = i.person_id
+            WHERE i.id = \(id) \(unsafeRaw: lock ? "FOR UPDATE OF i" : "")
+            """).first.map(invitation)
+    }
+
+    static func invitation(_ row: PostgresRow) throws -> Invitation {
+        Invitation(id: try row.decode("id"), forum: try row.decode("forum_id"), person: try row.decode("person_id"),
+                   name: try row.decode("name"), organisation: try row.decode("organisation_id"),
+                   status: InvitationStatus(rawValue: try row.decode("status")) ?? .invited,
+                   invitedAt: try row.decode("invited_at"), answeredAt: try row.decode("answered_at"))
+    }
+
+    // MARK: Registrations
+
+    static let registrationColumns = """
+        r.id, r.forum_id, r.person_id, p.name, r.organisation_id, r.status, r.registered_at, r.approved_at
+        """
+
+    /// Registers `person` for `forum` on behalf of their organisation. `organisations` (an
+    /// organisation contact's) limits the people the caller may register; nil is the secretariat.
+    public func register(_ person: UUID, for forum: UUID, within organisations: Set<UUID>?, by actor: Actor, requestID: String?) async throws -> ParticipationOutcome<Registration> {
+        try await pool.withTransaction { connection in
+            guard let (kind, status) = try await Self.forumState(forum, on: connection) else { return .notFound }
+            guard ParticipationMode(kind: kind) == .registration else { return .wrongMode(expected: .invitation) }
+            guard ParticipationMode.registration.isOpen(at: status) else { return .closed(status) }
+            guard let organisation = try await connection.query("SELECT organisation_id FROM person WHERE id = \(person)")
+                    .first?.decode("organisation_id", as: UUID?.self),
+                  organisations.map({ $0.contains(organisation) }) ?? true else { return .unknownPerson }
+            let rows = try await connection.query("""
+                INSERT INTO registration (forum_id, person_id, organisation_id) VALUES (\(forum), \(person), \(organisation))
+                ON CONFLICT (forum_id, person_id) DO NOTHING RETURNING id
+                """)
+            guard let id = try rows.first?.decode("id", as: UUID.self) else { return .duplicate }
+            try await AuditLog.record(
+                AuditChange(action: "registration.create", objectType: "registration", objectID: id.uuidString,
+                            after: ["forum": .string(forum.uuidString), "person": .string(person.uuidString),
+                                    "organisation": .string(organisation.uuidString)]),
+                by: actor, requestID: requestID, on: connection)
+            return .done(try await Self.registration(id, on: connection)!)
+        }
+    }
+
+    /// The secretariat approves a registration (approving twice changes nothing).
+    public func approve(_ id: UUID, by actor: Actor, requestID: String?) async throws -> ParticipationOutcome<Registration> {
+        try await pool.withTransaction { connection in
+            guard let before = try await Self.registration(id, on: connection, lock: true) else { return .notFound }
+            guard before.status != .approved else { return .done(before) }
+            guard let (_, status) = try await Self.forumState(before.forum, on: connection) else { return .notFound }
+            guard ParticipationMode.registration.isOpen(at: status) else { return .closed(status) }
+            try await connection.query("UPDATE registration SET status = 'approved', approved_at = now(), version = version + 1 WHERE id = \(id)")
+            try await AuditLog.record(
+                AuditChange(action: "registration.approve", objectType: "registration", objectID: id.uuidString,
+                            before: ["status": .string("registered")], after: ["status": .string("approved")]),
+                by: actor, requestID: requestID, on: connection)
+            return .done(try await Self.registration(id, on: connection)!)
+        }
+    }
+
+    /// A forum's registrations by name; only those of `organisations` when given.
+    public func registrations(of forum: UUID, within organisations: Set<UUID>?) async throws -> [Registration] {
+        let scope = organisations.map { Array($0) }
+        return try await pool.query("""
+            SELECT \(unsafeRaw: Self.registrationColumns) FROM registration r JOIN person p ON p.id = r.person_id
+            WHERE r.forum_id = \(forum) AND (\(scope == nil) OR r.organisation_id = ANY(\(scope ?? [])))
+            ORDER BY p.name, r.id
+            """).map(Self.registration)
+    }
+
+    static func registration(_ id: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Registration? {
+        try await connection.query("""
+            SELECT \(unsafeRaw: registrationColumns) FROM registration r JOIN person p ON p.id = r.person_id
+            WHERE r.id = \(id) \(unsafeRaw: lock ? "FOR UPDATE OF r" : "")
+            """).first.map(registration)
+    }
+
+    static func registration(_ row: PostgresRow) throws -> Registration {
+        Registration(id: try row.decode("id"), forum: try row.decode("forum_id"), person: try row.decode("person_id"),
+                     name: try row.decode("name"), organisation: try row.decode("organisation_id"),
+                     status: RegistrationStatus(rawValue: try row.decode("status")) ?? .registered,
+                     registeredAt: try row.decode("registered_at"), approvedAt: try row.decode("approved_at"))
+    }
+
+    static func forumState(_ forum: UUID, on connection: PostgresConnection) async throws -> (ForumKind, ForumStatus)? {
+        guard let row = try await connection.query("SELECT kind, status FROM forum WHERE id = \(forum)").first,
+              let kind = ForumKind(rawValue: try row.decode("kind")), let status = ForumStatus(rawValue: try row.decode("status")) else { return nil }
+        return (kind, status)
+    }
+}
