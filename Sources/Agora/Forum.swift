@@ -86,7 +86,7 @@ public struct Forum: Codable, Sendable, Equatable {
         public var city: String
         /// ISO 3166-1 alpha-2.
         public var country: String
-        /// IANA time zone, e.g. `Europe/Geneva`.
+        /// IANA time zone, e.g. `Europe/Zurich`.
         public var timeZone: String
         public init(name: String, city: String, country: String, timeZone: String) {
             self.name = name

@@ -158,7 +158,7 @@ struct ForumController {
             let country = venueReader.string("country", required: true, maxLength: 2)
             let zone = venueReader.string("timeZone", required: true, maxLength: 64)
             if let zone, TimeZone(identifier: zone) == nil {
-                venueReader.errors.append(.init(field: "timeZone", message: "must be an IANA time zone such as Europe/Geneva"))
+                venueReader.errors.append(.init(field: "timeZone", message: "must be an IANA time zone such as Europe/Zurich"))
             }
             reader.errors += venueReader.errors.map { .init(field: "venue.\($0.field)", message: $0.message) }
             if let name, let city, let country, let zone, venueReader.errors.isEmpty {

@@ -648,7 +648,7 @@ paths:
                     name: {type: string}
                     city: {type: string}
                     country: {type: string}
-                    timeZone: {type: string, examples: [Europe/Geneva]}
+                    timeZone: {type: string, examples: [Europe/Zurich]}
                 startsAt: {type: string}
                 endsAt: {type: string}
                 nominationsDeadline: {type: string}

@@ -3,7 +3,8 @@ import Foundation
 import PostgresClient
 
 /// What `make run` shows a newcomer: a few constituencies' networks, organisations from
-/// several regions, people, and a secretariat account.
+/// several regions, people, a secretariat account, and one policy issue that has gone through
+/// its whole life cycle (`LifeCycleDemo`).
 public enum DemoData {
     /// Loads the demo data into an empty directory and returns a new secretariat token's
     /// secret; returns nil (and changes nothing) when the database already has accounts.
@@ -36,14 +37,14 @@ public enum DemoData {
             _ = try await networks.addMember(id, to: of, by: actor, requestID: "demo")
             return id
         }
-        func person(_ name: String, _ organisation: UUID, _ country: String, _ languages: [String], _ gender: String?) async throws {
+        func person(_ name: String, _ organisation: UUID, _ country: String, _ languages: [String], _ gender: String?) async throws -> UUID {
             var fields = Person.Fields()
             fields.name = name
             fields.organisation = .some(organisation)
             fields.country = country
             fields.languages = languages
             fields.gender = .some(gender)
-            _ = try await people.create(fields, by: actor, requestID: "demo")
+            return try await people.create(fields, by: actor, requestID: "demo").id
         }
 
         let women = try await network("Women's Major Group", "women", "Feminist and women's organisations working on sustainable development.", "https://www.womensmajorgroup.org")
@@ -57,12 +58,16 @@ public enum DemoData {
         let kerala = try await organisation("Kerala Farmers' Collective", "IN", "farmers", member: farmers)
         let kenya = try await organisation("Rift Valley Growers", "KE", "farmers", accredited: "2012-10-01", member: farmers)
 
-        try await person("Aïchatou Maïga", sahel, "NE", ["fr", "ha"], "woman")
-        try await person("Rosa Quispe", andes, "PE", ["es", "qu"], "woman")
-        try await person("Sione Tupou", pacific, "FJ", ["en", "fj"], "man")
-        try await person("Lena Hoffmann", berlin, "DE", ["de", "en"], nil)
-        try await person("Anil Menon", kerala, "IN", ["ml", "en"], "man")
-        try await person("Wanjiru Kamau", kenya, "KE", ["sw", "en"], "woman")
+        let aichatou = try await person("Aïchatou Maïga", sahel, "NE", ["fr", "ha"], "woman")
+        let rosa = try await person("Rosa Quispe", andes, "PE", ["es", "qu"], "woman")
+        let sione = try await person("Sione Tupou", pacific, "FJ", ["en", "fj"], "man")
+        _ = try await person("Lena Hoffmann", berlin, "DE", ["de", "en"], nil)
+        let anil = try await person("Anil Menon", kerala, "IN", ["ml", "en"], "man")
+        let wanjiru = try await person("Wanjiru Kamau", kenya, "KE", ["sw", "en"], "woman")
+
+        try await LifeCycleDemo(pool: pool).run(
+            invited: [wanjiru, aichatou, anil], registered: [aichatou, rosa, sione],
+            partners: [(kenya, "lead implementer"), (kerala, "peer learning on farm water")])
 
         let access = AccessStore(pool: pool)
         let secretariat = try await access.createAccount(name: "Demo secretariat", grants: [RoleGrant(.secretariat)], by: actor, requestID: "demo")

@@ -1,4 +1,5 @@
 import Agora
+import Foundation
 import AgoraStore
 import PostgresClient
 import Testing
@@ -19,6 +20,22 @@ struct DemoDataTests {
         #expect(try await DemoData.loadIfEmpty(pool: pool) == nil)
         let organisations = try await pool.query("SELECT count(*)::int AS n FROM organisation")[0].decode("n", as: Int.self)
         #expect(organisations == 6)
+
+        // One issue went round the whole cycle and is back at implementation, its proceedings sent.
+        let issue = try await pool.query("SELECT id, stage FROM policy_issue WHERE slug = 'water-informal-settlements'")[0]
+        #expect(try issue.decode("stage", as: String.self) == "implementation")
+        let issueID = try issue.decode("id", as: UUID.self)
+        let history = try await IssueStore(pool: pool).history(issueID).map { "\($0.from.rawValue)>\($0.to.rawValue)" }
+        #expect(history == ["emerging>norm_setting", "norm_setting>implementation", "implementation>review", "review>implementation"])
+        let concluded = try await pool.query("""
+            SELECT kind FROM forum WHERE issue_id = \(issueID) AND status = 'concluded' ORDER BY starts_at
+            """).map { try $0.decode("kind", as: String.self) }
+        #expect(concluded == ["round_table", "conference", "partnership", "hearing"])
+        let hearing = try await pool.query("SELECT id FROM forum WHERE issue_id = \(issueID) AND kind = 'hearing'")[0].decode("id", as: UUID.self)
+        let proceedings = try #require(try await ProceedingsStore(pool: pool).proceedings(hearing))
+        #expect(proceedings.transmission?.acknowledgedOn != nil)
+        #expect(proceedings.constituencyBreakdown.count >= 3)
+        #expect(proceedings.evidence.count == 3)
         await pool.close()
     }
 }
