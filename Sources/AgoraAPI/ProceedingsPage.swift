@@ -94,6 +94,7 @@ enum ProceedingsPage {
       .statement .from { color: #555; }
       .status-delayed, .status-dropped { color: #9a1c00; font-weight: bold; }
       .status-done { color: #1d5e20; }
+      td.due { white-space: nowrap; }
       .transmission { border: 1px solid #999; padding: 0.8rem 1rem; margin-top: 2rem; }
       @media print { body { margin: 0; max-width: none; } a { color: inherit; } h2 { page-break-after: avoid; } }
     </style>
@@ -146,7 +147,7 @@ enum ProceedingsPage {
     <table>
       <thead><tr><th>Partner</th><th>Commitment</th><th>Due</th><th>Status</th></tr></thead>
       <tbody>
-      {{#evidence}}<tr><td>{{partner}}</td><td>{{deliverable}}{{#hasLink}} (<a href="{{link}}">evidence</a>){{/hasLink}}</td><td>{{due}}</td><td class="status-{{statusCode}}">{{status}}</td></tr>
+      {{#evidence}}<tr><td>{{partner}}</td><td>{{deliverable}}{{#hasLink}} (<a href="{{link}}">evidence</a>){{/hasLink}}</td><td class="due">{{due}}</td><td class="status-{{statusCode}}">{{status}}</td></tr>
       {{/evidence}}
       </tbody>
     </table>
