@@ -25,7 +25,8 @@ BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'accepted' THEN delta := delta - 1; END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status = 'accepted' THEN delta := delta + 1; END IF;
     IF delta <> 0 THEN
-        UPDATE forum SET accepted_count = accepted_count + delta WHERE id = COALESCE(NEW.forum_id, OLD.forum_id);
+        UPDATE forum SET accepted_count = accepted_count + delta, version = version + 1, updated_at = now()
+            WHERE id = COALESCE(NEW.forum_id, OLD.forum_id);
     END IF;
     RETURN NULL;
 END $$;
@@ -79,6 +80,8 @@ CREATE TABLE transmission (
     body text NOT NULL,
     document_reference text NOT NULL CHECK (length(document_reference) BETWEEN 1 AND 200),
     transmitted_on date NOT NULL,
+    -- The proceedings as sent: later changes to commitments or the issue do not alter them.
+    document jsonb NOT NULL,
     transmitted_by uuid REFERENCES account (id) ON DELETE SET NULL,
     transmitted_by_token text,
     recorded_at timestamptz NOT NULL DEFAULT now(),

@@ -50,7 +50,7 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     let forums = ForumStore(pool: pool)
     let proceedings = ProceedingsStore(pool: pool)
     ForumController(store: forums, proceedings: proceedings, idempotency: idempotency).addRoutes(to: routes)
-    ParticipationController(store: ParticipationStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
+    ParticipationController(store: ParticipationStore(pool: pool), forums: forums, idempotency: idempotency).addRoutes(to: routes)
     PartnershipController(store: PartnershipStore(pool: pool), forums: forums, idempotency: idempotency).addRoutes(to: routes)
     ProceedingsController(store: proceedings).addRoutes(to: routes)
     OpenAPIController().addRoutes(to: routes)

@@ -860,7 +860,14 @@ paths:
       requestBody:
         content:
           application/json:
-            schema: {$ref: "#/components/schemas/CommitmentFields"}
+            schema:
+              type: object
+              additionalProperties: false
+              properties:
+                deliverable: {type: string}
+                due: {type: string, format: date}
+                status: {type: string, enum: [planned, on_track, delayed, done, dropped]}
+                evidence: {type: [string, "null"], description: An http(s) link; null removes it.}
       responses:
         "200": {description: Changed.}
         "4XX": {$ref: "#/components/responses/Problem"}

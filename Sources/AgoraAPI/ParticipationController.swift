@@ -10,10 +10,12 @@ import Hummingbird
 /// bureau, and an organisation for its own people.
 struct ParticipationController {
     let store: ParticipationStore
+    let forums: ForumStore
     let idempotency: Idempotency
 
     func addRoutes(to routes: AccessControlledRoutes) {
         let store = store
+        let forums = forums
         let idempotency = idempotency
 
         routes.post("/forums/:id/invitations", rule: .roles([.secretariat])) { request, context in
@@ -29,7 +31,8 @@ struct ParticipationController {
         }
 
         routes.get("/forums/:id/invitations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
-            let invitations = try await store.invitations(of: try context.pathID(), within: Self.scope(context.actor))
+            let forum = try await PartnershipController.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            let invitations = try await store.invitations(of: forum.id, within: Self.scope(context.actor))
             return try APIJSON.response(Page(items: invitations, next: nil))
         }
 
@@ -59,7 +62,8 @@ struct ParticipationController {
         }
 
         routes.get("/forums/:id/registrations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
-            let registrations = try await store.registrations(of: try context.pathID(), within: Self.scope(context.actor))
+            let forum = try await PartnershipController.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            let registrations = try await store.registrations(of: forum.id, within: Self.scope(context.actor))
             return try APIJSON.response(Page(items: registrations, next: nil))
         }
 

@@ -85,6 +85,9 @@ struct PartnershipController {
 
     /// The fields of a commitment present in the body (`organisation` is read by the caller).
     static func readCommitment(_ reader: inout FieldReader) -> PartnershipStore.CommitmentFields {
+        for field in ["deliverable", "due", "status"] where reader.fields[field] == .null {
+            reader.errors.append(.init(field: field, message: "cannot be cleared"))
+        }
         var fields = PartnershipStore.CommitmentFields()
         fields.deliverable = reader.string("deliverable", maxLength: 2_000)
         if reader.has("due") {

@@ -36,7 +36,9 @@ struct ProceedingsController {
             let reference = reader.string("documentReference", required: true, maxLength: 200)
             let date = Self.requiredDate(&reader, "transmittedOn")
             try reader.check()
-            let outcome = try await store.transmit(id, documentReference: reference!, on: date!, by: context.actor, requestID: context.requestID)
+            let outcome = try await refusingInvalidFields {
+                try await store.transmit(id, documentReference: reference!, on: date!, by: context.actor, requestID: context.requestID)
+            }
             return try APIJSON.response(try Self.answer(outcome), status: .created)
         }
 
@@ -65,8 +67,11 @@ struct ProceedingsController {
     }
 
     static func requiredDate(_ reader: inout FieldReader, _ name: String) -> String? {
-        if !reader.has(name) { reader.errors.append(.init(field: name, message: "is required")) }
-        guard case .some(.some(let date)) = reader.date(name) else { return nil }
+        let before = reader.errors.count
+        guard case .some(.some(let date)) = reader.date(name) else {
+            if reader.errors.count == before { reader.errors.append(.init(field: name, message: "is required: a date YYYY-MM-DD")) }
+            return nil
+        }
         return date
     }
 

@@ -100,7 +100,8 @@ public struct ForumStore: Sendable {
                 """)[0])
             try await AuditLog.record(
                 AuditChange(action: "forum.conclude", objectType: "forum", objectID: id.uuidString,
-                            before: ["status": .string(before.status.rawValue)], after: ["status": .string("concluded")]),
+                            before: ["status": .string(before.status.rawValue)],
+                            after: ["status": .string("concluded"), "outcome": .object(outcome.json)]),
                 by: actor, requestID: requestID, on: connection)
             return .changed(after)
         }

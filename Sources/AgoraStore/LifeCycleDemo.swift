@@ -42,7 +42,9 @@ struct LifeCycleDemo {
             guard case .done(let invitation) = try await participation.invite(person, to: forum, by: actor, requestID: "demo") else {
                 throw Refused(description: "invitation refused")
             }
-            _ = try await participation.answer(invitation.id, accept: index < 2, within: nil, by: actor, requestID: "demo")
+            guard case .done = try await participation.answer(invitation.id, accept: index < 2, within: nil, by: actor, requestID: "demo") else {
+                throw Refused(description: "answer refused")
+            }
         }
         try await advance(forum, to: .held)
         try await conclude(forum, .roundTable(summary: "Residents, the utility and city officials mapped where water points are missing and what water costs: up to ten times the utility tariff from vendors."))
@@ -59,7 +61,9 @@ struct LifeCycleDemo {
             guard case .done(let registration) = try await participation.register(person, for: forum, within: nil, by: actor, requestID: "demo") else {
                 throw Refused(description: "registration refused")
             }
-            _ = try await participation.approve(registration.id, by: actor, requestID: "demo")
+            guard case .done = try await participation.approve(registration.id, by: actor, requestID: "demo") else {
+                throw Refused(description: "approval refused")
+            }
         }
         try await advance(forum, to: .held)
         try await conclude(forum, .conference(
@@ -79,7 +83,9 @@ struct LifeCycleDemo {
         try await advance(forum, to: .announced)
         let store = PartnershipStore(pool: pool)
         for (organisation, role) in partners {
-            _ = try await store.addPartner(organisation, role: role, to: forum, by: actor, requestID: "demo")
+            guard case .done = try await store.addPartner(organisation, role: role, to: forum, by: actor, requestID: "demo") else {
+                throw Refused(description: "partner refused")
+            }
         }
         let commitments: [PartnershipStore.CommitmentFields] = [
             .init(organisation: partners[0].0, deliverable: "Open 200 community water kiosks", due: "2027-06-30", status: .onTrack,
@@ -88,7 +94,9 @@ struct LifeCycleDemo {
             .init(organisation: partners[1].0, deliverable: "Share rainwater-harvesting designs with settlement groups", due: "2026-12-31", status: .planned),
         ]
         for commitment in commitments {
-            _ = try await store.addCommitment(commitment, to: forum, by: actor, requestID: "demo")
+            guard case .done = try await store.addCommitment(commitment, to: forum, by: actor, requestID: "demo") else {
+                throw Refused(description: "commitment refused")
+            }
         }
         try await advance(forum, to: .held)
         try await conclude(forum, .partnership(progressReport: "64 kiosks open; operator stipends are delayed; rainwater designs in preparation."))
@@ -120,9 +128,11 @@ struct LifeCycleDemo {
                 HearingRecommendation(kind: .recommendation, text: "Residents' organisations publish kiosk prices monthly."),
             ]))
         let proceedings = ProceedingsStore(pool: pool)
-        _ = try await proceedings.transmit(forum, documentReference: "E/2026/L.41", on: "2026-11-12", by: actor, requestID: "demo")
-        _ = try await proceedings.acknowledge(forum, on: "2026-11-19", acknowledgement: "Circulated to members of the Council as E/2026/L.41.",
-                                              by: actor, requestID: "demo")
+        guard case .done = try await proceedings.transmit(forum, documentReference: "E/2026/L.41", on: "2026-11-12", by: actor, requestID: "demo"),
+              case .done = try await proceedings.acknowledge(forum, on: "2026-11-19", acknowledgement: "Circulated to members of the Council as E/2026/L.41.",
+                                                             by: actor, requestID: "demo") else {
+            throw Refused(description: "transmission refused")
+        }
         return forum
     }
 

@@ -64,7 +64,8 @@ public struct ParticipationStore: Sendable {
             return try await pool.withTransaction { connection in
                 guard let before = try await Self.invitation(id, on: connection, lock: true),
                       organisations.map({ scope in before.organisation.map(scope.contains) == true }) ?? true else { return .notFound }
-                guard let (_, status) = try await Self.forumState(before.forum, on: connection) else { return .notFound }
+                guard let (_, status) = try await Self.forumState(before.forum, on: connection, forUpdate: true),
+                      organisations == nil || status.isPublic else { return .notFound }
                 guard ParticipationMode.invitation.isOpen(at: status) else { return .closed(status) }
                 let answer: InvitationStatus = accept ? .accepted : .declined
                 guard before.status != answer else { return .done(before) }
@@ -116,7 +117,8 @@ public struct ParticipationStore: Sendable {
     /// organisation contact's) limits the people the caller may register; nil is the secretariat.
     public func register(_ person: UUID, for forum: UUID, within organisations: Set<UUID>?, by actor: Actor, requestID: String?) async throws -> ParticipationOutcome<Registration> {
         try await pool.withTransaction { connection in
-            guard let (kind, status) = try await Self.forumState(forum, on: connection) else { return .notFound }
+            guard let (kind, status) = try await Self.forumState(forum, on: connection),
+                  organisations == nil || status.isPublic else { return .notFound }
             guard ParticipationMode(kind: kind) == .registration else { return .wrongMode(expected: .invitation) }
             guard ParticipationMode.registration.isOpen(at: status) else { return .closed(status) }
             guard let organisation = try await connection.query("SELECT organisation_id FROM person WHERE id = \(person)")
@@ -176,8 +178,14 @@ public struct ParticipationStore: Sendable {
                      registeredAt: try row.decode("registered_at"), approvedAt: try row.decode("approved_at"))
     }
 
-    static func forumState(_ forum: UUID, on connection: PostgresConnection) async throws -> (ForumKind, ForumStatus)? {
-        guard let row = try await connection.query("SELECT kind, status FROM forum WHERE id = \(forum)").first,
+    /// The forum's kind and status, read under a lock so a status change waits for the
+    /// participation change that checked it (and the other way round). Answers, which may
+    /// update the forum's count, take the stronger lock at once: two holders of a share lock
+    /// that both went on to update the row would deadlock.
+    static func forumState(_ forum: UUID, on connection: PostgresConnection, forUpdate: Bool = false) async throws -> (ForumKind, ForumStatus)? {
+        guard let row = try await connection.query("""
+                SELECT kind, status FROM forum WHERE id = \(forum) \(unsafeRaw: forUpdate ? "FOR NO KEY UPDATE" : "FOR SHARE")
+                """).first,
               let kind = ForumKind(rawValue: try row.decode("kind")), let status = ForumStatus(rawValue: try row.decode("status")) else { return nil }
         return (kind, status)
     }

@@ -27,7 +27,7 @@ public struct PartnershipStore: Sendable {
     public func addPartner(_ organisation: UUID, role: String, to forum: UUID, by actor: Actor, requestID: String?) async throws -> PartnershipOutcome<Partner> {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                guard let (kind, _) = try await ParticipationStore.forumState(forum, on: connection) else { return .notFound }
+                guard let (kind, status) = try await ParticipationStore.forumState(forum, on: connection) else { return .notFound }
                 guard kind == .partnership else { return .notAPartnership(kind) }
                 guard !(try await connection.query("SELECT 1 FROM organisation WHERE id = \(organisation)")).isEmpty else {
                     throw FieldViolation(field: "organisation", message: "is not a known organisation")
@@ -39,7 +39,7 @@ public struct PartnershipStore: Sendable {
                 guard !inserted.isEmpty else { return .duplicate }
                 try await AuditLog.record(
                     AuditChange(action: "partner.add", objectType: "forum", objectID: forum.uuidString,
-                                after: ["organisation": .string(organisation.uuidString), "role": .string(role)], isPublic: true),
+                                after: ["organisation": .string(organisation.uuidString), "role": .string(role)], isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
                 return .done(try await Self.partners(of: forum, on: connection).first { $0.organisation == organisation }!)
             }
@@ -82,7 +82,7 @@ public struct PartnershipStore: Sendable {
     public func addCommitment(_ fields: CommitmentFields, to forum: UUID, by actor: Actor, requestID: String?) async throws -> PartnershipOutcome<Commitment> {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                guard let (kind, _) = try await ParticipationStore.forumState(forum, on: connection) else { return .notFound }
+                guard let (kind, status) = try await ParticipationStore.forumState(forum, on: connection) else { return .notFound }
                 guard kind == .partnership else { return .notAPartnership(kind) }
                 guard let organisation = fields.organisation,
                       !(try await connection.query("SELECT 1 FROM partner WHERE forum_id = \(forum) AND organisation_id = \(organisation)")).isEmpty else {
@@ -97,7 +97,7 @@ public struct PartnershipStore: Sendable {
                 let created = try await Self.commitment(id, on: connection)!
                 try await AuditLog.record(
                     AuditChange(action: "commitment.create", objectType: "commitment", objectID: id.uuidString,
-                                after: Self.snapshot(created), isPublic: true),
+                                after: Self.snapshot(created), isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
                 return .done(created)
             }
@@ -108,8 +108,12 @@ public struct PartnershipStore: Sendable {
     public func updateCommitment(_ id: UUID, _ fields: CommitmentFields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> PartnershipOutcome<Commitment> {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                guard let before = try await Self.commitment(id, on: connection, lock: true) else { return .notFound }
+                guard let before = try await Self.commitment(id, on: connection, lock: true),
+                      let (_, status) = try await ParticipationStore.forumState(before.forum, on: connection) else { return .notFound }
                 if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
+                let unchanged = fields.deliverable.map { $0 == before.deliverable } ?? true && fields.due.map { $0 == before.due } ?? true
+                    && fields.status.map { $0 == before.status } ?? true && fields.evidence.map { $0 == before.evidence } ?? true
+                if unchanged { return .done(before) }
                 try await connection.query("""
                     UPDATE commitment SET deliverable = COALESCE(\(fields.deliverable), deliverable),
                         due_on = COALESCE(\(fields.due)::date, due_on), status = COALESCE(\(fields.status?.rawValue), status),
@@ -120,7 +124,7 @@ public struct PartnershipStore: Sendable {
                 let after = try await Self.commitment(id, on: connection)!
                 try await AuditLog.record(
                     AuditChange(action: "commitment.update", objectType: "commitment", objectID: id.uuidString,
-                                before: Self.snapshot(before), after: Self.snapshot(after), isPublic: true),
+                                before: Self.snapshot(before), after: Self.snapshot(after), isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
                 return .done(after)
             }

@@ -25,33 +25,44 @@ public struct ProceedingsStore: Sendable {
         self.pool = pool
     }
 
-    /// The proceedings of concluded hearing `forum`; nil for any other forum.
+    /// The proceedings of concluded hearing `forum`; nil for any other forum. Once transmitted,
+    /// they are the document as sent (with the acknowledgement, when it came).
     public func proceedings(_ forum: UUID) async throws -> Proceedings? {
         try await pool.withConnection { connection in
-            guard let row = try await connection.query("""
-                    SELECT \(unsafeRaw: ForumStore.columns), outcome FROM forum WHERE id = \(forum) AND kind = 'hearing' AND status = 'concluded'
-                    """).first,
-                  let json = try row.decode("outcome", as: PostgresJSON<[String: JSONValue]>?.self)?.value else { return nil }
-            let hearing = try ForumStore.forum(row)
-            let issueRow = try await connection.query("SELECT id, slug, title, reports_to FROM policy_issue WHERE id = \(hearing.issue)")[0]
-            let issue = Proceedings.IssueSummary(id: try issueRow.decode("id"), slug: try issueRow.decode("slug"),
-                                                 title: try issueRow.decode("title"), reportsTo: try issueRow.decode("reports_to"))
-            var proceedings = Proceedings(issue: issue, forum: hearing, outcome: try ForumStore.outcome(json, kind: .hearing),
-                                          evidence: try await PartnershipStore.commitments(ofIssue: hearing.issue, on: connection),
-                                          transmission: try await Self.transmission(forum, on: connection))
-            let names = try await connection.query("SELECT code, name FROM constituency").reduce(into: [String: String]()) {
-                $0[try $1.decode("code", as: String.self)] = try $1.decode("name", as: String.self)
+            if let sent = try await connection.query("SELECT document FROM transmission WHERE forum_id = \(forum)").first {
+                var document = try sent.decode("document", as: PostgresJSON<Proceedings>.self).value
+                document.transmission = try await Self.transmission(forum, on: connection)
+                return document
             }
-            for index in proceedings.constituencyBreakdown.indices {
-                proceedings.constituencyBreakdown[index].name = names[proceedings.constituencyBreakdown[index].constituency]
-            }
-            return proceedings
+            return try await Self.assemble(forum, on: connection)
         }
+    }
+
+    /// The proceedings from the hearing's outcome, the issue, and its partnerships' commitments as they stand.
+    static func assemble(_ forum: UUID, on connection: PostgresConnection) async throws -> Proceedings? {
+        guard let row = try await connection.query("""
+                SELECT \(unsafeRaw: ForumStore.columns), outcome FROM forum WHERE id = \(forum) AND kind = 'hearing' AND status = 'concluded'
+                """).first,
+              let json = try row.decode("outcome", as: PostgresJSON<[String: JSONValue]>?.self)?.value else { return nil }
+        let hearing = try ForumStore.forum(row)
+        let issueRow = try await connection.query("SELECT id, slug, title, reports_to FROM policy_issue WHERE id = \(hearing.issue)")[0]
+        let issue = Proceedings.IssueSummary(id: try issueRow.decode("id"), slug: try issueRow.decode("slug"),
+                                             title: try issueRow.decode("title"), reportsTo: try issueRow.decode("reports_to"))
+        var proceedings = Proceedings(issue: issue, forum: hearing, outcome: try ForumStore.outcome(json, kind: .hearing),
+                                      evidence: try await PartnershipStore.commitments(ofIssue: hearing.issue, on: connection),
+                                      transmission: nil)
+        let names = try await connection.query("SELECT code, name FROM constituency").reduce(into: [String: String]()) {
+            $0[try $1.decode("code", as: String.self)] = try $1.decode("name", as: String.self)
+        }
+        for index in proceedings.constituencyBreakdown.indices {
+            proceedings.constituencyBreakdown[index].name = names[proceedings.constituencyBreakdown[index].constituency]
+        }
+        return proceedings
     }
 
     /// Records that the proceedings of concluded hearing `forum` were sent to its issue's body.
     public func transmit(_ forum: UUID, documentReference: String, on date: String, by actor: Actor, requestID: String?) async throws -> TransmissionOutcome {
-        try await pool.withTransaction { connection in
+        try await mapViolations { try await pool.withTransaction { connection in
             guard let row = try await connection.query("""
                 SELECT f.kind, f.status, i.reports_to FROM forum f JOIN policy_issue i ON i.id = f.issue_id WHERE f.id = \(forum) FOR UPDATE OF f
                 """).first,
@@ -59,9 +70,10 @@ public struct ProceedingsStore: Sendable {
             guard kind == .hearing, status == .concluded else { return .notConcludedHearing(kind: kind, status: status) }
             if let existing = try await Self.transmission(forum, on: connection) { return .alreadyTransmitted(existing) }
             let body: String = try row.decode("reports_to")
+            guard let document = try await Self.assemble(forum, on: connection) else { return .notFound }
             try await connection.query("""
-                INSERT INTO transmission (forum_id, body, document_reference, transmitted_on, transmitted_by, transmitted_by_token)
-                VALUES (\(forum), \(body), \(documentReference), \(date)::date, \(actor.accountID), \(actor.tokenName))
+                INSERT INTO transmission (forum_id, body, document_reference, transmitted_on, document, transmitted_by, transmitted_by_token)
+                VALUES (\(forum), \(body), \(documentReference), \(date)::date, \(PostgresJSON(document))::jsonb, \(actor.accountID), \(actor.tokenName))
                 """)
             try await AuditLog.record(
                 AuditChange(action: "proceedings.transmit", objectType: "forum", objectID: forum.uuidString,
@@ -69,7 +81,7 @@ public struct ProceedingsStore: Sendable {
                             isPublic: true),
                 by: actor, requestID: requestID, on: connection)
             return .done(try await Self.transmission(forum, on: connection)!)
-        }
+        } }
     }
 
     /// Records the body's acknowledgement of receipt.

@@ -149,6 +149,17 @@ struct ParticipationAPITests {
             }
             #expect(seen == [ourPerson])
             try await client.execute(uri: "/forums/\(forum)/invitations", method: .get) { #expect($0.status == .unauthorized) }
+
+            // A round table still in draft is not there for the organisation, though invitations are prepared.
+            let draft = try await Fixture.forum(pool, issue: try await Fixture.issue(pool, slug: "draft-issue"), kind: .roundTable, status: .draft)
+            let prepared = try await client.execute(uri: "/forums/\(draft)/invitations", method: .post, headers: secretariat.authorization,
+                                                    body: ByteBuffer(string: #"{"person": "\#(ourPerson)"}"#)) { response in
+                #expect(response.status == .created)
+                return try JSONDecoder().decode(InvitationBody.self, from: Data(buffer: response.body)).id
+            }
+            try await client.execute(uri: "/forums/\(draft)/invitations", method: .get, headers: contact.authorization) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/invitations/\(prepared)/answer", method: .post, headers: contact.authorization,
+                                     body: ByteBuffer(string: #"{"answer": "accept"}"#)) { #expect($0.status == .notFound) }
             let audited = try await pool.query("SELECT count(*)::int AS n FROM audit_entry WHERE action = 'invitation.answer' AND object_id = \(ids[0].uuidString)")[0]
                 .decode("n", as: Int.self)
             #expect(audited == 1)
@@ -187,6 +198,9 @@ struct ParticipationAPITests {
             let checked7 = try problem(body).type
             #expect(checked7 == "/problems/wrong-participation-mode")
             (status, body) = try await register(ourPerson, for: draft)
+            #expect(status == .notFound) // a draft is not there for organisations
+            (status, body) = try await client.execute(uri: "/forums/\(draft)/registrations", method: .post, headers: secretariat.authorization,
+                                                      body: ByteBuffer(string: #"{"person": "\#(ourPerson)"}"#)) { ($0.status, $0.body) }
             #expect(status == .conflict)
             let checked8 = try problem(body).type
             #expect(checked8 == "/problems/participation-closed")

@@ -77,6 +77,22 @@ struct ProceedingsAPITests {
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains(#""status":"delayed""#))
             }
+            try await client.execute(uri: "/commitments/\(commitment.id)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"status": null}"#)) { #expect($0.status == .unprocessableContent) }
+            try await client.execute(uri: "/commitments/\(commitment.id)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"status": "delayed"}"#)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.eTag] == "\"2\"") // nothing changed, nothing written
+            }
+
+            // A draft partnership's partners are not announced in the public audit log.
+            let draft = try await Fixture.forum(pool, issue: issue, kind: .partnership, status: .draft)
+            (status, body, _) = try await post(client, "/forums/\(draft)/partners", secretariat, #"{"organisation": "\#(utility)", "role": "funder"}"#)
+            #expect(status == .created)
+            try await client.execute(uri: "/audit?objectId=\(draft.uuidString)", method: .get) { response in
+                #expect(!String(buffer: response.body).contains("partner.add"))
+            }
+            try await client.execute(uri: "/forums/\(draft)/partners", method: .get) { #expect($0.status == .notFound) }
             let audited = try await pool.query("""
                 SELECT count(*)::int AS n FROM audit_entry WHERE action = 'commitment.update' AND object_id = \(commitment.id.uuidString) AND public
                 """)[0].decode("n", as: Int.self)
@@ -119,6 +135,7 @@ struct ProceedingsAPITests {
 
             // Before transmission: the secretariat and the bureau read the proceedings; the public does not.
             try await client.execute(uri: "/forums/\(hearing)/proceedings", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/forums/\(hearing)/proceedings.html", method: .get) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/forums/\(hearing)/outcome", method: .get) { #expect($0.status == .notFound) }
             let draft = try await client.execute(uri: "/forums/\(hearing)/proceedings", method: .get, headers: bureau.authorization) { response in
                 #expect(response.status == .ok)
@@ -136,6 +153,10 @@ struct ProceedingsAPITests {
             (status, body, _) = try await post(client, "/forums/\(hearing)/transmission", bureau, #"{"documentReference": "E/2028/L.3", "transmittedOn": "2028-07-01"}"#)
             #expect(status == .forbidden)
             (status, body, _) = try await post(client, "/forums/\(hearing)/transmission", secretariat, #"{"documentReference": "E/2028/L.3", "transmittedOn": "2028-07-32"}"#)
+            #expect(status == .unprocessableContent)
+            (status, body, _) = try await post(client, "/forums/\(hearing)/transmission", secretariat, #"{"documentReference": "E/2028/L.3", "transmittedOn": null}"#)
+            #expect(status == .unprocessableContent)
+            (status, body, _) = try await post(client, "/forums/\(hearing)/transmission", secretariat, #"{"documentReference": "\#(String(repeating: "e\u{301}", count: 150))", "transmittedOn": "2028-07-01"}"#)
             #expect(status == .unprocessableContent)
             let (sentStatus, _, sentHeaders) = try await post(client, "/forums/\(hearing)/transmission", secretariat,
                                                               #"{"documentReference": "E/2028/L.3", "transmittedOn": "2028-07-01"}"#)
@@ -168,6 +189,13 @@ struct ProceedingsAPITests {
                 return try JSONDecoder().decode(ProceedingsBody.self, from: Data(buffer: response.body))
             }
             #expect(published.transmission?.body == "Economic and Social Council")
+            // The document as sent stays as sent when a commitment moves on.
+            let commitment = try #require(try await partners.commitments(of: partnership).first)
+            _ = try await partners.updateCommitment(commitment.id, .init(status: .done), expectedVersion: nil, by: .commandLine, requestID: nil)
+            let reread = try await client.execute(uri: "/forums/\(hearing)/proceedings", method: .get) {
+                try JSONDecoder().decode(ProceedingsBody.self, from: Data(buffer: $0.body))
+            }
+            #expect(reread.evidence.map(\.status) == ["delayed"])
             #expect(published.transmission?.documentReference == "E/2028/L.3")
             try await client.execute(uri: "/forums/\(hearing)/outcome", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/forums/\(hearing)/proceedings.html", method: .get) { response in

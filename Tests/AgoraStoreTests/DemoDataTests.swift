@@ -36,6 +36,8 @@ struct DemoDataTests {
         #expect(proceedings.transmission?.acknowledgedOn != nil)
         #expect(proceedings.constituencyBreakdown.count >= 3)
         #expect(proceedings.evidence.count == 3)
+        let roundTable = try await pool.query("SELECT accepted_count FROM forum WHERE issue_id = \(issueID) AND kind = 'round_table'")[0]
+        #expect(try roundTable.decode("accepted_count", as: Int.self) == 2)
         await pool.close()
     }
 }
