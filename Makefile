@@ -2,7 +2,7 @@
 # Extra arguments: make test ARGS='--filter Foo', make run ARGS='...'.
 ARGS ?=
 
-.PHONY: run test bench-postgres-client bench-token-check render-proceedings clean-dev
+.PHONY: run test bench-postgres-client bench-token-check bench-selection render-proceedings clean-dev
 
 run:
 	scripts/run.sh $(ARGS)
@@ -15,6 +15,9 @@ bench-postgres-client:
 
 bench-token-check:
 	bench/token-check/run.sh $(ARGS)
+
+bench-selection:
+	bench/selection/run.sh $(ARGS)
 
 # The demo hearing's proceedings page rendered by headless Chromium to .build/proceedings.png.
 render-proceedings:

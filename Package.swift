@@ -83,6 +83,12 @@ let package = Package(
             dependencies: ["PostgresClient"],
             path: "bench/postgres-client/Sources"
         ),
+        // bench/selection: times the speaker-selection solver on seeded random instances (release build).
+        .executableTarget(
+            name: "selection-bench",
+            dependencies: ["Agora"],
+            path: "bench/selection/Sources"
+        ),
 
         // Shared by the test targets: a throwaway database per suite, cloned from a migrated template.
         .target(

@@ -124,7 +124,8 @@ private struct Problem {
         var sign: Int
         /// 1 when developing and the developing rule is on.
         var counts: Int
-        var submittedAt: Date
+        /// Seconds since 1970 (only their order matters).
+        var submittedAt: Double
         var hash: UInt64
         /// Value and tie-break in one: larger is better.
         var key: Int64
@@ -161,9 +162,6 @@ private struct Problem {
             }
             networkConstituency.append(constituencyIndex[network.constituency]!)
         }
-        let iso = ISO8601DateFormatter()
-        let isoFraction = ISO8601DateFormatter()
-        isoFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var ranksSeen: Set<String> = []
         for nomination in instance.nominations {
             guard index[nomination.id] == nil else { throw SelectionInstanceError("nomination \(nomination.id) is listed twice") }
@@ -174,7 +172,7 @@ private struct Problem {
             guard ranksSeen.insert("\(nomination.rank)|\(nomination.network)").inserted else {
                 throw SelectionInstanceError("network \(nomination.network) gives rank \(nomination.rank) twice")
             }
-            guard let submitted = iso.date(from: nomination.submittedAt) ?? isoFraction.date(from: nomination.submittedAt) else {
+            guard let submitted = InternetTime.seconds(nomination.submittedAt) else {
                 throw SelectionInstanceError("nomination \(nomination.id): submittedAt must be an ISO 8601 time")
             }
             index[nomination.id] = nominees.count
@@ -333,6 +331,61 @@ private struct Problem {
     }
 }
 
+/// RFC 3339 times (`2026-11-01T09:00:00Z`, `…T09:00:00.250+01:00`) read by hand: the
+/// Foundation formatter costs more than solving a hearing's selection.
+public enum InternetTime {
+    /// Seconds since 1970-01-01T00:00:00Z, or nil when `text` is not an RFC 3339 time.
+    public static func seconds(_ text: String) -> Double? {
+        let bytes = Array(text.utf8)
+        func number(_ from: Int, _ length: Int) -> Int? {
+            guard from + length <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[from..<(from + length)] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard bytes.count >= 20, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84 || bytes[10] == 116, bytes[13] == 58, bytes[16] == 58,
+              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        var position = 19
+        var fraction = 0.0
+        if bytes[position] == 46 {
+            var scale = 0.1
+            position += 1
+            let start = position
+            while position < bytes.count, (48...57).contains(bytes[position]) {
+                fraction += Double(bytes[position] - 48) * scale
+                scale /= 10
+                position += 1
+            }
+            guard position > start else { return nil }
+        }
+        guard position < bytes.count else { return nil }
+        var offset = 0
+        switch bytes[position] {
+        case 90, 122:
+            guard position + 1 == bytes.count else { return nil }
+        case 43, 45:
+            guard position + 6 == bytes.count, bytes[position + 3] == 58, let hours = number(position + 1, 2), let minutes = number(position + 4, 2),
+                  hours < 24, minutes < 60 else { return nil }
+            offset = (hours * 60 + minutes) * 60 * (bytes[position] == 43 ? 1 : -1)
+        default:
+            return nil
+        }
+        // Days from the civil date (H. Hinnant's algorithm).
+        let shifted = month <= 2 ? year - 1 : year
+        let era = (shifted >= 0 ? shifted : shifted - 399) / 400
+        let yearOfEra = shifted - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
+    }
+}
+
 private func gcd(_ a: Int64, _ b: Int64) -> Int64 {
     b == 0 ? a : gcd(b, a % b)
 }
@@ -421,19 +474,41 @@ private struct ConstituencyTable {
         (count * (developingCap + 1) + developing) * (2 * genderSpan + 1) + gender + genderSpan
     }
 
-    /// The reachable entries of the whole constituency with one speaker or more.
-    var entries: [(count: Int, developing: Int, gender: Int, value: Int64)] {
+    /// The entries of the whole constituency with one speaker or more, each the best value with
+    /// *at least* `developing` developing-country speakers. An entry no better than the one with
+    /// one more developing speaker is left out: that one serves every purpose it could.
+    func entries() -> [Entry] {
         guard cap >= 1 else { return [] }
-        var found: [(Int, Int, Int, Int64)] = []
+        var found: [Entry] = []
         let last = layers[layers.count - 1]
         for count in 1...cap {
-            for developing in 0...developingCap {
-                for gender in -min(count, genderSpan)...min(count, genderSpan) where last[at(count, developing, gender)] > unreachable {
-                    found.append((count, developing, gender, last[at(count, developing, gender)]))
+            for gender in -min(count, genderSpan)...min(count, genderSpan) {
+                var better = unreachable
+                for developing in stride(from: developingCap, through: 0, by: -1) {
+                    let value = max(last[at(count, developing, gender)], better)
+                    if value > better && value > reachableFloor {
+                        found.append(Entry(count: count, developing: developing, gender: gender, value: value))
+                    }
+                    better = value
                 }
             }
         }
         return found
+    }
+
+    struct Entry {
+        var count: Int
+        var developing: Int
+        var gender: Int
+        var value: Int64
+    }
+
+    /// The nominees behind an entry: a selection of `count` with at least `developing`
+    /// developing-country speakers, `gender` women minus men, worth `value`.
+    func walkBack(count: Int, atLeast developing: Int, gender: Int, value: Int64) -> [Int] {
+        let last = layers[layers.count - 1]
+        let exact = (developing...developingCap).first { last[at(count, $0, gender)] == value } ?? developing
+        return walkBack(count: count, developing: exact, gender: gender)
     }
 
     /// The nominees behind entry (count, developing, gender).
@@ -460,7 +535,11 @@ private struct ConstituencyTable {
     }
 }
 
-/// `best(n, d, g, u)` over the whole slate, after each constituency (kept to walk back).
+/// `best(n, d, g, u)` over the whole slate, after each constituency (kept to walk back): the
+/// best value of `n` speakers with *at least* `d` from developing countries (saturated at the
+/// requested minimum), women minus men `g`, and speakers from `u` constituencies (saturated at
+/// the applied minimum). "At least" lets a row that gains nothing over the row with one more
+/// developing speaker be skipped.
 private struct SlateTable {
     struct State {
         var size: Int
@@ -475,6 +554,7 @@ private struct SlateTable {
     let genderSpan: Int
     let constituencyCap: Int
     let tables: [ConstituencyTable]
+    let entries: [[ConstituencyTable.Entry]]
     var layers: [[Int64]] = []
 
     init(problem: Problem, tables: [ConstituencyTable], minConstituencies: Int) {
@@ -483,41 +563,77 @@ private struct SlateTable {
         genderSpan = problem.requested.maxGenderGap == nil ? 0 : problem.size
         constituencyCap = minConstituencies
         self.tables = tables
+        entries = tables.map { $0.entries() }
         let width = 2 * genderSpan + 1
         var layer = Array(repeating: unreachable, count: (size + 1) * (developingCap + 1) * (constituencyCap + 1) * width)
         layer[at(0, 0, 0, 0)] = 0
         layers.append(layer)
-        for table in tables {
+        for entries in entries {
             var next = layer
-            let entries = table.entries
             layer.withUnsafeBufferPointer { source in
                 next.withUnsafeMutableBufferPointer { target in
                     for count in 0..<size {
-                        for developing in 0...min(count, developingCap) {
+                        for developing in 0...developingCap {
                             for used in 0...min(count, constituencyCap) {
-                                let row = at(count, developing, used, 0) - genderSpan
-                                let reach = min(count, genderSpan)
-                                guard (-reach...reach).contains(where: { source[row + genderSpan + $0] > reachableFloor }) else { continue }
+                                guard let (low, high) = span(source, count, developing, used) else { continue }
+                                let row = at(count, developing, used, 0)
                                 for entry in entries where count + entry.count <= size {
                                     let targetRow = at(count + entry.count, min(developingCap, developing + entry.developing),
-                                                       min(constituencyCap, used + 1), 0) - genderSpan + entry.gender
-                                    let low = max(-reach, -genderSpan - entry.gender)
-                                    let high = min(reach, genderSpan - entry.gender)
-                                    guard low <= high else { continue }
-                                    for gender in low...high {
-                                        let value = source[row + genderSpan + gender]
-                                        guard value > reachableFloor else { continue }
-                                        let candidate = value &+ entry.value
-                                        if candidate > target[targetRow + genderSpan + gender] { target[targetRow + genderSpan + gender] = candidate }
-                                    }
+                                                       min(constituencyCap, used + 1), entry.gender)
+                                    let from = max(low, -genderSpan - entry.gender)
+                                    let to = min(high, genderSpan - entry.gender)
+                                    guard from <= to else { continue }
+                                    Self.relax(target.baseAddress! + targetRow, from: source.baseAddress! + row, range: from...to, adding: entry.value)
                                 }
                             }
                         }
                     }
+                    atLeast(target)
                 }
             }
             layer = next
             layers.append(layer)
+        }
+    }
+
+    /// The genders of row (count, developing, used) worth extending: reachable, and better than
+    /// the same gender with one more developing speaker. Nil when there are none.
+    func span(_ layer: UnsafeBufferPointer<Int64>, _ count: Int, _ developing: Int, _ used: Int) -> (Int, Int)? {
+        let row = at(count, developing, used, 0)
+        let richer = developing < developingCap ? at(count, developing + 1, used, 0) : nil
+        func worth(_ gender: Int) -> Bool {
+            layer[row + gender] > reachableFloor && richer.map { layer[row + gender] > layer[$0 + gender] } ?? true
+        }
+        let reach = min(count, genderSpan)
+        var low = -reach, high = reach
+        while low <= high && !worth(low) { low += 1 }
+        while high >= low && !worth(high) { high -= 1 }
+        return low <= high ? (low, high) : nil
+    }
+
+    /// Turns exact developing counts into "at least": each row takes the better of itself and
+    /// the row with one more developing speaker.
+    func atLeast(_ layer: UnsafeMutableBufferPointer<Int64>) {
+        guard developingCap > 0 else { return }
+        for count in 0...size {
+            for used in 0...constituencyCap {
+                for developing in stride(from: developingCap - 1, through: 0, by: -1) {
+                    let row = at(count, developing, used, 0), richer = at(count, developing + 1, used, 0)
+                    for gender in -genderSpan...genderSpan where layer[richer + gender] > layer[row + gender] {
+                        layer[row + gender] = layer[richer + gender]
+                    }
+                }
+            }
+        }
+    }
+
+    /// `target[g] = max(target[g], source[g] + value)` over `range`, without branches: an
+    /// unreachable source stays below `reachableFloor` after the addition (every path adds at
+    /// most one slate's value, under 2^59), so it never poses as reachable.
+    @inline(__always)
+    static func relax(_ target: UnsafeMutablePointer<Int64>, from source: UnsafePointer<Int64>, range: ClosedRange<Int>, adding value: Int64) {
+        for gender in range {
+            target[gender] = max(target[gender], source[gender] &+ value)
         }
     }
 
@@ -542,22 +658,23 @@ private struct SlateTable {
 
     /// The nominees of the slate that reaches `state`.
     func walkBack(from state: State) -> [Int] {
-        var current = (state.size, state.developing, state.constituencies, state.gender)
+        var (count, developing, used, gender) = (state.size, state.developing, state.constituencies, state.gender)
         var chosen: [Int] = []
         for constituency in stride(from: tables.count - 1, through: 0, by: -1) {
-            let value = layers[constituency + 1][at(current.0, current.1, current.2, current.3)]
-            if layers[constituency][at(current.0, current.1, current.2, current.3)] == value { continue }
-            search: for entry in tables[constituency].entries where entry.count <= current.0 {
-                let count = current.0 - entry.count
-                let gender = current.3 - entry.gender
-                guard abs(gender) <= min(count, genderSpan) else { continue }
-                let developments = current.1 == developingCap ? Array(max(0, developingCap - entry.developing)...developingCap) : [current.1 - entry.developing]
-                let uses = current.2 == constituencyCap ? Array(max(0, constituencyCap - 1)...constituencyCap) : [current.2 - 1]
-                for developing in developments where developing >= 0 && developing <= min(count, developingCap) {
-                    for used in uses where used >= 0 && used <= count {
-                        if layers[constituency][at(count, developing, used, gender)] &+ entry.value == value {
-                            chosen += tables[constituency].walkBack(count: entry.count, developing: entry.developing, gender: entry.gender)
-                            current = (count, developing, used, gender)
+            let layer = layers[constituency + 1], before = layers[constituency]
+            let value = layer[at(count, developing, used, gender)]
+            // The value was written at the most developing speakers that hold it ("at least").
+            while developing < developingCap && layer[at(count, developing + 1, used, gender)] == value { developing += 1 }
+            if before[at(count, developing, used, gender)] == value { continue }
+            search: for entry in entries[constituency] where entry.count <= count {
+                let (rest, restGender) = (count - entry.count, gender - entry.gender)
+                guard abs(restGender) <= min(rest, genderSpan) else { continue }
+                let uses = used == constituencyCap ? Array(max(0, constituencyCap - 1)...constituencyCap) : [used - 1]
+                for restDeveloping in 0...developingCap where min(developingCap, restDeveloping + entry.developing) == developing {
+                    for restUsed in uses where restUsed >= 0 && restUsed <= rest {
+                        if before[at(rest, restDeveloping, restUsed, restGender)] &+ entry.value == value {
+                            chosen += tables[constituency].walkBack(count: entry.count, atLeast: entry.developing, gender: entry.gender, value: entry.value)
+                            (count, developing, used, gender) = (rest, restDeveloping, restUsed, restGender)
                             break search
                         }
                     }

@@ -247,6 +247,19 @@ struct SelectionSolverTests {
         #expect(replaced.reserves == ["o2"])
     }
 
+    @Test func submissionTimesReadAsFoundationReadsThem() {
+        let foundation = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for text in ["2026-11-01T09:00:00Z", "1999-12-31T23:59:59Z", "2028-02-29T12:30:00+05:30", "2026-03-29T01:59:59-07:00", "1970-01-01T00:00:00Z"] {
+            #expect(InternetTime.seconds(text) == foundation.date(from: text)?.timeIntervalSince1970, "\(text)")
+        }
+        #expect(InternetTime.seconds("2026-11-01T09:00:00.250Z") == fractional.date(from: "2026-11-01T09:00:00.250Z")?.timeIntervalSince1970)
+        for bad in ["2026-11-01 09:00:00", "2026-13-01T09:00:00Z", "2026-11-01T09:00:00", "2026-11-01T09:00:00+0100", "yesterday"] {
+            #expect(InternetTime.seconds(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func badInstancesAreRefusedWithAReason() {
         let instance = SelectionInstance(slots: 2, speakingMinutes: 10, rules: everything,
                                          networks: [.init(id: "A", constituency: "ngo", members: 1)],
