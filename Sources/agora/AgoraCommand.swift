@@ -14,7 +14,7 @@ struct AgoraCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agora",
         abstract: "Multi-stakeholder forums and public hearings.",
-        subcommands: [Serve.self, Scheduler.self, Migrate.self, Dev.self, Token.self]
+        subcommands: [Serve.self, Scheduler.self, Migrate.self, Dev.self, Token.self, Selection.self]
     )
 }
 
@@ -164,6 +164,49 @@ struct Token: AsyncParsableCommand {
             let secret = try await Runner(database: database.postgresConfiguration(), logger: logger)
                 .createToken(accountName: account, grants: grants, tokenName: name)
             print(secret)
+        }
+    }
+}
+
+struct Selection: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Speaker selection without a database.",
+        subcommands: [Solve.self]
+    )
+
+    struct Solve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Solve a selection instance (JSON, the documented format) and print the result as JSON.",
+            discussion: "Exits with status 64 and a message on standard error when the instance cannot be read or solved."
+        )
+        @Option(help: "The instance file; standard input when omitted or '-'.")
+        var input: String?
+        @Option(help: "The forum's identifier, which seeds the tie-break hash (as the API uses it).")
+        var forum: String = ""
+
+        func run() throws {
+            let data: Data
+            do {
+                data = input == nil || input == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+                    : try Data(contentsOf: URL(fileURLWithPath: input!))
+            } catch {
+                throw ValidationError("cannot read \(input ?? "standard input"): \(error.localizedDescription)")
+            }
+            let instance: SelectionInstance
+            do {
+                instance = try JSONDecoder().decode(SelectionInstance.self, from: data)
+            } catch {
+                throw ValidationError("not a selection instance: \(error)")
+            }
+            let result: SelectionResult
+            do {
+                result = try SelectionSolver.solve(instance, forum: forum)
+            } catch {
+                throw ValidationError(error.description)
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Agora
 import AgoraStore
 import Foundation
 import PostgresClient
@@ -45,6 +46,29 @@ struct AgoraCommandTests {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func selectionSolveReadsAnInstanceFileAndPrintsTheResult() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("instance-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data("""
+            {"slots": 2, "speakingMinutes": 10,
+             "rules": {"maxPerNetwork": 2, "minConstituencies": 1, "maxConstituencyShare": 1, "minDevelopingShare": 1, "genderBalance": false},
+             "networks": [{"id": "A", "constituency": "ngo", "members": 1}, {"id": "B", "constituency": "women", "members": 1000}],
+             "nominations": [{"id": "a1", "network": "A", "rank": 1, "developing": false, "gender": null, "submittedAt": "2026-11-01T09:00:00Z"},
+                             {"id": "a2", "network": "A", "rank": 2, "developing": true, "gender": "man", "submittedAt": "2026-11-01T09:00:00Z"},
+                             {"id": "b1", "network": "B", "rank": 1, "developing": true, "gender": "woman", "submittedAt": "2026-11-01T10:00:00Z"}]}
+            """.utf8).write(to: file)
+        let outcome = try await run(["selection", "solve", "--input", file.path], database: "unused")
+        #expect(outcome.status == 0)
+        let result = try JSONDecoder().decode(SelectionResult.self, from: Data(outcome.output.utf8))
+        #expect(Set(result.selected.map(\.nomination)) == ["a2", "b1"])
+        #expect(result.objective == 1.5)
+        #expect(result.selected.map(\.minutes).reduce(0, +) == 10)
+
+        let refused = try await run(["selection", "solve", "--input", "/nonexistent/instance.json"], database: "unused")
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("cannot read"))
     }
 
     @Test func serveRefusesPendingMigrationsAndMigrateAppliesThemOnce() async throws {
