@@ -139,7 +139,7 @@ public struct SelectionResult: Codable, Sendable, Equatable {
 }
 
 /// The rules as applied to a slate of `size` speakers: requested values, or the relaxed ones.
-public struct AppliedRules: Sendable, Equatable {
+public struct AppliedRules: Codable, Sendable, Equatable {
     public var size: Int
     public var maxPerNetwork: Int
     public var minConstituencies: Int
@@ -169,4 +169,124 @@ public struct SelectionInstanceError: Error, Sendable, Equatable, CustomStringCo
     public init(_ description: String) {
         self.description = description
     }
+}
+
+/// A kept run of the solver for a forum, with its review and its speakers as they stand.
+public struct Slate: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        case proposed, approved, returned
+    }
+
+    /// A place on the slate.
+    public struct Speaker: Codable, Sendable, Equatable {
+        public enum State: String, Codable, Sendable {
+            case chosen, confirmed, declined
+        }
+        public var place: Int
+        public var nomination: UUID
+        public var name: String
+        public var organisationName: String?
+        public var country: String
+        public var network: UUID
+        public var networkName: String
+        public var constituency: String
+        public var developing: Bool
+        public var gender: String?
+        public var minutes: Int
+        public var state: State
+        /// Why the secretariat put this speaker in by hand (public), if it did.
+        public var overrideJustification: String?
+        /// The declined speaker this one replaced.
+        public var replaced: UUID?
+
+        public init(place: Int, nomination: UUID, name: String, organisationName: String?, country: String, network: UUID, networkName: String,
+                    constituency: String, developing: Bool, gender: String?, minutes: Int, state: State, overrideJustification: String?, replaced: UUID?) {
+            self.place = place
+            self.nomination = nomination
+            self.name = name
+            self.organisationName = organisationName
+            self.country = country
+            self.network = network
+            self.networkName = networkName
+            self.constituency = constituency
+            self.developing = developing
+            self.gender = gender
+            self.minutes = minutes
+            self.state = state
+            self.overrideJustification = overrideJustification
+            self.replaced = replaced
+        }
+    }
+
+    /// The slate's balance, for everyone to check.
+    public struct Balance: Codable, Sendable, Equatable {
+        public var speakers: Int
+        public var constituencies: [String: Int]
+        public var developing: Int
+        public var developingShare: Double
+        public var women: Int
+        public var men: Int
+        public var otherOrUnstated: Int
+    }
+
+    public var id: UUID
+    public var forum: UUID
+    public var number: Int
+    public var status: Status
+    public var requestedRules: SelectionInstance.Rules
+    public var appliedRules: AppliedRules
+    public var relaxed: [SelectionResult.Relaxation]
+    public var objective: Double
+    public var speakers: [Speaker]
+    public var reserves: [UUID]
+    public var decisions: [SelectionResult.Decision]
+    public var reviewComment: String?
+    public var reviewedAt: Date?
+    public var confirmBy: Date?
+    public var createdAt: Date
+    public var revision: Int
+
+    public init(id: UUID, forum: UUID, number: Int, status: Status, requestedRules: SelectionInstance.Rules, appliedRules: AppliedRules,
+                relaxed: [SelectionResult.Relaxation], objective: Double, speakers: [Speaker], reserves: [UUID],
+                decisions: [SelectionResult.Decision], reviewComment: String?, reviewedAt: Date?, confirmBy: Date?, createdAt: Date, revision: Int) {
+        self.id = id
+        self.forum = forum
+        self.number = number
+        self.status = status
+        self.requestedRules = requestedRules
+        self.appliedRules = appliedRules
+        self.relaxed = relaxed
+        self.objective = objective
+        self.speakers = speakers
+        self.reserves = reserves
+        self.decisions = decisions
+        self.reviewComment = reviewComment
+        self.reviewedAt = reviewedAt
+        self.confirmBy = confirmBy
+        self.createdAt = createdAt
+        self.revision = revision
+    }
+
+    /// The speakers holding places (not those who declined).
+    public var holding: [Speaker] { speakers.filter { $0.state != .declined } }
+
+    /// Constituencies, developing share and gender counts of the speakers holding places.
+    public var balance: Balance {
+        let holding = holding
+        let developing = holding.filter(\.developing).count
+        return Balance(speakers: holding.count, constituencies: Dictionary(grouping: holding, by: \.constituency).mapValues(\.count),
+                       developing: developing, developingShare: holding.isEmpty ? 0 : Double(developing) / Double(holding.count),
+                       women: holding.filter { $0.gender == "woman" }.count, men: holding.filter { $0.gender == "man" }.count,
+                       otherOrUnstated: holding.filter { $0.gender != "woman" && $0.gender != "man" }.count)
+    }
+
+    /// Whether the speakers holding places keep the applied rules (an override may break them).
+    public var rulesHold: Bool {
+        let holding = holding
+        return appliedRules.hold(networks: holding.map(\.network.uuidString), constituencies: holding.map(\.constituency),
+                                 developing: holding.map(\.developing), genders: holding.map(\.gender))
+    }
+
+    /// A hearing's slate is approved only with at least three constituencies among its speakers (DESIGN §1).
+    public static let hearingMinimumConstituencies = 3
 }

@@ -53,6 +53,8 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     ParticipationController(store: ParticipationStore(pool: pool), forums: forums, idempotency: idempotency).addRoutes(to: routes)
     PartnershipController(store: PartnershipStore(pool: pool), forums: forums, idempotency: idempotency).addRoutes(to: routes)
     ProceedingsController(store: proceedings).addRoutes(to: routes)
+    NominationController(store: NominationStore(pool: pool), forums: forums, idempotency: idempotency).addRoutes(to: routes)
+    SelectionController(store: SelectionStore(pool: pool), forums: forums).addRoutes(to: routes)
     OpenAPIController().addRoutes(to: routes)
     return routes
 }

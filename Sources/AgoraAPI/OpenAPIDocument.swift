@@ -234,6 +234,20 @@ components:
         due: {type: string, format: date}
         status: {type: string, enum: [planned, on_track, delayed, done, dropped]}
         evidence: {type: [string, "null"], description: An http(s) link to the evidence.}
+    RuleOverrides:
+      type: object
+      additionalProperties: false
+      properties:
+        rules:
+          type: object
+          additionalProperties: false
+          description: Laid over the standard rules (2 per network, 3 constituencies, 40 % per constituency, half developing, gender balance).
+          properties:
+            maxPerNetwork: {type: integer, minimum: 1}
+            minConstituencies: {type: integer, minimum: 0}
+            maxConstituencyShare: {type: number, minimum: 0, maximum: 1}
+            minDevelopingShare: {type: number, minimum: 0, maximum: 1}
+            genderBalance: {type: boolean}
     AuditEntry:
       type: object
       properties:
@@ -934,6 +948,195 @@ paths:
                 acknowledgement: {type: string}
       responses:
         "200": {description: Recorded.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/nominations:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: The forum's active nominations.
+      description: Before the deadline a network focal point sees its own networks' nominations (the secretariat and the bureau all, anyone else none); after it everyone reads name, organisation, country, network, constituency and rank, without statements or contact data.
+      x-agora-access: everyone
+      responses:
+        "200": {description: Nominations by network and rank.}
+    post:
+      summary: A network nominates a person while nominations are open and before the deadline.
+      description: "409: nominations-closed, rank-taken, already-nominated, committee-member. 403 not-your-network when the caller is not the network's focal point."
+      x-agora-access: network
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [network, person, rank, statement]
+              properties:
+                network: {type: string, format: uuid}
+                person: {type: string, format: uuid}
+                rank: {type: integer, minimum: 1, maximum: 1000, description: 1 is the network's first choice.}
+                statement: {type: string, maxLength: 2000, description: Statement of expertise.}
+      responses:
+        "201": {description: Nominated.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /nominations/{id}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    patch:
+      summary: Change the rank (swapping with the nomination that held it) or the statement, before the deadline.
+      x-agora-access: network
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/ifMatch"}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              properties:
+                rank: {type: integer, minimum: 1, maximum: 1000}
+                statement: {type: string, maxLength: 2000}
+      responses:
+        "200": {description: Changed.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /nominations/{id}/withdrawal:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: Withdraw a nomination before the deadline.
+      x-agora-access: network
+      security: [{bearer: []}]
+      responses:
+        "200": {description: Withdrawn.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/committee:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    put:
+      summary: Name the accounts of the forum's selection committee; people linked to them cannot be nominated.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [accounts]
+              properties:
+                accounts: {type: array, items: {type: string, format: uuid}}
+      responses:
+        "200": {description: The committee.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/selection/preview:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: Run the solver on the active nominations without keeping the result.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/RuleOverrides"}
+      responses:
+        "200": {description: "The solver's result (selected, reserves, relaxed, objective, decisions) and the applied rules."}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/selection:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: Run the solver once nominations are closed and keep the result as the forum's next slate version.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/RuleOverrides"}
+      responses:
+        "201": {description: The slate.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /forums/{id}/slate:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: The forum's approved slate (the latest version for the secretariat and the bureau) with balance figures, relaxed rules, overrides and every decision.
+      x-agora-access: everyone
+      responses:
+        "200": {description: The slate.}
+        "404": {$ref: "#/components/responses/Problem"}
+  /slates/{id}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: One slate version (approved ones for everyone).
+      x-agora-access: everyone
+      responses:
+        "200": {description: The slate.}
+        "404": {$ref: "#/components/responses/Problem"}
+  /slates/{id}/overrides:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: Put a nomination in a speaker's place, with a justification recorded as a public audit entry.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [out, in, justification]
+              properties:
+                out: {type: string, format: uuid}
+                in: {type: string, format: uuid}
+                justification: {type: string, maxLength: 2000}
+      responses:
+        "200": {description: "The slate, showing the override and whether the rules still hold."}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /slates/{id}/review:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: The bureau approves the slate (chosen speakers are asked to confirm) or returns it with a comment.
+      description: A hearing's slate with fewer than three constituencies is 409 too-few-constituencies.
+      x-agora-access: bureau
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [decision]
+              properties:
+                decision: {type: string, enum: [approve, return]}
+                comment: {type: string, maxLength: 5000}
+      responses:
+        "200": {description: Reviewed.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /slates/{id}/speakers/{nomination}/answer:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+      - {name: nomination, in: path, required: true, schema: {type: string, format: uuid}}
+    post:
+      summary: A chosen speaker confirms or declines (through their network's focal point, or the secretariat); a decline gives the place to the first reserve that keeps the rules.
+      x-agora-access: network, secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [answer]
+              properties:
+                answer: {type: string, enum: [confirm, decline]}
+      responses:
+        "200": {description: The slate.}
         "4XX": {$ref: "#/components/responses/Problem"}
   /audit:
     get:

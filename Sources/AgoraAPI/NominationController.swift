@@ -1,0 +1,157 @@
+import Agora
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Nominations: a network's focal points nominate people for a forum while nominations are
+/// open, re-rank and withdraw until the deadline. Before the deadline a network sees its own
+/// nominations (the secretariat and the bureau all); after it, the list is public without
+/// statements or contact data.
+struct NominationController {
+    let store: NominationStore
+    let forums: ForumStore
+    let idempotency: Idempotency
+
+    /// A nomination as the public reads it once the list is public.
+    struct PublicNomination: Encodable {
+        var id: UUID
+        var name: String
+        var organisation: String?
+        var country: String
+        var network: String
+        var constituency: String
+        var rank: Int
+
+        init(_ nomination: Nomination) {
+            id = nomination.id
+            name = nomination.name
+            organisation = nomination.organisationName
+            country = nomination.country
+            network = nomination.networkName
+            constituency = nomination.constituency
+            rank = nomination.rank
+        }
+    }
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        let forums = forums
+        let idempotency = idempotency
+
+        routes.post("/forums/:id/nominations", rule: .roles([.network])) { request, context in
+            let forum = try context.pathID()
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["network", "person", "rank", "statement"])
+            return try await idempotency.run(request, body: body, context: context) {
+                var reader = reader
+                let network = reader.uuid("network", required: true)
+                let person = reader.uuid("person", required: true)
+                let rank = Self.rank(&reader, required: true)
+                let statement = reader.string("statement", required: true, maxLength: Nomination.statementLimit)
+                try reader.check()
+                let outcome = try await refusingInvalidFields {
+                    try await store.nominate(person!, for: forum, by: network!, rank: rank!, statement: statement!, within: context.actor.networks,
+                                             actor: context.actor, requestID: context.requestID)
+                }
+                let nomination = try Self.answer(outcome)
+                return try JSONAnswer(nomination, status: .created, headers: [
+                    .location: "/nominations/\(nomination.id.uuidString)", .eTag: EntityTag.header(version: nomination.version),
+                ])
+            }
+        }
+
+        routes.get("/forums/:id/nominations", rule: .everyone) { _, context in
+            let forum = try await PartnershipController.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            let actor = context.actor
+            if actor.has(.secretariat) || actor.has(.bureau) {
+                return try APIJSON.response(Page(items: try await store.nominations(of: forum.id, within: nil), next: nil))
+            }
+            if NominationWindow.isPublic(status: forum.status, deadline: forum.nominationsDeadline, now: Date()) {
+                let all = try await store.nominations(of: forum.id, within: nil)
+                return try APIJSON.response(Page(items: all.map(PublicNomination.init), next: nil))
+            }
+            // Before the deadline: a network sees its own nominations only.
+            return try APIJSON.response(Page(items: try await store.nominations(of: forum.id, within: actor.networks), next: nil))
+        }
+
+        routes.patch("/nominations/:id", rule: .roles([.network])) { request, context in
+            let id = try context.pathID()
+            let expected = try EntityTag.expectedVersion(request)
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["rank", "statement"])
+            let rank = Self.rank(&reader, required: false)
+            let statement = reader.string("statement", maxLength: Nomination.statementLimit)
+            if reader.fields["statement"] == .null { reader.errors.append(.init(field: "statement", message: "cannot be cleared")) }
+            try reader.check()
+            let outcome = try await refusingInvalidFields {
+                try await store.update(id, rank: rank, statement: statement, expectedVersion: expected, within: context.actor.networks,
+                                       actor: context.actor, requestID: context.requestID)
+            }
+            let nomination = try Self.answer(outcome)
+            return try APIJSON.response(nomination, headers: [.eTag: EntityTag.header(version: nomination.version)])
+        }
+
+        routes.post("/nominations/:id/withdrawal", rule: .roles([.network])) { _, context in
+            let outcome = try await store.withdraw(try context.pathID(), within: context.actor.networks, actor: context.actor, requestID: context.requestID)
+            return try APIJSON.response(try Self.answer(outcome))
+        }
+
+        routes.put("/forums/:id/committee", rule: .roles([.secretariat])) { request, context in
+            let forum = try context.pathID()
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["accounts"])
+            var accounts: [UUID] = []
+            if case .array(let items)? = reader.fields["accounts"], items.count <= 100,
+               case let ids = items.compactMap({ item -> UUID? in if case .string(let text) = item { return UUID(uuidString: text) }; return nil }),
+               ids.count == items.count {
+                accounts = ids
+            } else {
+                reader.errors.append(.init(field: "accounts", message: "must be a list of account ids"))
+            }
+            try reader.check()
+            guard let committee = try await refusingInvalidFields({
+                try await store.setCommittee(accounts, of: forum, actor: context.actor, requestID: context.requestID)
+            }) else { throw Problem.notFound() }
+            return try APIJSON.response(["accounts": committee])
+        }
+    }
+
+    static func rank(_ reader: inout FieldReader, required: Bool) -> Int? {
+        guard let value = reader.fields["rank"], value != .null else {
+            if required || reader.fields["rank"] == .null { reader.errors.append(.init(field: "rank", message: "is required: 1 for the first choice")) }
+            return nil
+        }
+        guard case .number(let number) = value, number >= 1, number <= 1000, number == number.rounded() else {
+            reader.errors.append(.init(field: "rank", message: "must be a whole number from 1 (first choice) to 1000"))
+            return nil
+        }
+        return Int(number)
+    }
+
+    static func answer(_ outcome: NominationOutcome) throws -> Nomination {
+        switch outcome {
+        case .done(let nomination):
+            return nomination
+        case .notFound:
+            throw Problem.notFound()
+        case .closed(let status, let deadline):
+            throw Problem(type: "nominations-closed", title: "Not taking nominations", status: .conflict,
+                          detail: "Nominations are taken while the forum is nominations_open and before its deadline"
+                              + (deadline.map { " (\(ISO8601DateFormatter().string(from: $0)))" } ?? "") + "; it is \(status.rawValue).")
+        case .notYourNetwork:
+            throw Problem(type: "not-your-network", title: "Not your network", status: .forbidden,
+                          detail: "Only a focal point of the network nominates for it.")
+        case .unknownPerson:
+            throw Problem.validation([.init(field: "person", message: "is not a known person")])
+        case .committeeMember:
+            throw Problem(type: "committee-member", title: "On the selection committee", status: .conflict,
+                          detail: "Members of the forum's selection committee cannot be nominated for it.")
+        case .duplicate:
+            throw Problem(type: "already-nominated", title: "Already nominated", status: .conflict,
+                          detail: "The network has already nominated this person for the forum.")
+        case .rankTaken(let rank):
+            throw Problem(type: "rank-taken", title: "Rank taken", status: .conflict,
+                          detail: "Another of the network's nominations has rank \(rank); change that one's rank (a change swaps ranks) or withdraw it.")
+        case .stale(let current):
+            throw EntityTag.stale(currentVersion: current.version)
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import Agora
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Speaker selection over HTTP: the secretariat previews and runs the solver and may override
+/// places with a public justification; the bureau approves or returns the slate; chosen
+/// speakers (through their network's focal point) confirm or decline. Everyone reads an
+/// approved slate with its balance figures, relaxed rules, overrides and the decision on every
+/// nomination.
+struct SelectionController {
+    let store: SelectionStore
+    let forums: ForumStore
+
+    /// A slate as the API shows it: the slate, its balance, and whether the rules still hold.
+    struct SlateView: Encodable {
+        var slate: Slate
+
+        func encode(to encoder: any Encoder) throws {
+            try slate.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(slate.balance, forKey: .balance)
+            try container.encode(slate.rulesHold, forKey: .rulesHold)
+            try container.encode(slate.speakers.filter { $0.overrideJustification != nil }.map {
+                ["place": "\($0.place)", "nomination": $0.nomination.uuidString, "justification": $0.overrideJustification ?? ""]
+            }, forKey: .overrides)
+        }
+
+        enum Key: String, CodingKey { case balance, rulesHold, overrides }
+    }
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let store = store
+        let forums = forums
+
+        routes.post("/forums/:id/selection/preview", rule: .roles([.secretariat])) { request, context in
+            let forum = try context.pathID()
+            let rules = try await Self.readRules(request, context: context)
+            guard let (result, applied) = try await Self.solving({ try await store.preview(forum, rules: rules) }) else { throw Problem.notFound() }
+            return try APIJSON.response(Preview(result: result, appliedRules: applied))
+        }
+
+        routes.post("/forums/:id/selection", rule: .roles([.secretariat])) { request, context in
+            let forum = try context.pathID()
+            let rules = try await Self.readRules(request, context: context)
+            let slate = try Self.answer(try await store.run(forum, rules: rules, actor: context.actor, requestID: context.requestID))
+            return try APIJSON.response(SlateView(slate: slate), status: .created, headers: [.location: "/slates/\(slate.id.uuidString)"])
+        }
+
+        routes.get("/forums/:id/slate", rule: .everyone) { _, context in
+            let forum = try await PartnershipController.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            guard let slate = try await store.latest(of: forum.id, approvedOnly: !ForumController.seesDrafts(context.actor)) else {
+                throw Problem.notFound("This forum has no approved slate yet.")
+            }
+            return try APIJSON.response(SlateView(slate: slate))
+        }
+
+        routes.get("/slates/:id", rule: .everyone) { _, context in
+            guard let slate = try await store.slate(try context.pathID()), slate.status == .approved || ForumController.seesDrafts(context.actor) else {
+                throw Problem.notFound()
+            }
+            return try APIJSON.response(SlateView(slate: slate))
+        }
+
+        routes.post("/slates/:id/overrides", rule: .roles([.secretariat])) { request, context in
+            let id = try context.pathID()
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["out", "in", "justification"])
+            let outgoing = reader.uuid("out", required: true)
+            let incoming = reader.uuid("in", required: true)
+            let justification = reader.string("justification", required: true, maxLength: 2_000)
+            try reader.check()
+            let outcome = try await store.override(id, outgoing: outgoing!, incoming: incoming!, justification: justification!,
+                                                   actor: context.actor, requestID: context.requestID)
+            return try APIJSON.response(SlateView(slate: try Self.answer(outcome)))
+        }
+
+        routes.post("/slates/:id/review", rule: .roles([.bureau])) { request, context in
+            let id = try context.pathID()
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["decision", "comment"])
+            let decision = reader.string("decision", required: true, maxLength: 10)
+            if let decision, !["approve", "return"].contains(decision) {
+                reader.errors.append(.init(field: "decision", message: "must be approve or return"))
+            }
+            let comment = reader.string("comment", maxLength: 5_000)
+            if decision == "return" && comment == nil {
+                reader.errors.append(.init(field: "comment", message: "returning a slate needs a comment"))
+            }
+            try reader.check()
+            let outcome = try await store.review(id, approve: decision == "approve", comment: comment, actor: context.actor, requestID: context.requestID)
+            return try APIJSON.response(SlateView(slate: try Self.answer(outcome)))
+        }
+
+        routes.post("/slates/:id/speakers/:nomination/answer", rule: .roles([.secretariat, .network])) { request, context in
+            let id = try context.pathID()
+            let nomination = try context.pathID("nomination")
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["answer"])
+            let answer = reader.string("answer", required: true, maxLength: 10)
+            if let answer, !["confirm", "decline"].contains(answer) {
+                reader.errors.append(.init(field: "answer", message: "must be confirm or decline"))
+            }
+            try reader.check()
+            let scope = context.actor.has(.secretariat) ? nil : context.actor.networks
+            let outcome = try await store.answer(id, nomination: nomination, confirm: answer == "confirm", within: scope,
+                                                 actor: context.actor, requestID: context.requestID)
+            return try APIJSON.response(SlateView(slate: try Self.answer(outcome)))
+        }
+    }
+
+    struct Preview: Encodable {
+        var result: SelectionResult
+        var appliedRules: AppliedRules
+    }
+
+    /// The standard rules with the body's `rules` laid over them (all fields optional).
+    static func readRules(_ request: Request, context: AgoraRequestContext) async throws -> SelectionInstance.Rules {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        var rules = SelectionInstance.Rules.standard
+        guard buffer.readableBytes > 0 else { return rules }
+        var (reader, _) = try await FieldReader.read(Request(head: request.head, body: .init(buffer: buffer)), context: context, accepted: ["rules"])
+        guard let value = reader.fields["rules"] else { return rules }
+        guard case .object(let fields) = value else { throw Problem.validation([.init(field: "rules", message: "must be an object")]) }
+        let known: Set<String> = ["maxPerNetwork", "minConstituencies", "maxConstituencyShare", "minDevelopingShare", "genderBalance"]
+        for unknown in Set(fields.keys).subtracting(known).sorted() {
+            reader.errors.append(.init(field: "rules.\(unknown)", message: "is not a rule; rules are " + known.sorted().joined(separator: ", ")))
+        }
+        func count(_ name: String, _ range: ClosedRange<Double>) -> Int? {
+            guard let field = fields[name] else { return nil }
+            guard case .number(let number) = field, range.contains(number), number == number.rounded() else {
+                reader.errors.append(.init(field: "rules.\(name)", message: "must be a whole number from \(Int(range.lowerBound)) to \(Int(range.upperBound))"))
+                return nil
+            }
+            return Int(number)
+        }
+        func share(_ name: String) -> Double? {
+            guard let field = fields[name] else { return nil }
+            guard case .number(let number) = field, (0...1).contains(number) else {
+                reader.errors.append(.init(field: "rules.\(name)", message: "must be a share from 0 to 1"))
+                return nil
+            }
+            return number
+        }
+        if let value = count("maxPerNetwork", 1...100) { rules.maxPerNetwork = value }
+        if let value = count("minConstituencies", 0...100) { rules.minConstituencies = value }
+        if let value = share("maxConstituencyShare") { rules.maxConstituencyShare = value }
+        if let value = share("minDevelopingShare") { rules.minDevelopingShare = value }
+        if let field = fields["genderBalance"] {
+            if case .bool(let flag) = field { rules.genderBalance = flag } else {
+                reader.errors.append(.init(field: "rules.genderBalance", message: "must be true or false"))
+            }
+        }
+        try reader.check()
+        return rules
+    }
+
+    static func solving<Value>(_ body: () async throws -> Value) async throws -> Value {
+        do {
+            return try await body()
+        } catch let error as SelectionInstanceError {
+            throw Problem(type: "cannot-select", title: "No selection possible", status: .conflict, detail: error.description)
+        }
+    }
+
+    static func answer(_ outcome: SelectionOutcome) throws -> Slate {
+        switch outcome {
+        case .done(let slate):
+            return slate
+        case .notFound:
+            throw Problem.notFound()
+        case .notReady(let detail):
+            throw Problem(type: "forum-not-ready", title: "Forum not ready for selection", status: .conflict, detail: detail)
+        case .wrongTime(let detail):
+            throw Problem(type: "nominations-not-closed", title: "Not the time for a slate", status: .conflict, detail: detail)
+        case .wrongStatus(let status):
+            throw Problem(type: "slate-status", title: "Not at this step", status: .conflict,
+                          detail: status == .approved ? "The forum already has an approved slate; approved slates are not changed by hand."
+                              : "The slate is \(status.rawValue); this step needs another status.")
+        case .invalidOverride(let detail):
+            throw Problem.validation([.init(field: "in", message: detail)])
+        case .tooFewConstituencies(let count):
+            throw Problem(type: "too-few-constituencies", title: "Too few constituencies", status: .conflict,
+                          detail: "A hearing's slate needs speakers from at least \(Slate.hearingMinimumConstituencies) constituencies; this one has \(count).")
+        case .notYourSpeaker:
+            throw Problem(type: "not-your-network", title: "Not your network", status: .forbidden,
+                          detail: "Only a focal point of the speaker's network (or the secretariat) answers for the speaker.")
+        case .unsolvable(let detail):
+            throw Problem(type: "cannot-select", title: "No selection possible", status: .conflict, detail: detail)
+        }
+    }
+}
