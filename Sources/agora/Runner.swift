@@ -28,7 +28,10 @@ struct Runner {
             throw error
         }
         var services: [any Service] = [pool]
-        if withScheduler { services.append(NoticeScheduler(database: database, logger: logger)) }
+        if withScheduler {
+            services.append(NoticeScheduler(database: database, logger: logger))
+            services.append(ConfirmationDeadlines(store: SelectionStore(pool: pool), logger: logger))
+        }
         let app = buildApplication(configuration: configuration, pool: pool, logger: logger)
         services.append(app)
         let url = "http://\(configuration.host):\(configuration.port)"
@@ -46,8 +49,11 @@ struct Runner {
         try await run(services)
     }
 
+    /// The scheduler: notices, and the speakers' confirmation deadlines.
     func scheduler() async throws {
-        try await run([NoticeScheduler(database: database, logger: logger)])
+        let pool = PostgresConnectionPool(configuration: database, logger: logger)
+        try await run([pool, NoticeScheduler(database: database, logger: logger),
+                       ConfirmationDeadlines(store: SelectionStore(pool: pool), logger: logger)])
     }
 
     func migrate() async throws {

@@ -242,6 +242,18 @@ struct SelectionAPITests {
             #expect(after.rulesHold)
             pending = try await pool.query("SELECT count(*)::int AS n FROM notice WHERE status = 'pending'")[0].decode("n", as: Int.self)
             #expect(pending == 5)
+
+            // No answer by the deadline counts as a decline.
+            let silent = try #require(after.speakers.first { $0.state == "chosen" && $0.replaced == nil })
+            let released = try await SelectionStore(pool: pool).releaseUnanswered(now: Date().addingTimeInterval(8 * 86_400))
+            #expect(released >= 1)
+            let state = try await pool.query("SELECT state FROM slate_speaker WHERE slate_id = \(slate.id) AND nomination_id = \(silent.nomination)")[0]
+                .decode("state", as: String.self)
+            #expect(state == "declined")
+            let audited = try await pool.query("""
+                SELECT count(*)::int AS n FROM audit_entry WHERE action = 'slate.answer' AND object_id = \(slate.id.uuidString) AND public
+                """)[0].decode("n", as: Int.self)
+            #expect(audited >= 2)
             _ = nominations
         }
     }
