@@ -46,7 +46,7 @@ for _ in $(seq 1 100); do
 done
 # The demo issue's hearing, found the way an API client would.
 issue=$(curl -fsS "$base/issues" | python3 -c 'import json,sys; print(next(i["id"] for i in json.load(sys.stdin)["items"] if i["slug"] == "water-informal-settlements"))')
-hearing=$(curl -fsS "$base/issues/$issue/forums" | python3 -c 'import json,sys; print(next(f["id"] for f in json.load(sys.stdin)["items"] if f["kind"] == "hearing"))')
+hearing=$(curl -fsS "$base/issues/$issue/forums" | python3 -c 'import json,sys; print(next(f["id"] for f in json.load(sys.stdin)["items"] if f["kind"] == "hearing" and f["status"] == "concluded"))')
 page="$base/forums/$hearing/proceedings.html"
 
 chrome=(chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$tmp/chrome")

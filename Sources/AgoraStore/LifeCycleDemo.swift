@@ -31,6 +31,7 @@ struct LifeCycleDemo {
         try await transition(issue, to: .review, reason: "The partnership reported on its first year.")
         _ = try await hearing(of: issue)
         try await transition(issue, to: .implementation, reason: "The hearing found kiosk operators unpaid: correct the course.")
+        try await SelectionDemo(pool: pool).run(issue: issue)
     }
 
     func roundTable(of issue: UUID, inviting people: [UUID]) async throws -> UUID {

@@ -19,7 +19,7 @@ struct DemoDataTests {
         #expect(regions >= 4)
         #expect(try await DemoData.loadIfEmpty(pool: pool) == nil)
         let organisations = try await pool.query("SELECT count(*)::int AS n FROM organisation")[0].decode("n", as: Int.self)
-        #expect(organisations == 6)
+        #expect(organisations == 6 + SelectionDemo.networkCount)
 
         // One issue went round the whole cycle and is back at implementation, its proceedings sent.
         let issue = try await pool.query("SELECT id, stage FROM policy_issue WHERE slug = 'water-informal-settlements'")[0]
@@ -38,6 +38,15 @@ struct DemoDataTests {
         #expect(proceedings.evidence.count == 3)
         let roundTable = try await pool.query("SELECT accepted_count FROM forum WHERE issue_id = \(issueID) AND kind = 'round_table'")[0]
         #expect(try roundTable.decode("accepted_count", as: Int.self) == 2)
+
+        // A hearing with forty nominations and an approved, balanced slate.
+        let review = try await pool.query("SELECT id FROM forum WHERE issue_id = \(issueID) AND kind = 'hearing' AND status = 'nominations_closed'")[0]
+            .decode("id", as: UUID.self)
+        #expect(try await NominationStore(pool: pool).nominations(of: review, within: nil).count == 40)
+        let slate = try #require(try await SelectionStore(pool: pool).latest(of: review, approvedOnly: true))
+        #expect(slate.holding.count == 10)
+        #expect(slate.rulesHold)
+        #expect(Set(slate.holding.map(\.constituency)).count >= 3)
         await pool.close()
     }
 }
