@@ -26,8 +26,9 @@ public struct SelectionDemo {
         ("Mayors for Water", "local_authorities", ["ES", "CO", "ID"]),
         ("Hydrology Institutes Network", "academia_science", ["NL", "IN", "EG"]),
     ]
-    static let givenNames = ["Achieng", "Bilal", "Camila", "Dawit", "Esi", "Farid", "Grace", "Hiroshi", "Imani", "Jonas",
-                             "Kavya", "Luis", "Mariam", "Nuno", "Olena", "Pedro", "Qiu", "Rania", "Samuel", "Tala"]
+    static let womensNames = ["Achieng", "Camila", "Esi", "Grace", "Imani", "Kavya", "Mariam", "Olena", "Rania", "Tala"]
+    static let mensNames = ["Bilal", "Dawit", "Farid", "Hiroshi", "Jonas", "Luis", "Nuno", "Pedro", "Samuel", "Tomás"]
+    static let otherNames = ["Alex", "Kim", "Sam", "Robin"]
     static let familyNames = ["Otieno", "Haddad", "Rojas", "Bekele", "Mensah", "Rahimi", "Mwangi", "Sato", "Njeri", "Berg",
                               "Iyer", "Quispe", "Diallo", "Silva", "Kovalenko", "Alves", "Wei", "Nasser", "Okafor", "Fifita"]
 
@@ -84,8 +85,9 @@ public struct SelectionDemo {
                 """)[0].decode("id", as: UUID.self)
             try await pool.query("INSERT INTO network_member (network_id, organisation_id) VALUES (\(networkID), \(organisation))")
             for rank in 1...5 {
-                let name = "\(Self.givenNames[person % 20]) \(Self.familyNames[(person * 7 + index) % 20])"
                 let gender = person % 5 == 4 ? nil : (person % 2 == 0 ? "woman" : "man")
+                let given = gender == "woman" ? Self.womensNames[(person / 2) % 10] : gender == "man" ? Self.mensNames[(person / 2) % 10] : Self.otherNames[(person / 5) % 4]
+                let name = "\(given) \(Self.familyNames[(person * 7 + index) % 20])"
                 let personID = try await pool.query("""
                     INSERT INTO person (name, organisation_id, country, gender) VALUES (\(name), \(organisation), \(network.countries[rank % 3]), \(gender))
                     RETURNING id
