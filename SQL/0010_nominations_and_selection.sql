@@ -20,7 +20,8 @@ CREATE TABLE nomination (
     person_id uuid NOT NULL REFERENCES person (id),
     -- 1 is the network's first choice; unique among the network's active nominations for the forum
     -- (checked at commit, so two nominations can swap ranks in one transaction).
-    rank integer NOT NULL CHECK (rank BETWEEN 1 AND 1000),
+    -- A network ranks at most 25 people per forum (keeps the solver's arithmetic exact).
+    rank integer NOT NULL CHECK (rank BETWEEN 1 AND 25),
     statement text NOT NULL CHECK (length(statement) BETWEEN 1 AND 2000),
     withdrawn_at timestamptz,
     submitted_at timestamptz NOT NULL DEFAULT now(),
@@ -57,6 +58,8 @@ CREATE TABLE slate (
     confirm_by timestamptz,
     revision integer NOT NULL DEFAULT 1
 );
+-- A forum has one approved slate.
+CREATE UNIQUE INDEX slate_one_approved ON slate (forum_id) WHERE status = 'approved';
 
 -- The places of a slate: who holds each, for how long, and whether they confirmed.
 CREATE TABLE slate_speaker (
@@ -68,6 +71,8 @@ CREATE TABLE slate_speaker (
     -- Set when the secretariat put this speaker in by hand; the justification is public.
     override_justification text CHECK (length(override_justification) BETWEEN 1 AND 2000),
     replaced_nomination uuid REFERENCES nomination (id),
+    -- Asked to confirm by then (each speaker their own time: a replacement is asked later).
+    confirm_by timestamptz,
     answered_at timestamptz,
     PRIMARY KEY (slate_id, nomination_id)
 );

@@ -97,7 +97,6 @@ extension SelectionInstance {
     /// enters the instance.
     public init(candidates: [Candidate], slots: Int, speakingMinutes: Int, rules: Rules, forum: UUID) {
         let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         func hash(_ candidate: Candidate) -> UInt64 {
             SelectionSolver.tieHash(forum: forum.uuidString, nomination: candidate.nomination.uuidString)
         }
@@ -110,7 +109,27 @@ extension SelectionInstance {
             .map { Network(id: $0.network.uuidString, constituency: $0.constituency, members: $0.networkMembers) }
         self.init(slots: slots, speakingMinutes: speakingMinutes, rules: rules, networks: networks, nominations: kept.map {
             Nomination(id: $0.nomination.uuidString, network: $0.network.uuidString, rank: $0.rank, developing: $0.developing,
-                       gender: $0.gender, submittedAt: formatter.string(from: $0.submittedAt))
+                       gender: $0.gender, submittedAt: Self.microseconds($0.submittedAt, formatter: formatter))
         })
+    }
+
+    /// The nominations left out because the same person has a better one from another network:
+    /// (left out, kept).
+    public static func duplicates(among candidates: [Candidate], forum: UUID) -> [(UUID, UUID)] {
+        func hash(_ candidate: Candidate) -> UInt64 {
+            SelectionSolver.tieHash(forum: forum.uuidString, nomination: candidate.nomination.uuidString)
+        }
+        return Dictionary(grouping: candidates, by: \.person).values.flatMap { nominations -> [(UUID, UUID)] in
+            let kept = nominations.min { ($0.rank, $0.submittedAt, hash($0)) < ($1.rank, $1.submittedAt, hash($1)) }!
+            return nominations.filter { $0.nomination != kept.nomination }.map { ($0.nomination, kept.nomination) }
+        }
+    }
+
+    /// RFC 3339 in UTC with microseconds, as PostgreSQL keeps times (Foundation's formatter stops at milliseconds).
+    static func microseconds(_ date: Date, formatter: ISO8601DateFormatter) -> String {
+        let whole = date.timeIntervalSince1970.rounded(.down)
+        let micros = Int(((date.timeIntervalSince1970 - whole) * 1_000_000).rounded())
+        let base = formatter.string(from: Date(timeIntervalSince1970: whole + (micros == 1_000_000 ? 1 : 0)))
+        return String(base.dropLast()) + "." + String(format: "%06d", micros % 1_000_000) + "Z"
     }
 }

@@ -407,7 +407,12 @@ private struct NetworkOption {
             byType[entry.counts * 3 + (entry.sign == 1 ? 0 : entry.sign == -1 ? 1 : 2)].append(nominee)
         }
         for type in byType.indices { byType[type].sort { problem.nominees[$0].key > problem.nominees[$1].key } }
-        var best: [Int: NetworkOption] = [:]
+        struct Signature: Hashable {
+            var count: Int
+            var developing: Int
+            var gender: Int
+        }
+        var best: [Signature: NetworkOption] = [:]
         var taking = Array(repeating: 0, count: 6)
         func visit(_ type: Int, _ left: Int) {
             if type == 6 {
@@ -417,7 +422,7 @@ private struct NetworkOption {
                     count: chosen.count, developing: chosen.reduce(0) { $0 + problem.nominees[$1].counts },
                     gender: chosen.reduce(0) { $0 + problem.nominees[$1].sign },
                     value: chosen.reduce(0) { $0 + problem.nominees[$1].key }, nominees: chosen)
-                let signature = (option.count * 64 + option.developing) * 256 + option.gender + 128
+                let signature = Signature(count: option.count, developing: option.developing, gender: option.gender)
                 if best[signature].map({ $0.value < option.value }) ?? true { best[signature] = option }
                 return
             }
@@ -427,7 +432,8 @@ private struct NetworkOption {
             }
             taking[type] = 0
         }
-        visit(0, problem.requested.maxPerNetwork)
+        // Never more than the slate holds.
+        visit(0, min(problem.requested.maxPerNetwork, problem.size))
         return best.values.sorted { ($0.count, $0.developing, $0.gender, $0.value) < ($1.count, $1.developing, $1.gender, $1.value) }
     }
 }

@@ -119,8 +119,8 @@ struct NominationController {
             if required || reader.fields["rank"] == .null { reader.errors.append(.init(field: "rank", message: "is required: 1 for the first choice")) }
             return nil
         }
-        guard case .number(let number) = value, number >= 1, number <= 1000, number == number.rounded() else {
-            reader.errors.append(.init(field: "rank", message: "must be a whole number from 1 (first choice) to 1000"))
+        guard case .number(let number) = value, number >= 1, number <= 25, number == number.rounded() else {
+            reader.errors.append(.init(field: "rank", message: "must be a whole number from 1 (first choice) to 25"))
             return nil
         }
         return Int(number)

@@ -243,7 +243,7 @@ components:
           additionalProperties: false
           description: Laid over the standard rules (2 per network, 3 constituencies, 40 % per constituency, half developing, gender balance).
           properties:
-            maxPerNetwork: {type: integer, minimum: 1}
+            maxPerNetwork: {type: integer, minimum: 1, maximum: 10}
             minConstituencies: {type: integer, minimum: 0}
             maxConstituencyShare: {type: number, minimum: 0, maximum: 1}
             minDevelopingShare: {type: number, minimum: 0, maximum: 1}
@@ -975,7 +975,7 @@ paths:
               properties:
                 network: {type: string, format: uuid}
                 person: {type: string, format: uuid}
-                rank: {type: integer, minimum: 1, maximum: 1000, description: 1 is the network's first choice.}
+                rank: {type: integer, minimum: 1, maximum: 25, description: 1 is the network's first choice.}
                 statement: {type: string, maxLength: 2000, description: Statement of expertise.}
       responses:
         "201": {description: Nominated.}
@@ -996,7 +996,7 @@ paths:
               type: object
               additionalProperties: false
               properties:
-                rank: {type: integer, minimum: 1, maximum: 1000}
+                rank: {type: integer, minimum: 1, maximum: 25}
                 statement: {type: string, maxLength: 2000}
       responses:
         "200": {description: Changed.}

@@ -17,6 +17,15 @@ struct SelectionController {
     struct SlateView: Encodable {
         var slate: Slate
 
+        /// For the public: a speaker's gender is personal data, shown only as the balance's counts.
+        init(_ slate: Slate, for actor: Actor) {
+            var shown = slate
+            if !ForumController.seesDrafts(actor) && !actor.has(.network) {
+                for index in shown.speakers.indices { shown.speakers[index].gender = nil }
+            }
+            self.slate = shown
+        }
+
         func encode(to encoder: any Encoder) throws {
             try slate.encode(to: encoder)
             var container = encoder.container(keyedBy: Key.self)
@@ -45,7 +54,7 @@ struct SelectionController {
             let forum = try context.pathID()
             let rules = try await Self.readRules(request, context: context)
             let slate = try Self.answer(try await store.run(forum, rules: rules, actor: context.actor, requestID: context.requestID))
-            return try APIJSON.response(SlateView(slate: slate), status: .created, headers: [.location: "/slates/\(slate.id.uuidString)"])
+            return try APIJSON.response(SlateView(slate, for: context.actor), status: .created, headers: [.location: "/slates/\(slate.id.uuidString)"])
         }
 
         routes.get("/forums/:id/slate", rule: .everyone) { _, context in
@@ -53,14 +62,14 @@ struct SelectionController {
             guard let slate = try await store.latest(of: forum.id, approvedOnly: !ForumController.seesDrafts(context.actor)) else {
                 throw Problem.notFound("This forum has no approved slate yet.")
             }
-            return try APIJSON.response(SlateView(slate: slate))
+            return try APIJSON.response(SlateView(slate, for: context.actor))
         }
 
         routes.get("/slates/:id", rule: .everyone) { _, context in
             guard let slate = try await store.slate(try context.pathID()), slate.status == .approved || ForumController.seesDrafts(context.actor) else {
                 throw Problem.notFound()
             }
-            return try APIJSON.response(SlateView(slate: slate))
+            return try APIJSON.response(SlateView(slate, for: context.actor))
         }
 
         routes.post("/slates/:id/overrides", rule: .roles([.secretariat])) { request, context in
@@ -70,9 +79,11 @@ struct SelectionController {
             let incoming = reader.uuid("in", required: true)
             let justification = reader.string("justification", required: true, maxLength: 2_000)
             try reader.check()
-            let outcome = try await store.override(id, outgoing: outgoing!, incoming: incoming!, justification: justification!,
-                                                   actor: context.actor, requestID: context.requestID)
-            return try APIJSON.response(SlateView(slate: try Self.answer(outcome)))
+            let outcome = try await refusingInvalidFields {
+                try await store.override(id, outgoing: outgoing!, incoming: incoming!, justification: justification!,
+                                         actor: context.actor, requestID: context.requestID)
+            }
+            return try APIJSON.response(SlateView(try Self.answer(outcome), for: context.actor))
         }
 
         routes.post("/slates/:id/review", rule: .roles([.bureau])) { request, context in
@@ -87,8 +98,10 @@ struct SelectionController {
                 reader.errors.append(.init(field: "comment", message: "returning a slate needs a comment"))
             }
             try reader.check()
-            let outcome = try await store.review(id, approve: decision == "approve", comment: comment, actor: context.actor, requestID: context.requestID)
-            return try APIJSON.response(SlateView(slate: try Self.answer(outcome)))
+            let outcome = try await refusingInvalidFields {
+                try await store.review(id, approve: decision == "approve", comment: comment, actor: context.actor, requestID: context.requestID)
+            }
+            return try APIJSON.response(SlateView(try Self.answer(outcome), for: context.actor))
         }
 
         routes.post("/slates/:id/speakers/:nomination/answer", rule: .roles([.secretariat, .network])) { request, context in
@@ -103,7 +116,7 @@ struct SelectionController {
             let scope = context.actor.has(.secretariat) ? nil : context.actor.networks
             let outcome = try await store.answer(id, nomination: nomination, confirm: answer == "confirm", within: scope,
                                                  actor: context.actor, requestID: context.requestID)
-            return try APIJSON.response(SlateView(slate: try Self.answer(outcome)))
+            return try APIJSON.response(SlateView(try Self.answer(outcome), for: context.actor))
         }
     }
 
@@ -140,7 +153,7 @@ struct SelectionController {
             }
             return number
         }
-        if let value = count("maxPerNetwork", 1...100) { rules.maxPerNetwork = value }
+        if let value = count("maxPerNetwork", 1...10) { rules.maxPerNetwork = value }
         if let value = count("minConstituencies", 0...100) { rules.minConstituencies = value }
         if let value = share("maxConstituencyShare") { rules.maxConstituencyShare = value }
         if let value = share("minDevelopingShare") { rules.minDevelopingShare = value }

@@ -18,6 +18,8 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
             throw FieldViolation(field: "constituency", message: "is not a known constituency code")
         case (.foreignKeyViolation, "person_organisation_id_fkey"):
             throw FieldViolation(field: "organisation", message: "is not a known organisation")
+        case (.foreignKeyViolation, "selection_committee_account_id_fkey"):
+            throw FieldViolation(field: "accounts", message: "names an account that does not exist")
         case (.foreignKeyViolation, "account_role_network_id_fkey"), (.foreignKeyViolation, "account_role_organisation_id_fkey"):
             throw FieldViolation(field: "roles", message: "names a network or organisation that does not exist")
         case (.checkViolation, "organisation_check"):

@@ -83,27 +83,41 @@ public struct NominationStore: Sendable {
                        now: Date = Date(), actor: Actor, requestID: String?) async throws -> NominationOutcome {
         try await mapViolations { try await rankConflicts(rank ?? 0) {
             try await pool.withTransaction { connection in
-                guard let before = try await Self.nomination(id, on: connection, lock: true), !before.withdrawn else { return .notFound }
-                guard networks.map({ $0.contains(before.network) }) ?? true else { return .notYourNetwork }
+                guard let found = try await Self.nomination(id, on: connection), !found.withdrawn,
+                      networks.map({ $0.contains(found.network) }) ?? true else { return .notFound }
+                // Lock the network's nominations for the forum in one order, so two swaps cannot deadlock.
+                try await connection.query("""
+                    SELECT id FROM nomination WHERE forum_id = \(found.forum) AND network_id = \(found.network) AND withdrawn_at IS NULL
+                    ORDER BY id FOR UPDATE
+                    """)
+                guard let before = try await Self.nomination(id, on: connection), !before.withdrawn else { return .notFound }
                 guard let (status, deadline) = try await Self.window(before.forum, on: connection) else { return .notFound }
                 guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { return .closed(status: status, deadline: deadline) }
                 if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
-                if let rank, rank != before.rank {
-                    // The holder of the rank, if any, takes the old one; the uniqueness check waits for the commit.
-                    try await connection.query("""
-                        UPDATE nomination SET rank = \(before.rank), version = version + 1, updated_at = now()
-                        WHERE forum_id = \(before.forum) AND network_id = \(before.network) AND rank = \(rank) AND withdrawn_at IS NULL
-                        """)
+                let newRank = rank.flatMap { $0 == before.rank ? nil : $0 }
+                let newStatement = statement.flatMap { $0 == before.statement ? nil : $0 }
+                guard newRank != nil || newStatement != nil else { return .done(before) }
+                if let newRank, let holder = try await connection.query("""
+                    SELECT id FROM nomination WHERE forum_id = \(before.forum) AND network_id = \(before.network) AND rank = \(newRank) AND withdrawn_at IS NULL
+                    """).first?.decode("id", as: UUID.self) {
+                    // The holder of the rank takes the old one; the uniqueness check waits for the commit.
+                    try await connection.query("UPDATE nomination SET rank = \(before.rank), version = version + 1, updated_at = now() WHERE id = \(holder)")
+                    try await AuditLog.record(
+                        AuditChange(action: "nomination.update", objectType: "nomination", objectID: holder.uuidString,
+                                    before: ["rank": .number(Double(newRank))], after: ["rank": .number(Double(before.rank))]),
+                        by: actor, requestID: requestID, on: connection)
                 }
                 try await connection.query("""
-                    UPDATE nomination SET rank = COALESCE(\(rank), rank), statement = COALESCE(\(statement), statement),
+                    UPDATE nomination SET rank = COALESCE(\(newRank), rank), statement = COALESCE(\(newStatement), statement),
                         version = version + 1, updated_at = now()
                     WHERE id = \(id)
                     """)
                 let after = try await Self.nomination(id, on: connection)!
+                var changedBefore: [String: JSONValue] = [:], changedAfter: [String: JSONValue] = [:]
+                if newRank != nil { (changedBefore["rank"], changedAfter["rank"]) = (.number(Double(before.rank)), .number(Double(after.rank))) }
+                if newStatement != nil { (changedBefore["statement"], changedAfter["statement"]) = (.string(before.statement ?? ""), .string(after.statement ?? "")) }
                 try await AuditLog.record(
-                    AuditChange(action: "nomination.update", objectType: "nomination", objectID: id.uuidString,
-                                before: ["rank": .number(Double(before.rank))], after: ["rank": .number(Double(after.rank))]),
+                    AuditChange(action: "nomination.update", objectType: "nomination", objectID: id.uuidString, before: changedBefore, after: changedAfter),
                     by: actor, requestID: requestID, on: connection)
                 return .done(after)
             }
@@ -113,8 +127,8 @@ public struct NominationStore: Sendable {
     /// Withdraws a nomination before the deadline.
     public func withdraw(_ id: UUID, within networks: Set<UUID>?, now: Date = Date(), actor: Actor, requestID: String?) async throws -> NominationOutcome {
         try await pool.withTransaction { connection in
-            guard let before = try await Self.nomination(id, on: connection, lock: true) else { return .notFound }
-            guard networks.map({ $0.contains(before.network) }) ?? true else { return .notYourNetwork }
+            guard let before = try await Self.nomination(id, on: connection, lock: true),
+                  networks.map({ $0.contains(before.network) }) ?? true else { return .notFound }
             guard let (status, deadline) = try await Self.window(before.forum, on: connection) else { return .notFound }
             guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { return .closed(status: status, deadline: deadline) }
             guard !before.withdrawn else { return .done(before) }
@@ -152,6 +166,9 @@ public struct NominationStore: Sendable {
                    (SELECT count(*)::int FROM network_member m WHERE m.network_id = w.id) AS members
             FROM nomination n JOIN network w ON w.id = n.network_id JOIN person p ON p.id = n.person_id JOIN country c ON c.alpha2 = p.country
             WHERE n.forum_id = \(forum) AND n.withdrawn_at IS NULL
+              -- Named to the selection committee after being nominated: not a candidate any more.
+              AND NOT EXISTS (SELECT 1 FROM selection_committee sc JOIN account a ON a.id = sc.account_id
+                              WHERE sc.forum_id = n.forum_id AND a.person_id = n.person_id)
             """).map { row in
             Candidate(nomination: try row.decode("id"), person: try row.decode("person_id"), network: try row.decode("network_id"),
                       constituency: try row.decode("constituency"), networkMembers: try row.decode("members"), rank: try row.decode("rank"),
@@ -197,6 +214,11 @@ public struct NominationStore: Sendable {
         do {
             return try await body()
         } catch let error as PostgresError where error.code == .exclusionViolation && error.constraint == "nomination_rank_unique" {
+            return .rankTaken(rank)
+        } catch let error as PostgresError where error.code == .exclusionViolation && error.constraint == "nomination_person_unique" {
+            return .duplicate
+        } catch let error as PostgresError where error.code == .deadlockDetected || error.code == .serializationFailure {
+            // Two changes to the same network's ranks crossed: the caller may simply retry.
             return .rankTaken(rank)
         }
     }

@@ -60,13 +60,17 @@ public struct SelectionStore: Sendable {
             guard let slots: Int = try row.decode("speaking_slots"), let minutes: Int = try row.decode("speaking_minutes") else {
                 return .notReady("Set the forum's speakingSlots and speakingMinutes first.")
             }
-            let instance = SelectionInstance(candidates: try await NominationStore.candidates(of: forum, on: connection),
-                                             slots: slots, speakingMinutes: minutes, rules: rules, forum: forum)
-            let (result, applied): (SelectionResult, AppliedRules)
+            let candidates = try await NominationStore.candidates(of: forum, on: connection)
+            let instance = SelectionInstance(candidates: candidates, slots: slots, speakingMinutes: minutes, rules: rules, forum: forum)
+            var (result, applied): (SelectionResult, AppliedRules)
             do throws(SelectionInstanceError) {
                 (result, applied) = try SelectionSolver.solveWithRules(instance, forum: forum.uuidString)
             } catch {
                 return .unsolvable(error.description)
+            }
+            for (leftOut, kept) in SelectionInstance.duplicates(among: candidates, forum: forum) {
+                result.decisions.append(.init(nomination: leftOut.uuidString, outcome: .notSelected,
+                                              reason: "Considered once: the same person's nomination \(kept.uuidString) by another network ranks them as high or higher."))
             }
             let number = try await connection.query("SELECT COALESCE(max(number), 0) + 1 AS n FROM slate WHERE forum_id = \(forum)")[0].decode("n", as: Int.self)
             let reserves = result.reserves.compactMap(UUID.init(uuidString:))
@@ -94,7 +98,7 @@ public struct SelectionStore: Sendable {
 
     /// The secretariat puts `incoming` in the place of `outgoing`, with a public justification.
     public func override(_ slate: UUID, outgoing: UUID, incoming: UUID, justification: String, actor: Actor, requestID: String?) async throws -> SelectionOutcome {
-        try await pool.withTransaction { connection in
+        try await mapViolations { try await pool.withTransaction { connection in
             guard let before = try await Self.slate(slate, on: connection, lock: true) else { return .notFound }
             guard before.status != .approved else { return .wrongStatus(before.status) }
             guard let leaving = before.holding.first(where: { $0.nomination == outgoing }) else {
@@ -125,12 +129,12 @@ public struct SelectionStore: Sendable {
                             isPublic: true),
                 by: actor, requestID: requestID, on: connection)
             return .done(try await Self.slate(slate, on: connection)!)
-        }
+        } }
     }
 
     /// The bureau approves (asking the chosen speakers to confirm) or returns the slate with a comment.
     public func review(_ slate: UUID, approve: Bool, comment: String?, now: Date = Date(), actor: Actor, requestID: String?) async throws -> SelectionOutcome {
-        try await pool.withTransaction { connection in
+        try await mapViolations { try await pool.withTransaction { connection in
             guard let before = try await Self.slate(slate, on: connection, lock: true) else { return .notFound }
             guard before.status == .proposed else { return .wrongStatus(before.status) }
             let forum = try await connection.query("SELECT kind, title, starts_at FROM forum WHERE id = \(before.forum) FOR UPDATE")[0]
@@ -163,7 +167,7 @@ public struct SelectionStore: Sendable {
                             isPublic: true),
                 by: actor, requestID: requestID, on: connection)
             return .done(try await Self.slate(slate, on: connection)!)
-        }
+        } }
     }
 
     /// A chosen speaker (through their network's focal point, or the secretariat) confirms or
@@ -174,7 +178,8 @@ public struct SelectionStore: Sendable {
             guard before.status == .approved else { return .wrongStatus(before.status) }
             guard let speaker = before.speakers.first(where: { $0.nomination == nomination }) else { return .notFound }
             guard networks.map({ $0.contains(speaker.network) }) ?? true else { return .notYourSpeaker }
-            guard speaker.state == .chosen else { return .done(before) }
+            // A chosen speaker answers; a confirmed one may still withdraw (decline). Repeating an answer changes nothing.
+            guard speaker.state == .chosen || (speaker.state == .confirmed && !confirm) else { return .done(before) }
             try await Self.record(confirm ? .confirmed : .declined, of: speaker, on: before, actor: actor, requestID: requestID, on: connection)
             return .done(try await Self.slate(slate, on: connection)!)
         }
@@ -185,7 +190,7 @@ public struct SelectionStore: Sendable {
     public func releaseUnanswered(now: Date = Date()) async throws -> Int {
         let overdue = try await pool.query("""
             SELECT s.id, sp.nomination_id FROM slate s JOIN slate_speaker sp ON sp.slate_id = s.id
-            WHERE s.status = 'approved' AND s.confirm_by < \(now) AND sp.state = 'chosen'
+            WHERE s.status = 'approved' AND sp.confirm_by < \(now) AND sp.state = 'chosen'
             """).map { (try $0.decode("id", as: UUID.self), try $0.decode("nomination_id", as: UUID.self)) }
         var released = 0
         for (slate, nomination) in overdue {
@@ -214,8 +219,9 @@ public struct SelectionStore: Sendable {
                 VALUES (\(slate.id), \(replacement), \(speaker.place), \(speaker.minutes), \(speaker.nomination))
                 """)
             try await connection.query("UPDATE slate SET reserves = array_remove(reserves, \(replacement)) WHERE id = \(slate.id)")
+            let startsAt = try await connection.query("SELECT starts_at FROM forum WHERE id = \(slate.forum)")[0].decode("starts_at", as: Date.self)
             try await askToConfirm(replacement, slate: slate, title: title, minutes: speaker.minutes,
-                                   confirmBy: slate.confirmBy ?? Date(), on: connection)
+                                   confirmBy: min(Date().addingTimeInterval(answerTime), startsAt), on: connection)
             after["replacedBy"] = .string(replacement.uuidString)
         }
         try await connection.query("UPDATE slate SET revision = revision + 1 WHERE id = \(slate.id)")
@@ -238,6 +244,7 @@ public struct SelectionStore: Sendable {
 
     /// Writes the confirmation request for a chosen speaker to the outbox.
     static func askToConfirm(_ nomination: UUID, slate: Slate, title: String, minutes: Int, confirmBy: Date, on connection: PostgresConnection) async throws {
+        try await connection.query("UPDATE slate_speaker SET confirm_by = \(confirmBy) WHERE slate_id = \(slate.id) AND nomination_id = \(nomination)")
         try await connection.query("""
             INSERT INTO notice (recipient_person, kind, payload, dedupe_key)
             SELECT n.person_id, 'speaker.confirmation_requested',

@@ -102,7 +102,9 @@ struct SelectionAPITests {
             let ranks = try await pool.query("SELECT id, rank FROM nomination WHERE network_id = \(a.network) ORDER BY rank").map { try $0.decode("id", as: UUID.self) }
             #expect(ranks == [second.id, first.id])
             try await client.execute(uri: "/nominations/\(second.id)", method: .patch, headers: b.account.authorization,
-                                     body: ByteBuffer(string: #"{"rank": 3}"#)) { #expect($0.status == .forbidden) }
+                                     body: ByteBuffer(string: #"{"rank": 3}"#)) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/nominations/\(second.id)", method: .patch, headers: a.account.authorization,
+                                     body: ByteBuffer(string: #"{"rank": 26}"#)) { #expect($0.status == .unprocessableContent) }
 
             // The selection committee cannot be nominated.
             let member = try await AccessStore(pool: pool).createAccount(name: "Committee member", grants: [RoleGrant(.bureau)], by: .commandLine)
@@ -221,6 +223,7 @@ struct SelectionAPITests {
                 let text = String(buffer: response.body)
                 #expect(text.contains("\"balance\""))
                 #expect(text.contains("drafting group on tariffs"))
+                #expect(!text.contains("\"gender\"")) // counted in the balance, not shown per speaker
             }
 
             // A decline gives the place to the first reserve that keeps the rules.
@@ -250,6 +253,14 @@ struct SelectionAPITests {
             let state = try await pool.query("SELECT state FROM slate_speaker WHERE slate_id = \(slate.id) AND nomination_id = \(silent.nomination)")[0]
                 .decode("state", as: String.self)
             #expect(state == "declined")
+            // Its replacement has its own week to answer: released places do not cascade through the reserves.
+            let replacements = try await pool.query("""
+                SELECT count(*)::int AS n, count(*) FILTER (WHERE confirm_by > now() + interval '6 days')::int AS asked_afresh
+                FROM slate_speaker WHERE slate_id = \(slate.id) AND replaced_nomination IS NOT NULL
+                """)[0]
+            let (entered, askedAfresh) = (try replacements.decode("n", as: Int.self), try replacements.decode("asked_afresh", as: Int.self))
+            #expect(entered >= 1)
+            #expect(askedAfresh == entered)
             let audited = try await pool.query("""
                 SELECT count(*)::int AS n FROM audit_entry WHERE action = 'slate.answer' AND object_id = \(slate.id.uuidString) AND public
                 """)[0].decode("n", as: Int.self)
