@@ -198,9 +198,12 @@ public struct Slate: Codable, Sendable, Equatable {
         public var overrideJustification: String?
         /// The declined speaker this one replaced.
         public var replaced: UUID?
+        /// When the speaker is to have answered by (set once the slate is approved).
+        public var confirmBy: Date?
 
         public init(place: Int, nomination: UUID, name: String, organisationName: String?, country: String, network: UUID, networkName: String,
-                    constituency: String, developing: Bool, gender: String?, minutes: Int, state: State, overrideJustification: String?, replaced: UUID?) {
+                    constituency: String, developing: Bool, gender: String?, minutes: Int, state: State, overrideJustification: String?, replaced: UUID?,
+                    confirmBy: Date? = nil) {
             self.place = place
             self.nomination = nomination
             self.name = name
@@ -215,6 +218,7 @@ public struct Slate: Codable, Sendable, Equatable {
             self.state = state
             self.overrideJustification = overrideJustification
             self.replaced = replaced
+            self.confirmBy = confirmBy
         }
     }
 

@@ -16,12 +16,19 @@ struct SelectionController {
     /// A slate as the API shows it: the slate, its balance, and whether the rules still hold.
     struct SlateView: Encodable {
         var slate: Slate
+        let balance: Slate.Balance
+        let rulesHold: Bool
 
-        /// For the public: a speaker's gender is personal data, shown only as the balance's counts.
+        /// A speaker's gender is personal data: the secretariat and the bureau see it, a network
+        /// its own speakers'; everyone sees the balance's counts, worked out before it is hidden.
         init(_ slate: Slate, for actor: Actor) {
+            balance = slate.balance
+            rulesHold = slate.rulesHold
             var shown = slate
-            if !ForumController.seesDrafts(actor) && !actor.has(.network) {
-                for index in shown.speakers.indices { shown.speakers[index].gender = nil }
+            if !ForumController.seesDrafts(actor) {
+                for index in shown.speakers.indices where !actor.networks.contains(shown.speakers[index].network) {
+                    shown.speakers[index].gender = nil
+                }
             }
             self.slate = shown
         }
@@ -29,8 +36,8 @@ struct SelectionController {
         func encode(to encoder: any Encoder) throws {
             try slate.encode(to: encoder)
             var container = encoder.container(keyedBy: Key.self)
-            try container.encode(slate.balance, forKey: .balance)
-            try container.encode(slate.rulesHold, forKey: .rulesHold)
+            try container.encode(balance, forKey: .balance)
+            try container.encode(rulesHold, forKey: .rulesHold)
             try container.encode(slate.speakers.filter { $0.overrideJustification != nil }.map {
                 ["place": "\($0.place)", "nomination": $0.nomination.uuidString, "justification": $0.overrideJustification ?? ""]
             }, forKey: .overrides)
@@ -196,6 +203,9 @@ struct SelectionController {
         case .notYourSpeaker:
             throw Problem(type: "not-your-network", title: "Not your network", status: .forbidden,
                           detail: "Only a focal point of the speaker's network (or the secretariat) answers for the speaker.")
+        case .started:
+            throw Problem(type: "forum-started", title: "The forum has started", status: .conflict,
+                          detail: "Speakers confirm or decline before the forum starts; after that the slate no longer changes.")
         case .unsolvable(let detail):
             throw Problem(type: "cannot-select", title: "No selection possible", status: .conflict, detail: detail)
         }

@@ -22,6 +22,10 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
             throw FieldViolation(field: "accounts", message: "names an account that does not exist")
         case (.foreignKeyViolation, "account_role_network_id_fkey"), (.foreignKeyViolation, "account_role_organisation_id_fkey"):
             throw FieldViolation(field: "roles", message: "names a network or organisation that does not exist")
+        case (.checkViolation, "slate_review_comment_check"):
+            throw FieldViolation(field: "comment", message: "is too long")
+        case (.checkViolation, "slate_speaker_override_justification_check"):
+            throw FieldViolation(field: "justification", message: "is too long")
         case (.checkViolation, "organisation_check"):
             throw FieldViolation(field: "accreditedOn", message: "needs an accreditation")
         case (.checkViolation, let name):

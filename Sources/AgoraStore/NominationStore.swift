@@ -51,7 +51,8 @@ public struct NominationStore: Sendable {
         guard networks.map({ $0.contains(network) }) ?? true else { return .notYourNetwork }
         return try await mapViolations {
             try await rankConflicts(rank) {
-                try await pool.withTransaction { connection in
+                // Crossing changes to one network's nominations may deadlock; PostgreSQL picks one to fail, and it runs again.
+                try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
                     guard let (status, deadline) = try await Self.window(forum, on: connection) else { return .notFound }
                     guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { return .closed(status: status, deadline: deadline) }
                     guard !(try await connection.query("SELECT 1 FROM person WHERE id = \(person)")).isEmpty else { return .unknownPerson }
@@ -82,16 +83,18 @@ public struct NominationStore: Sendable {
     public func update(_ id: UUID, rank: Int?, statement: String?, expectedVersion: Int?, within networks: Set<UUID>?,
                        now: Date = Date(), actor: Actor, requestID: String?) async throws -> NominationOutcome {
         try await mapViolations { try await rankConflicts(rank ?? 0) {
-            try await pool.withTransaction { connection in
+            try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
                 guard let found = try await Self.nomination(id, on: connection), !found.withdrawn,
                       networks.map({ $0.contains(found.network) }) ?? true else { return .notFound }
-                // Lock the network's nominations for the forum in one order, so two swaps cannot deadlock.
+                // The forum first (as every path does), then the network's nominations in one order, so
+                // two swaps do not deadlock each other. NO KEY UPDATE leaves the rows' keys free for
+                // the foreign keys of a slate being saved.
+                guard let (status, deadline) = try await Self.window(found.forum, on: connection) else { return .notFound }
                 try await connection.query("""
                     SELECT id FROM nomination WHERE forum_id = \(found.forum) AND network_id = \(found.network) AND withdrawn_at IS NULL
-                    ORDER BY id FOR UPDATE
+                    ORDER BY id FOR NO KEY UPDATE
                     """)
                 guard let before = try await Self.nomination(id, on: connection), !before.withdrawn else { return .notFound }
-                guard let (status, deadline) = try await Self.window(before.forum, on: connection) else { return .notFound }
                 guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { return .closed(status: status, deadline: deadline) }
                 if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
                 let newRank = rank.flatMap { $0 == before.rank ? nil : $0 }
@@ -126,10 +129,11 @@ public struct NominationStore: Sendable {
 
     /// Withdraws a nomination before the deadline.
     public func withdraw(_ id: UUID, within networks: Set<UUID>?, now: Date = Date(), actor: Actor, requestID: String?) async throws -> NominationOutcome {
-        try await pool.withTransaction { connection in
-            guard let before = try await Self.nomination(id, on: connection, lock: true),
-                  networks.map({ $0.contains(before.network) }) ?? true else { return .notFound }
-            guard let (status, deadline) = try await Self.window(before.forum, on: connection) else { return .notFound }
+        try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
+            guard let found = try await Self.nomination(id, on: connection),
+                  networks.map({ $0.contains(found.network) }) ?? true else { return .notFound }
+            guard let (status, deadline) = try await Self.window(found.forum, on: connection) else { return .notFound }
+            guard let before = try await Self.nomination(id, on: connection, lock: true) else { return .notFound }
             guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { return .closed(status: status, deadline: deadline) }
             guard !before.withdrawn else { return .done(before) }
             try await connection.query("UPDATE nomination SET withdrawn_at = now(), version = version + 1, updated_at = now() WHERE id = \(id)")
@@ -176,6 +180,15 @@ public struct NominationStore: Sendable {
         }
     }
 
+    /// The forum's active nominations of people who sit on its selection committee.
+    static func committeeNominations(of forum: UUID, on connection: PostgresConnection) async throws -> [UUID] {
+        try await connection.query("""
+            SELECT DISTINCT n.id FROM nomination n JOIN account a ON a.person_id = n.person_id
+            JOIN selection_committee sc ON sc.account_id = a.id AND sc.forum_id = n.forum_id
+            WHERE n.forum_id = \(forum) AND n.withdrawn_at IS NULL ORDER BY n.id
+            """).map { try $0.decode("id", as: UUID.self) }
+    }
+
     /// Names the accounts of the forum's selection committee (replacing the list).
     public func setCommittee(_ accounts: [UUID], of forum: UUID, actor: Actor, requestID: String?) async throws -> [UUID]? {
         try await mapViolations {
@@ -197,7 +210,7 @@ public struct NominationStore: Sendable {
 
     static func nomination(_ id: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Nomination? {
         try await connection.query("""
-            SELECT \(unsafeRaw: columns) FROM \(unsafeRaw: joins) WHERE n.id = \(id) \(unsafeRaw: lock ? "FOR UPDATE OF n" : "")
+            SELECT \(unsafeRaw: columns) FROM \(unsafeRaw: joins) WHERE n.id = \(id) \(unsafeRaw: lock ? "FOR NO KEY UPDATE OF n" : "")
             """).first.map(nomination)
     }
 
@@ -217,9 +230,6 @@ public struct NominationStore: Sendable {
             return .rankTaken(rank)
         } catch let error as PostgresError where error.code == .exclusionViolation && error.constraint == "nomination_person_unique" {
             return .duplicate
-        } catch let error as PostgresError where error.code == .deadlockDetected || error.code == .serializationFailure {
-            // Two changes to the same network's ranks crossed: the caller may simply retry.
-            return .rankTaken(rank)
         }
     }
 }

@@ -18,6 +18,8 @@ public enum SelectionOutcome: Sendable {
     case tooFewConstituencies(Int)
     /// The caller may not answer for this speaker.
     case notYourSpeaker
+    /// The forum has started: its speakers no longer change.
+    case started
     /// The solver refused the instance (it names why).
     case unsolvable(String)
 }
@@ -42,10 +44,28 @@ public struct SelectionStore: Sendable {
             guard let slots: Int = try row.decode("speaking_slots"), let minutes: Int = try row.decode("speaking_minutes") else {
                 throw SelectionInstanceError("Set the forum's speakingSlots and speakingMinutes first.")
             }
-            let instance = SelectionInstance(candidates: try await NominationStore.candidates(of: forum, on: connection),
-                                             slots: slots, speakingMinutes: minutes, rules: rules, forum: forum)
-            return try SelectionSolver.solveWithRules(instance, forum: forum.uuidString)
+            let (_, result, applied) = try await Self.solve(forum, slots: slots, minutes: minutes, rules: rules, on: connection)
+            return (result, applied)
         }
+    }
+
+    /// The instance of the forum's candidates, solved, with a decision for every active
+    /// nomination the instance left out (a person's second nomination; a committee member's).
+    static func solve(_ forum: UUID, slots: Int, minutes: Int, rules: SelectionInstance.Rules,
+                      on connection: PostgresConnection) async throws -> (SelectionInstance, SelectionResult, AppliedRules) {
+        let candidates = try await NominationStore.candidates(of: forum, on: connection)
+        let instance = SelectionInstance(candidates: candidates, slots: slots, speakingMinutes: minutes, rules: rules, forum: forum)
+        let solved = try SelectionSolver.solveWithRules(instance, forum: forum.uuidString)
+        var result = solved.result
+        for (leftOut, kept) in SelectionInstance.duplicates(among: candidates, forum: forum) {
+            result.decisions.append(.init(nomination: leftOut.uuidString, outcome: .notSelected,
+                                          reason: "Considered once: the same person's nomination \(kept.uuidString) by another network ranks them as high or higher."))
+        }
+        for committee in try await NominationStore.committeeNominations(of: forum, on: connection) {
+            result.decisions.append(.init(nomination: committee.uuidString, outcome: .notSelected,
+                                          reason: "Not considered: the person sits on the forum's selection committee."))
+        }
+        return (instance, result, solved.rules)
     }
 
     /// Runs the solver once nominations are closed and keeps the result as the forum's next slate version.
@@ -60,17 +80,11 @@ public struct SelectionStore: Sendable {
             guard let slots: Int = try row.decode("speaking_slots"), let minutes: Int = try row.decode("speaking_minutes") else {
                 return .notReady("Set the forum's speakingSlots and speakingMinutes first.")
             }
-            let candidates = try await NominationStore.candidates(of: forum, on: connection)
-            let instance = SelectionInstance(candidates: candidates, slots: slots, speakingMinutes: minutes, rules: rules, forum: forum)
-            var (result, applied): (SelectionResult, AppliedRules)
-            do throws(SelectionInstanceError) {
-                (result, applied) = try SelectionSolver.solveWithRules(instance, forum: forum.uuidString)
-            } catch {
+            let (instance, result, applied): (SelectionInstance, SelectionResult, AppliedRules)
+            do {
+                (instance, result, applied) = try await Self.solve(forum, slots: slots, minutes: minutes, rules: rules, on: connection)
+            } catch let error as SelectionInstanceError {
                 return .unsolvable(error.description)
-            }
-            for (leftOut, kept) in SelectionInstance.duplicates(among: candidates, forum: forum) {
-                result.decisions.append(.init(nomination: leftOut.uuidString, outcome: .notSelected,
-                                              reason: "Considered once: the same person's nomination \(kept.uuidString) by another network ranks them as high or higher."))
             }
             let number = try await connection.query("SELECT COALESCE(max(number), 0) + 1 AS n FROM slate WHERE forum_id = \(forum)")[0].decode("n", as: Int.self)
             let reserves = result.reserves.compactMap(UUID.init(uuidString:))
@@ -112,6 +126,9 @@ public struct SelectionStore: Sendable {
             }
             guard !(try await Self.personOnSlate(entering.person, slate: slate, on: connection)) else {
                 return .invalidOverride("This person already holds a place.")
+            }
+            guard !(try await NominationStore.committeeNominations(of: before.forum, on: connection)).contains(incoming) else {
+                return .invalidOverride("This person sits on the forum's selection committee.")
             }
             try await connection.query("DELETE FROM slate_speaker WHERE slate_id = \(slate) AND nomination_id = \(outgoing)")
             try await connection.query("""
@@ -172,15 +189,18 @@ public struct SelectionStore: Sendable {
 
     /// A chosen speaker (through their network's focal point, or the secretariat) confirms or
     /// declines; a decline gives the place to the first reserve whose entry keeps the rules.
-    public func answer(_ slate: UUID, nomination: UUID, confirm: Bool, within networks: Set<UUID>?, actor: Actor, requestID: String?) async throws -> SelectionOutcome {
+    public func answer(_ slate: UUID, nomination: UUID, confirm: Bool, within networks: Set<UUID>?, now: Date = Date(),
+                       actor: Actor, requestID: String?) async throws -> SelectionOutcome {
         try await pool.withTransaction { connection in
             guard let before = try await Self.slate(slate, on: connection, lock: true) else { return .notFound }
             guard before.status == .approved else { return .wrongStatus(before.status) }
+            let startsAt = try await connection.query("SELECT starts_at FROM forum WHERE id = \(before.forum)")[0].decode("starts_at", as: Date.self)
+            guard now < startsAt else { return .started }
             guard let speaker = before.speakers.first(where: { $0.nomination == nomination }) else { return .notFound }
             guard networks.map({ $0.contains(speaker.network) }) ?? true else { return .notYourSpeaker }
             // A chosen speaker answers; a confirmed one may still withdraw (decline). Repeating an answer changes nothing.
             guard speaker.state == .chosen || (speaker.state == .confirmed && !confirm) else { return .done(before) }
-            try await Self.record(confirm ? .confirmed : .declined, of: speaker, on: before, actor: actor, requestID: requestID, on: connection)
+            try await Self.record(confirm ? .confirmed : .declined, of: speaker, on: before, now: now, actor: actor, requestID: requestID, on: connection)
             return .done(try await Self.slate(slate, on: connection)!)
         }
     }
@@ -197,7 +217,7 @@ public struct SelectionStore: Sendable {
             try await pool.withTransaction { connection in
                 guard let current = try await Self.slate(slate, on: connection, lock: true),
                       let speaker = current.speakers.first(where: { $0.nomination == nomination && $0.state == .chosen }) else { return }
-                try await Self.record(.declined, of: speaker, on: current, actor: Actor(accountID: nil, tokenName: "scheduler", grants: []),
+                try await Self.record(.declined, of: speaker, on: current, now: now, actor: Actor(accountID: nil, tokenName: "scheduler", grants: []),
                                       requestID: nil, on: connection, reason: "no answer by the deadline")
                 released += 1
             }
@@ -205,23 +225,25 @@ public struct SelectionStore: Sendable {
         return released
     }
 
-    static func record(_ state: Slate.Speaker.State, of speaker: Slate.Speaker, on slate: Slate, actor: Actor, requestID: String?,
+    /// Records a speaker's answer; a decline before the forum starts brings in a replacement,
+    /// asked to answer within `answerTime` of `now` (never past the start).
+    static func record(_ state: Slate.Speaker.State, of speaker: Slate.Speaker, on slate: Slate, now: Date, actor: Actor, requestID: String?,
                        on connection: PostgresConnection, reason: String? = nil) async throws {
+        let startsAt = try await connection.query("SELECT starts_at FROM forum WHERE id = \(slate.forum)")[0].decode("starts_at", as: Date.self)
         try await connection.query("""
             UPDATE slate_speaker SET state = \(state.rawValue), answered_at = now() WHERE slate_id = \(slate.id) AND nomination_id = \(speaker.nomination)
             """)
         var after: [String: JSONValue] = ["nomination": .string(speaker.nomination.uuidString), "state": .string(state.rawValue)]
         if let reason { after["reason"] = .string(reason) }
-        if state == .declined, let replacement = try await replacement(for: speaker, on: slate, on: connection) {
+        if state == .declined, now < startsAt, let replacement = try await replacement(for: speaker, on: slate, on: connection) {
             let title = try await connection.query("SELECT title FROM forum WHERE id = \(slate.forum)")[0].decode("title", as: String.self)
             try await connection.query("""
                 INSERT INTO slate_speaker (slate_id, nomination_id, place, minutes, replaced_nomination)
                 VALUES (\(slate.id), \(replacement), \(speaker.place), \(speaker.minutes), \(speaker.nomination))
                 """)
             try await connection.query("UPDATE slate SET reserves = array_remove(reserves, \(replacement)) WHERE id = \(slate.id)")
-            let startsAt = try await connection.query("SELECT starts_at FROM forum WHERE id = \(slate.forum)")[0].decode("starts_at", as: Date.self)
             try await askToConfirm(replacement, slate: slate, title: title, minutes: speaker.minutes,
-                                   confirmBy: min(Date().addingTimeInterval(answerTime), startsAt), on: connection)
+                                   confirmBy: min(now.addingTimeInterval(answerTime), startsAt), on: connection)
             after["replacedBy"] = .string(replacement.uuidString)
         }
         try await connection.query("UPDATE slate SET revision = revision + 1 WHERE id = \(slate.id)")
@@ -287,7 +309,7 @@ public struct SelectionStore: Sendable {
         let developing = Dictionary(uniqueKeysWithValues: instance.nominations.map { ($0.id, $0.developing) })
         let speakers = try await connection.query("""
             SELECT sp.place, sp.nomination_id, p.name, o.name AS organisation_name, p.country, n.network_id, w.name AS network_name,
-                   w.constituency, c.developing, p.gender, sp.minutes, sp.state, sp.override_justification, sp.replaced_nomination
+                   w.constituency, c.developing, p.gender, sp.minutes, sp.state, sp.override_justification, sp.replaced_nomination, sp.confirm_by
             FROM slate_speaker sp JOIN nomination n ON n.id = sp.nomination_id JOIN person p ON p.id = n.person_id
             JOIN network w ON w.id = n.network_id JOIN country c ON c.alpha2 = p.country LEFT JOIN organisation o ON o.id = p.organisation_id
             WHERE sp.slate_id = \(id) ORDER BY sp.place, sp.answered_at NULLS LAST
@@ -302,7 +324,8 @@ public struct SelectionStore: Sendable {
                 developing: developing[nomination.uuidString] ?? directoryDeveloping,
                 gender: try row.decode("gender"), minutes: try row.decode("minutes"),
                 state: Slate.Speaker.State(rawValue: try row.decode("state")) ?? .chosen,
-                overrideJustification: try row.decode("override_justification"), replaced: try row.decode("replaced_nomination"))
+                overrideJustification: try row.decode("override_justification"), replaced: try row.decode("replaced_nomination"),
+                confirmBy: try row.decode("confirm_by"))
         }
         let result = try row.decode("result", as: PostgresJSON<SelectionResult>.self).value
         return Slate(
