@@ -85,10 +85,13 @@ public struct Candidate: Sendable, Equatable {
 }
 
 extension SelectionInstance.Rules {
-    /// The rules a slate starts from (DESIGN §3): two per network, three constituencies, no
-    /// constituency above 40 %, half from developing countries, women and men balanced.
-    public static let standard = SelectionInstance.Rules(maxPerNetwork: 2, minConstituencies: 3, maxConstituencyShare: 0.4,
-                                                         minDevelopingShare: 0.5, genderBalance: true)
+    /// The rules a forum's slate starts from (DESIGN §3): two per network, half from developing
+    /// countries, women and men balanced; a hearing also needs three constituencies and no
+    /// constituency above 40 % of the slots, other forums one constituency and no share cap.
+    public static func defaults(for kind: ForumKind) -> SelectionInstance.Rules {
+        SelectionInstance.Rules(maxPerNetwork: 2, minConstituencies: kind == .hearing ? 3 : 1,
+                                maxConstituencyShare: kind == .hearing ? 0.4 : 1, minDevelopingShare: 0.5, genderBalance: true)
+    }
 }
 
 extension SelectionInstance {

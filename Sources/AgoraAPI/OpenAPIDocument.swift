@@ -241,7 +241,7 @@ components:
         rules:
           type: object
           additionalProperties: false
-          description: Laid over the standard rules (2 per network, 3 constituencies, 40 % per constituency, half developing, gender balance).
+          description: "Laid over the forum kind's defaults: 2 per network, half from developing countries, gender balance; a hearing also 3 constituencies and at most 40 % from one, other forums 1 constituency and no share cap."
           properties:
             maxPerNetwork: {type: integer, minimum: 1, maximum: 10}
             minConstituencies: {type: integer, minimum: 0}

@@ -51,16 +51,16 @@ struct SelectionController {
         let forums = forums
 
         routes.post("/forums/:id/selection/preview", rule: .roles([.secretariat])) { request, context in
-            let forum = try context.pathID()
-            let rules = try await Self.readRules(request, context: context)
-            guard let (result, applied) = try await Self.solving({ try await store.preview(forum, rules: rules) }) else { throw Problem.notFound() }
+            guard let forum = try await forums.forum(try context.pathID()) else { throw Problem.notFound() }
+            let rules = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
+            guard let (result, applied) = try await Self.solving({ try await store.preview(forum.id, rules: rules) }) else { throw Problem.notFound() }
             return try APIJSON.response(Preview(result: result, appliedRules: applied))
         }
 
         routes.post("/forums/:id/selection", rule: .roles([.secretariat])) { request, context in
-            let forum = try context.pathID()
-            let rules = try await Self.readRules(request, context: context)
-            let slate = try Self.answer(try await store.run(forum, rules: rules, actor: context.actor, requestID: context.requestID))
+            guard let forum = try await forums.forum(try context.pathID()) else { throw Problem.notFound() }
+            let rules = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
+            let slate = try Self.answer(try await store.run(forum.id, rules: rules, actor: context.actor, requestID: context.requestID))
             return try APIJSON.response(SlateView(slate, for: context.actor), status: .created, headers: [.location: "/slates/\(slate.id.uuidString)"])
         }
 
@@ -132,10 +132,10 @@ struct SelectionController {
         var appliedRules: AppliedRules
     }
 
-    /// The standard rules with the body's `rules` laid over them (all fields optional).
-    static func readRules(_ request: Request, context: AgoraRequestContext) async throws -> SelectionInstance.Rules {
+    /// The forum kind's default rules with the body's `rules` laid over them (all fields optional).
+    static func readRules(_ request: Request, context: AgoraRequestContext, over defaults: SelectionInstance.Rules) async throws -> SelectionInstance.Rules {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        var rules = SelectionInstance.Rules.standard
+        var rules = defaults
         guard buffer.readableBytes > 0 else { return rules }
         var (reader, _) = try await FieldReader.read(Request(head: request.head, body: .init(buffer: buffer)), context: context, accepted: ["rules"])
         guard let value = reader.fields["rules"] else { return rules }

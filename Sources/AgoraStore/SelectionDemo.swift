@@ -41,7 +41,7 @@ public struct SelectionDemo {
             throw Refused(description: "could not close nominations")
         }
         let selection = SelectionStore(pool: pool)
-        guard case .done(let slate) = try await selection.run(forum, rules: .standard, actor: actor, requestID: "demo"),
+        guard case .done(let slate) = try await selection.run(forum, rules: .defaults(for: .hearing), actor: actor, requestID: "demo"),
               case .done = try await selection.review(slate.id, approve: true, comment: "Balanced across constituencies and regions.",
                                                       actor: actor, requestID: "demo") else {
             throw Refused(description: "the demo slate was not chosen or approved")

@@ -98,7 +98,7 @@ struct NominationStoreTests {
         }
         let candidates = try await store.candidates(of: world.forum)
         #expect(candidates.count == 3)
-        let instance = SelectionInstance(candidates: candidates, slots: 2, speakingMinutes: 10, rules: .standard, forum: world.forum)
+        let instance = SelectionInstance(candidates: candidates, slots: 2, speakingMinutes: 10, rules: .defaults(for: .conference), forum: world.forum)
         #expect(instance.nominations.count == 2)
         let left = SelectionInstance.duplicates(among: candidates, forum: world.forum)
         #expect(left.count == 1)
