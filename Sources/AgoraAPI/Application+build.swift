@@ -54,7 +54,7 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     PartnershipController(store: PartnershipStore(pool: pool), forums: forums, idempotency: idempotency).addRoutes(to: routes)
     ProceedingsController(store: proceedings).addRoutes(to: routes)
     NominationController(store: NominationStore(pool: pool), forums: forums, idempotency: idempotency).addRoutes(to: routes)
-    SelectionController(store: SelectionStore(pool: pool), forums: forums).addRoutes(to: routes)
+    SelectionController(store: SelectionStore(pool: pool), forums: forums, idempotency: idempotency).addRoutes(to: routes)
     OpenAPIController().addRoutes(to: routes)
     return routes
 }

@@ -1051,6 +1051,8 @@ paths:
       summary: Run the solver once nominations are closed and keep the result as the forum's next slate version.
       x-agora-access: secretariat
       security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/idempotencyKey"}
       requestBody:
         content:
           application/json:

@@ -12,6 +12,7 @@ import Hummingbird
 struct SelectionController {
     let store: SelectionStore
     let forums: ForumStore
+    let idempotency: Idempotency
 
     /// A slate as the API shows it: the slate, its balance, and whether the rules still hold.
     struct SlateView: Encodable {
@@ -49,19 +50,22 @@ struct SelectionController {
     func addRoutes(to routes: AccessControlledRoutes) {
         let store = store
         let forums = forums
+        let idempotency = idempotency
 
         routes.post("/forums/:id/selection/preview", rule: .roles([.secretariat])) { request, context in
             guard let forum = try await forums.forum(try context.pathID()) else { throw Problem.notFound() }
-            let rules = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
+            let (rules, _) = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
             guard let (result, applied) = try await Self.solving({ try await store.preview(forum.id, rules: rules) }) else { throw Problem.notFound() }
             return try APIJSON.response(Preview(result: result, appliedRules: applied))
         }
 
         routes.post("/forums/:id/selection", rule: .roles([.secretariat])) { request, context in
             guard let forum = try await forums.forum(try context.pathID()) else { throw Problem.notFound() }
-            let rules = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
-            let slate = try Self.answer(try await store.run(forum.id, rules: rules, actor: context.actor, requestID: context.requestID))
-            return try APIJSON.response(SlateView(slate, for: context.actor), status: .created, headers: [.location: "/slates/\(slate.id.uuidString)"])
+            let (rules, body) = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
+            return try await idempotency.run(request, body: body, context: context) {
+                let slate = try Self.answer(try await store.run(forum.id, rules: rules, actor: context.actor, requestID: context.requestID))
+                return try JSONAnswer(SlateView(slate, for: context.actor), status: .created, headers: [.location: "/slates/\(slate.id.uuidString)"])
+            }
         }
 
         routes.get("/forums/:id/slate", rule: .everyone) { _, context in
@@ -132,13 +136,20 @@ struct SelectionController {
         var appliedRules: AppliedRules
     }
 
-    /// The forum kind's default rules with the body's `rules` laid over them (all fields optional).
-    static func readRules(_ request: Request, context: AgoraRequestContext, over defaults: SelectionInstance.Rules) async throws -> SelectionInstance.Rules {
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+    /// The forum kind's default rules with the body's `rules` laid over them (all fields
+    /// optional; no body at all means the defaults), and the body as read.
+    static func readRules(_ request: Request, context: AgoraRequestContext,
+                          over defaults: SelectionInstance.Rules) async throws -> (SelectionInstance.Rules, Data) {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        } catch {
+            throw Problem.payloadTooLarge(limit: context.maxUploadSize)
+        }
         var rules = defaults
-        guard buffer.readableBytes > 0 else { return rules }
-        var (reader, _) = try await FieldReader.read(Request(head: request.head, body: .init(buffer: buffer)), context: context, accepted: ["rules"])
-        guard let value = reader.fields["rules"] else { return rules }
+        guard buffer.readableBytes > 0 else { return (rules, Data()) }
+        var (reader, body) = try await FieldReader.read(Request(head: request.head, body: .init(buffer: buffer)), context: context, accepted: ["rules"])
+        guard let value = reader.fields["rules"] else { return (rules, body) }
         guard case .object(let fields) = value else { throw Problem.validation([.init(field: "rules", message: "must be an object")]) }
         let known: Set<String> = ["maxPerNetwork", "minConstituencies", "maxConstituencyShare", "minDevelopingShare", "genderBalance"]
         for unknown in Set(fields.keys).subtracting(known).sorted() {
@@ -170,7 +181,7 @@ struct SelectionController {
             }
         }
         try reader.check()
-        return rules
+        return (rules, body)
     }
 
     static func solving<Value>(_ body: () async throws -> Value) async throws -> Value {

@@ -292,9 +292,18 @@ struct SelectionAPITests {
             _ = try await nominate(client, forum, by: farmers, person: farmers.people[0], rank: 1)
             try await client.execute(uri: "/forums/\(forum)/status", method: .post, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"to": "nominations_closed"}"#)) { #expect($0.status == .ok) }
-            let slate = try await client.execute(uri: "/forums/\(forum)/selection", method: .post, headers: secretariat.authorization) {
+            // Keeping a slate is a creating POST: a retry with the same Idempotency-Key replays it.
+            var keyed = secretariat.authorization
+            keyed[HTTPField.Name("Idempotency-Key")!] = "run-1"
+            let slate = try await client.execute(uri: "/forums/\(forum)/selection", method: .post, headers: keyed) {
                 try JSONDecoder().decode(SlateBody.self, from: Data(buffer: $0.body))
             }
+            let replayed = try await client.execute(uri: "/forums/\(forum)/selection", method: .post, headers: keyed) {
+                try JSONDecoder().decode(SlateBody.self, from: Data(buffer: $0.body))
+            }
+            #expect(replayed.id == slate.id)
+            let kept = try await pool.query("SELECT count(*)::int AS n FROM slate WHERE forum_id = \(forum)")[0].decode("n", as: Int.self)
+            #expect(kept == 1)
             try await client.execute(uri: "/slates/\(slate.id)/review", method: .post, headers: bureau.authorization,
                                      body: ByteBuffer(string: #"{"decision": "approve"}"#)) { response in
                 #expect(response.status == .conflict)
