@@ -25,14 +25,14 @@ struct PersonController {
         var email: String?
         var version: Int
 
-        init(_ person: Person, for actor: Actor) {
+        init(_ person: Person, for actor: Actor, nominatedByCaller: Bool = false) {
             id = person.id
             name = person.name
             organisation = person.organisation
             country = person.country
             constituency = person.constituency
             version = person.version
-            if person.personalDataVisible(to: actor) {
+            if person.personalDataVisible(to: actor) || nominatedByCaller {
                 languages = person.languages
                 gender = person.gender
                 email = person.email
@@ -46,7 +46,11 @@ struct PersonController {
 
         routes.get("/people/:id", rule: .everyone) { _, context in
             guard let person = try await store.person(try context.pathID()) else { throw Problem.notFound() }
-            return try APIJSON.response(PersonView(person, for: context.actor), headers: [.eTag: EntityTag.header(version: person.version)])
+            // A network that nominated the person (an active nomination) needs to reach them.
+            let networks = context.actor.networks
+            let nominated = networks.isEmpty ? false : try await store.isNominated(person.id, byAnyOf: networks)
+            return try APIJSON.response(PersonView(person, for: context.actor, nominatedByCaller: nominated),
+                                        headers: [.eTag: EntityTag.header(version: person.version)])
         }
 
         routes.get("/organisations/:id/people", rule: .everyone) { request, context in

@@ -39,6 +39,14 @@ public struct PersonStore: Sendable {
         try await pool.withConnection { try await Self.fetch(id, on: $0) }
     }
 
+    /// Whether one of `networks` has an active nomination of the person (it may then see the
+    /// person's personal data).
+    public func isNominated(_ person: UUID, byAnyOf networks: Set<UUID>) async throws -> Bool {
+        !(try await pool.query("""
+            SELECT 1 FROM nomination WHERE person_id = \(person) AND network_id = ANY(\(Array(networks))) AND withdrawn_at IS NULL LIMIT 1
+            """)).isEmpty
+    }
+
     /// The people of an organisation, by name.
     public func people(of organisation: UUID) async throws -> [Person] {
         try await pool.query("""

@@ -106,6 +106,15 @@ struct SelectionAPITests {
             try await client.execute(uri: "/nominations/\(second.id)", method: .patch, headers: a.account.authorization,
                                      body: ByteBuffer(string: #"{"rank": 26}"#)) { #expect($0.status == .unprocessableContent) }
 
+            // The nominating network may reach its nominee (personal data); another network may not.
+            try await client.execute(uri: "/people/\(a.people[1])", method: .get, headers: a.account.authorization) { response in
+                #expect(String(buffer: response.body).contains(#""gender":"man""#))
+            }
+            try await client.execute(uri: "/people/\(a.people[1])", method: .get, headers: b.account.authorization) { response in
+                #expect(response.status == .ok)
+                #expect(!String(buffer: response.body).contains("gender"))
+            }
+
             // The selection committee cannot be nominated.
             let member = try await AccessStore(pool: pool).createAccount(name: "Committee member", grants: [RoleGrant(.bureau)], by: .commandLine)
             try await pool.query("UPDATE account SET person_id = \(a.people[2]) WHERE id = \(member)")
