@@ -50,9 +50,7 @@ struct ForumController {
         }
 
         routes.get("/forums/:id", rule: .everyone) { _, context in
-            guard let forum = try await store.forum(try context.pathID()), forum.status.isPublic || Self.seesDrafts(context.actor) else {
-                throw Problem.notFound()
-            }
+            let forum = try await store.visibleForum(try context.pathID(), to: context.actor)
             return try APIJSON.response(ForumView(forum), headers: [.eTag: EntityTag.header(version: forum.version)])
         }
 
@@ -139,6 +137,7 @@ struct ForumController {
         actor.has(.secretariat) || actor.has(.bureau)
     }
 
+
     /// Reads a new forum; times are instants (`…Z` or with an offset) or venue-local readings
     /// (`2027-03-28T17:00`), converted with the venue's time zone.
     static func readForum(_ reader: inout FieldReader, issue: UUID) -> Forum? {
@@ -203,5 +202,14 @@ struct ForumController {
         return Forum(id: UUID(), issue: issue, kind: kind, title: title, venue: venue, startsAt: startsAt, endsAt: endsAt,
                      nominationsDeadline: deadline, speakingSlots: slots, speakingMinutes: minutes, participantCap: cap,
                      chair: chair, status: .draft, version: 1)
+    }
+}
+
+extension ForumStore {
+    /// A forum `actor` may read, else 404: drafts only for the secretariat and the bureau. The
+    /// forum's sub-resources (participants, partners, nominations, slate) answer through it.
+    func visibleForum(_ id: UUID, to actor: Actor) async throws -> Forum {
+        guard let forum = try await forum(id), forum.status.isPublic || ForumController.seesDrafts(actor) else { throw Problem.notFound() }
+        return forum
     }
 }

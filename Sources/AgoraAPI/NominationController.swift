@@ -61,7 +61,7 @@ struct NominationController {
         }
 
         routes.get("/forums/:id/nominations", rule: .everyone) { _, context in
-            let forum = try await PartnershipController.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             let actor = context.actor
             if actor.has(.secretariat) || actor.has(.bureau) {
                 return try APIJSON.response(Page(items: try await store.nominations(of: forum.id, within: nil), next: nil))

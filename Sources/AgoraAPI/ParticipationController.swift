@@ -31,7 +31,7 @@ struct ParticipationController {
         }
 
         routes.get("/forums/:id/invitations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
-            let forum = try await PartnershipController.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             let invitations = try await store.invitations(of: forum.id, within: Self.scope(context.actor))
             return try APIJSON.response(Page(items: invitations, next: nil))
         }
@@ -62,7 +62,7 @@ struct ParticipationController {
         }
 
         routes.get("/forums/:id/registrations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
-            let forum = try await PartnershipController.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             let registrations = try await store.registrations(of: forum.id, within: Self.scope(context.actor))
             return try APIJSON.response(Page(items: registrations, next: nil))
         }

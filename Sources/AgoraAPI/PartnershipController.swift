@@ -18,7 +18,7 @@ struct PartnershipController {
         let idempotency = idempotency
 
         routes.get("/forums/:id/partners", rule: .everyone) { _, context in
-            let forum = try await Self.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             return try APIJSON.response(Page(items: try await store.partners(of: forum.id), next: nil))
         }
 
@@ -38,7 +38,7 @@ struct PartnershipController {
         }
 
         routes.get("/forums/:id/commitments", rule: .everyone) { _, context in
-            let forum = try await Self.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             return try APIJSON.response(Page(items: try await store.commitments(of: forum.id), next: nil))
         }
 
@@ -64,7 +64,7 @@ struct PartnershipController {
 
         routes.get("/commitments/:id", rule: .everyone) { _, context in
             guard let commitment = try await store.commitment(try context.pathID()) else { throw Problem.notFound() }
-            _ = try await Self.visibleForum(commitment.forum, forums: forums, actor: context.actor)
+            _ = try await forums.visibleForum(commitment.forum, to: context.actor)
             return try APIJSON.response(commitment, headers: [.eTag: EntityTag.header(version: commitment.version)])
         }
 
@@ -103,12 +103,6 @@ struct PartnershipController {
             fields.evidence = .some(evidence)
         }
         return fields
-    }
-
-    /// A forum the caller may read (drafts only for the secretariat and the bureau).
-    static func visibleForum(_ id: UUID, forums: ForumStore, actor: Actor) async throws -> Forum {
-        guard let forum = try await forums.forum(id), forum.status.isPublic || ForumController.seesDrafts(actor) else { throw Problem.notFound() }
-        return forum
     }
 
     static func answer<Value>(_ outcome: PartnershipOutcome<Value>) throws -> Value {

@@ -69,7 +69,7 @@ struct SelectionController {
         }
 
         routes.get("/forums/:id/slate", rule: .everyone) { _, context in
-            let forum = try await PartnershipController.visibleForum(try context.pathID(), forums: forums, actor: context.actor)
+            let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             guard let slate = try await store.latest(of: forum.id, approvedOnly: !ForumController.seesDrafts(context.actor)) else {
                 throw Problem.notFound("This forum has no approved slate yet.")
             }
