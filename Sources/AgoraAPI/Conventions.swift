@@ -125,24 +125,33 @@ struct FieldReader {
 
     /// Reads a JSON object body; `accepted` are the fields this route knows.
     static func read(_ request: Request, context: AgoraRequestContext, accepted: Set<String>) async throws -> (FieldReader, Data) {
-        let buffer: ByteBuffer
+        let data = try await body(request, context: context)
+        return (try parse(data, accepted: accepted), data)
+    }
+
+    /// The request body, up to the configured limit (413 beyond it).
+    static func body(_ request: Request, context: AgoraRequestContext) async throws -> Data {
         do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+            return Data(buffer: try await request.body.collect(upTo: context.maxUploadSize))
         } catch {
             throw Problem.payloadTooLarge(limit: context.maxUploadSize)
         }
-        let data = Data(buffer: buffer)
+    }
+
+    /// A JSON object (400 otherwise, or when it has fields outside `accepted`).
+    static func parse(_ data: Data, accepted: Set<String>) throws -> FieldReader {
         guard let fields = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
             throw Problem.malformedBody("The request body must be a JSON object.")
         }
         let unknown = fields.keys.filter { !accepted.contains($0) }.sorted()
         guard unknown.isEmpty else { throw Problem.unknownFields(unknown) }
-        return (FieldReader(fields: fields), data)
+        return FieldReader(fields: fields)
     }
 
     func has(_ name: String) -> Bool { fields[name] != nil }
 
-    /// A required or optional string, trimmed, of 1…`maxLength` characters.
+    /// A required or optional string, trimmed, of 1…`maxLength` characters counted as
+    /// PostgreSQL's `length()` counts them (code points), so the database's CHECKs agree.
     mutating func string(_ name: String, required: Bool = false, maxLength: Int = 300) -> String? {
         switch fields[name] {
         case nil, .null?:
@@ -150,7 +159,7 @@ struct FieldReader {
             return nil
         case .string(let value)?:
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty, trimmed.count <= maxLength else {
+            guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= maxLength else {
                 errors.append(.init(field: name, message: "must be 1 to \(maxLength) characters"))
                 return nil
             }
@@ -172,16 +181,59 @@ struct FieldReader {
     mutating func date(_ name: String) -> String?? {
         guard let value = clearableString(name, maxLength: 10) else { return nil }
         guard let text = value else { return .some(nil) }
-        let parts = text.split(separator: "-")
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              DateComponents(calendar: calendar, year: year, month: month, day: day).isValidDate else {
+        guard CalendarDate(text) != nil else {
             errors.append(.init(field: name, message: "must be a date YYYY-MM-DD"))
             return nil
         }
         return .some(text)
+    }
+
+    /// A date that must be there: absent, null or malformed is an error.
+    mutating func requiredDate(_ name: String) -> String? {
+        let before = errors.count
+        guard case .some(.some(let date)) = date(name) else {
+            if errors.count == before { errors.append(.init(field: name, message: "is required: a date YYYY-MM-DD")) }
+            return nil
+        }
+        return date
+    }
+
+    /// An optional (or required) whole number within `range`; null counts as absent.
+    mutating func integer(_ name: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
+        guard let value = fields[name], value != .null else {
+            if required { errors.append(.init(field: name, message: "is required")) }
+            return nil
+        }
+        guard case .number(let number) = value, number == number.rounded(), Double(range.lowerBound) <= number, number <= Double(range.upperBound) else {
+            errors.append(.init(field: name, message: "must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
+            return nil
+        }
+        return Int(number)
+    }
+
+    /// An optional number within `range`.
+    mutating func number(_ name: String, in range: ClosedRange<Double>) -> Double? {
+        guard let value = fields[name], value != .null else { return nil }
+        guard case .number(let number) = value, range.contains(number) else {
+            errors.append(.init(field: name, message: "must be a number from \(range.lowerBound) to \(range.upperBound)"))
+            return nil
+        }
+        return number
+    }
+
+    /// An optional true or false.
+    mutating func bool(_ name: String) -> Bool? {
+        guard let value = fields[name], value != .null else { return nil }
+        guard case .bool(let flag) = value else {
+            errors.append(.init(field: name, message: "must be true or false"))
+            return nil
+        }
+        return flag
+    }
+
+    /// Fields that may be left out but not set to null.
+    mutating func refuseNulls(_ names: [String]) {
+        for name in names where fields[name] == .null { errors.append(.init(field: name, message: "cannot be cleared")) }
     }
 
     /// A required or optional UUID.

@@ -182,17 +182,9 @@ struct ForumController {
         if let startsAt, let endsAt, endsAt <= startsAt {
             reader.errors.append(.init(field: "endsAt", message: "must be after startsAt"))
         }
-        func count(_ name: String) -> Int? {
-            guard let value = reader.fields[name], value != .null else { return nil }
-            guard case .number(let number) = value, number >= 1, number <= 100_000, number == number.rounded() else {
-                reader.errors.append(.init(field: name, message: "must be a positive whole number"))
-                return nil
-            }
-            return Int(number)
-        }
-        let slots = count("speakingSlots")
-        let minutes = count("speakingMinutes")
-        var cap = count("participantCap")
+        let slots = reader.integer("speakingSlots", in: 1...100_000)
+        let minutes = reader.integer("speakingMinutes", in: 1...100_000)
+        var cap = reader.integer("participantCap", in: 1...100_000)
         let chair = reader.string("chair")
         if kind == .hearing && chair == nil {
             reader.errors.append(.init(field: "chair", message: "a hearing is chaired by a named official"))

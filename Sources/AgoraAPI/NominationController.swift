@@ -46,7 +46,7 @@ struct NominationController {
                 var reader = reader
                 let network = reader.uuid("network", required: true)
                 let person = reader.uuid("person", required: true)
-                let rank = Self.rank(&reader, required: true)
+                let rank = reader.integer("rank", in: Self.ranks, required: true)
                 let statement = reader.string("statement", required: true, maxLength: Nomination.statementLimit)
                 try reader.check()
                 let outcome = try await refusingInvalidFields {
@@ -78,9 +78,9 @@ struct NominationController {
             let id = try context.pathID()
             let expected = try EntityTag.expectedVersion(request)
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["rank", "statement"])
-            let rank = Self.rank(&reader, required: false)
+            reader.refuseNulls(["rank", "statement"])
+            let rank = reader.integer("rank", in: Self.ranks)
             let statement = reader.string("statement", maxLength: Nomination.statementLimit)
-            if reader.fields["statement"] == .null { reader.errors.append(.init(field: "statement", message: "cannot be cleared")) }
             try reader.check()
             let outcome = try await refusingInvalidFields {
                 try await store.update(id, rank: rank, statement: statement, expectedVersion: expected, within: context.actor.networks,
@@ -114,17 +114,8 @@ struct NominationController {
         }
     }
 
-    static func rank(_ reader: inout FieldReader, required: Bool) -> Int? {
-        guard let value = reader.fields["rank"], value != .null else {
-            if required || reader.fields["rank"] == .null { reader.errors.append(.init(field: "rank", message: "is required: 1 for the first choice")) }
-            return nil
-        }
-        guard case .number(let number) = value, number >= 1, number <= 25, number == number.rounded() else {
-            reader.errors.append(.init(field: "rank", message: "must be a whole number from 1 (first choice) to 25"))
-            return nil
-        }
-        return Int(number)
-    }
+    /// 1 is the network's first choice; the database allows up to 25.
+    static let ranks = 1...25
 
     static func answer(_ outcome: NominationOutcome) throws -> Nomination {
         switch outcome {

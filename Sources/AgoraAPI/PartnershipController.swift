@@ -85,16 +85,10 @@ struct PartnershipController {
 
     /// The fields of a commitment present in the body (`organisation` is read by the caller).
     static func readCommitment(_ reader: inout FieldReader) -> PartnershipStore.CommitmentFields {
-        for field in ["deliverable", "due", "status"] where reader.fields[field] == .null {
-            reader.errors.append(.init(field: field, message: "cannot be cleared"))
-        }
+        reader.refuseNulls(["deliverable", "due", "status"])
         var fields = PartnershipStore.CommitmentFields()
         fields.deliverable = reader.string("deliverable", maxLength: 2_000)
-        if reader.has("due") {
-            if case .some(.some(let due)) = reader.date("due") { fields.due = due } else if reader.errors.allSatisfy({ $0.field != "due" }) {
-                reader.errors.append(.init(field: "due", message: "must be a date YYYY-MM-DD"))
-            }
-        }
+        if reader.has("due") && reader.fields["due"] != .null { fields.due = reader.requiredDate("due") }
         fields.status = reader.choice("status", as: CommitmentStatus.self)
         if let evidence = reader.clearableString("evidence", maxLength: 2_000) {
             if let link = evidence, link.range(of: "^https?://\\S+$", options: .regularExpression) == nil {

@@ -34,7 +34,7 @@ struct ProceedingsController {
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["documentReference", "transmittedOn"])
             let reference = reader.string("documentReference", required: true, maxLength: 200)
-            let date = Self.requiredDate(&reader, "transmittedOn")
+            let date = reader.requiredDate("transmittedOn")
             try reader.check()
             let outcome = try await refusingInvalidFields {
                 try await store.transmit(id, documentReference: reference!, on: date!, by: context.actor, requestID: context.requestID)
@@ -45,7 +45,7 @@ struct ProceedingsController {
         routes.post("/forums/:id/transmission/acknowledgement", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["acknowledgedOn", "acknowledgement"])
-            let date = Self.requiredDate(&reader, "acknowledgedOn")
+            let date = reader.requiredDate("acknowledgedOn")
             let text = reader.string("acknowledgement", required: true, maxLength: 2_000)
             try reader.check()
             let outcome = try await refusingInvalidFields {
@@ -64,15 +64,6 @@ struct ProceedingsController {
             throw Problem.notFound("A hearing's proceedings are public once transmitted.")
         }
         return proceedings
-    }
-
-    static func requiredDate(_ reader: inout FieldReader, _ name: String) -> String? {
-        let before = reader.errors.count
-        guard case .some(.some(let date)) = reader.date(name) else {
-            if reader.errors.count == before { reader.errors.append(.init(field: name, message: "is required: a date YYYY-MM-DD")) }
-            return nil
-        }
-        return date
     }
 
     static func answer(_ outcome: TransmissionOutcome) throws -> Transmission {

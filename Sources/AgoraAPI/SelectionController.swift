@@ -140,47 +140,23 @@ struct SelectionController {
     /// optional; no body at all means the defaults), and the body as read.
     static func readRules(_ request: Request, context: AgoraRequestContext,
                           over defaults: SelectionInstance.Rules) async throws -> (SelectionInstance.Rules, Data) {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        } catch {
-            throw Problem.payloadTooLarge(limit: context.maxUploadSize)
-        }
-        var rules = defaults
-        guard buffer.readableBytes > 0 else { return (rules, Data()) }
-        var (reader, body) = try await FieldReader.read(Request(head: request.head, body: .init(buffer: buffer)), context: context, accepted: ["rules"])
-        guard let value = reader.fields["rules"] else { return (rules, body) }
+        let body = try await FieldReader.body(request, context: context)
+        guard !body.isEmpty, let value = try FieldReader.parse(body, accepted: ["rules"]).fields["rules"] else { return (defaults, body) }
         guard case .object(let fields) = value else { throw Problem.validation([.init(field: "rules", message: "must be an object")]) }
         let known: Set<String> = ["maxPerNetwork", "minConstituencies", "maxConstituencyShare", "minDevelopingShare", "genderBalance"]
+        var reader = FieldReader(fields: fields)
         for unknown in Set(fields.keys).subtracting(known).sorted() {
-            reader.errors.append(.init(field: "rules.\(unknown)", message: "is not a rule; rules are " + known.sorted().joined(separator: ", ")))
+            reader.errors.append(.init(field: unknown, message: "is not a rule; rules are " + known.sorted().joined(separator: ", ")))
         }
-        func count(_ name: String, _ range: ClosedRange<Double>) -> Int? {
-            guard let field = fields[name] else { return nil }
-            guard case .number(let number) = field, range.contains(number), number == number.rounded() else {
-                reader.errors.append(.init(field: "rules.\(name)", message: "must be a whole number from \(Int(range.lowerBound)) to \(Int(range.upperBound))"))
-                return nil
-            }
-            return Int(number)
+        var rules = defaults
+        rules.maxPerNetwork = reader.integer("maxPerNetwork", in: 1...10) ?? rules.maxPerNetwork
+        rules.minConstituencies = reader.integer("minConstituencies", in: 0...100) ?? rules.minConstituencies
+        rules.maxConstituencyShare = reader.number("maxConstituencyShare", in: 0...1) ?? rules.maxConstituencyShare
+        rules.minDevelopingShare = reader.number("minDevelopingShare", in: 0...1) ?? rules.minDevelopingShare
+        rules.genderBalance = reader.bool("genderBalance") ?? rules.genderBalance
+        guard reader.errors.isEmpty else {
+            throw Problem.validation(reader.errors.map { .init(field: "rules.\($0.field)", message: $0.message) })
         }
-        func share(_ name: String) -> Double? {
-            guard let field = fields[name] else { return nil }
-            guard case .number(let number) = field, (0...1).contains(number) else {
-                reader.errors.append(.init(field: "rules.\(name)", message: "must be a share from 0 to 1"))
-                return nil
-            }
-            return number
-        }
-        if let value = count("maxPerNetwork", 1...10) { rules.maxPerNetwork = value }
-        if let value = count("minConstituencies", 0...100) { rules.minConstituencies = value }
-        if let value = share("maxConstituencyShare") { rules.maxConstituencyShare = value }
-        if let value = share("minDevelopingShare") { rules.minDevelopingShare = value }
-        if let field = fields["genderBalance"] {
-            if case .bool(let flag) = field { rules.genderBalance = flag } else {
-                reader.errors.append(.init(field: "rules.genderBalance", message: "must be true or false"))
-            }
-        }
-        try reader.check()
         return (rules, body)
     }
 
