@@ -239,7 +239,7 @@ private struct Problem {
     func solve() -> ([Int], AppliedRules) {
         var rules = requested
         guard size > 0 else {
-            rules.minConstituencies = min(rules.minConstituencies, 0)
+            rules.minConstituencies = 0
             rules.minDeveloping = 0
             return ([], rules)
         }

@@ -77,7 +77,6 @@ struct PartnershipController {
             let outcome = try await refusingInvalidFields {
                 try await store.updateCommitment(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID)
             }
-            if case .stale(let current) = outcome { throw EntityTag.stale(currentVersion: current.version) }
             let commitment = try Self.answer(outcome)
             return try APIJSON.response(commitment, headers: [.eTag: EntityTag.header(version: commitment.version)])
         }
@@ -111,8 +110,8 @@ struct PartnershipController {
         case .duplicate:
             throw Problem(type: "already-a-partner", title: "Already a partner", status: .conflict,
                           detail: "This organisation is already a partner of the partnership.")
-        case .stale(let current):
-            throw EntityTag.stale(currentVersion: (current as? Commitment)?.version ?? 0)
+        case .stale(let currentVersion):
+            throw EntityTag.stale(currentVersion: currentVersion)
         }
     }
 }

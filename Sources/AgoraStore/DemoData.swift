@@ -6,6 +6,11 @@ import PostgresClient
 /// several regions, people, a secretariat account, and one policy issue that has gone through
 /// its whole life cycle (`LifeCycleDemo`).
 public enum DemoData {
+    /// A demo step the stores refused: the demo no longer matches the rules.
+    struct Refused: Error, CustomStringConvertible {
+        var description: String
+    }
+
     /// Loads the demo data into an empty directory and returns a new secretariat token's
     /// secret; returns nil (and changes nothing) when the database already has accounts.
     public static func loadIfEmpty(pool: PostgresConnectionPool) async throws -> String? {

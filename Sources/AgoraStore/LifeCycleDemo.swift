@@ -11,10 +11,6 @@ struct LifeCycleDemo {
     let actor = Actor.commandLine
     static let slug = "water-informal-settlements"
 
-    /// A demo step the stores refused: the demo no longer matches the rules.
-    struct Refused: Error, CustomStringConvertible {
-        var description: String
-    }
 
     func run(invited: [UUID], registered: [UUID], partners: [(UUID, String)]) async throws {
         let issues = IssueStore(pool: pool)
@@ -41,10 +37,10 @@ struct LifeCycleDemo {
         let participation = ParticipationStore(pool: pool)
         for (index, person) in people.enumerated() {
             guard case .done(let invitation) = try await participation.invite(person, to: forum, by: actor, requestID: "demo") else {
-                throw Refused(description: "invitation refused")
+                throw DemoData.Refused(description: "invitation refused")
             }
             guard case .done = try await participation.answer(invitation.id, accept: index < 2, within: nil, by: actor, requestID: "demo") else {
-                throw Refused(description: "answer refused")
+                throw DemoData.Refused(description: "answer refused")
             }
         }
         try await advance(forum, to: .held)
@@ -60,10 +56,10 @@ struct LifeCycleDemo {
         let participation = ParticipationStore(pool: pool)
         for person in people {
             guard case .done(let registration) = try await participation.register(person, for: forum, within: nil, by: actor, requestID: "demo") else {
-                throw Refused(description: "registration refused")
+                throw DemoData.Refused(description: "registration refused")
             }
             guard case .done = try await participation.approve(registration.id, by: actor, requestID: "demo") else {
-                throw Refused(description: "approval refused")
+                throw DemoData.Refused(description: "approval refused")
             }
         }
         try await advance(forum, to: .held)
@@ -85,7 +81,7 @@ struct LifeCycleDemo {
         let store = PartnershipStore(pool: pool)
         for (organisation, role) in partners {
             guard case .done = try await store.addPartner(organisation, role: role, to: forum, by: actor, requestID: "demo") else {
-                throw Refused(description: "partner refused")
+                throw DemoData.Refused(description: "partner refused")
             }
         }
         let commitments: [PartnershipStore.CommitmentFields] = [
@@ -96,7 +92,7 @@ struct LifeCycleDemo {
         ]
         for commitment in commitments {
             guard case .done = try await store.addCommitment(commitment, to: forum, by: actor, requestID: "demo") else {
-                throw Refused(description: "commitment refused")
+                throw DemoData.Refused(description: "commitment refused")
             }
         }
         try await advance(forum, to: .held)
@@ -132,7 +128,7 @@ struct LifeCycleDemo {
         guard case .done = try await proceedings.transmit(forum, documentReference: "E/2026/L.41", on: "2026-11-12", by: actor, requestID: "demo"),
               case .done = try await proceedings.acknowledge(forum, on: "2026-11-19", acknowledgement: "Circulated to members of the Council as E/2026/L.41.",
                                                              by: actor, requestID: "demo") else {
-            throw Refused(description: "transmission refused")
+            throw DemoData.Refused(description: "transmission refused")
         }
         return forum
     }
@@ -146,17 +142,17 @@ struct LifeCycleDemo {
         let forum = Forum(id: UUID(), issue: issue, kind: kind, title: title, venue: venue, startsAt: starts, endsAt: ends,
                           nominationsDeadline: nil, speakingSlots: nil, speakingMinutes: nil, participantCap: cap, chair: chair,
                           status: .draft, version: 1)
-        guard let created = try await ForumStore(pool: pool).create(forum, by: actor, requestID: "demo") else { throw Refused(description: "no issue") }
+        guard let created = try await ForumStore(pool: pool).create(forum, by: actor, requestID: "demo") else { throw DemoData.Refused(description: "no issue") }
         return created.id
     }
 
     /// Walks the forum through its statuses up to `target`.
     func advance(_ forum: UUID, to target: ForumStatus) async throws {
         let store = ForumStore(pool: pool)
-        guard var current = try await store.forum(forum) else { throw Refused(description: "no forum") }
+        guard var current = try await store.forum(forum) else { throw DemoData.Refused(description: "no forum") }
         while current.status < target, let next = current.status.allowedNext(kind: current.kind).first {
             guard case .changed(let moved) = try await store.changeStatus(forum, to: next, by: actor, requestID: "demo") else {
-                throw Refused(description: "\(current.kind.rawValue) could not move to \(next.rawValue)")
+                throw DemoData.Refused(description: "\(current.kind.rawValue) could not move to \(next.rawValue)")
             }
             current = moved
         }
@@ -164,13 +160,13 @@ struct LifeCycleDemo {
 
     func conclude(_ forum: UUID, _ outcome: ForumOutcome) async throws {
         guard case .changed = try await ForumStore(pool: pool).conclude(forum, outcome: outcome, by: actor, requestID: "demo") else {
-            throw Refused(description: "forum could not be concluded")
+            throw DemoData.Refused(description: "forum could not be concluded")
         }
     }
 
     func transition(_ issue: UUID, to stage: IssueStage, reason: String) async throws {
         guard case .transitioned = try await IssueStore(pool: pool).transition(issue, to: stage, reason: reason, by: actor, requestID: "demo") else {
-            throw Refused(description: "issue could not move to \(stage.rawValue)")
+            throw DemoData.Refused(description: "issue could not move to \(stage.rawValue)")
         }
     }
 }

@@ -10,8 +10,8 @@ public enum PartnershipOutcome<Value: Sendable>: Sendable {
     case notAPartnership(ForumKind)
     /// The organisation is already a partner.
     case duplicate
-    /// The commitment changed since the caller read it.
-    case stale(current: Value)
+    /// The commitment changed since the caller read it; it is now at `currentVersion`.
+    case stale(currentVersion: Int)
 }
 
 /// Partner organisations of partnership forums and their commitments; a hearing on the same
@@ -110,7 +110,7 @@ public struct PartnershipStore: Sendable {
             try await pool.withTransaction { connection in
                 guard let before = try await Self.commitment(id, on: connection, lock: true),
                       let (_, status) = try await ParticipationStore.forumState(before.forum, on: connection) else { return .notFound }
-                if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
+                if let expectedVersion, expectedVersion != before.version { return .stale(currentVersion: before.version) }
                 let unchanged = fields.deliverable.map { $0 == before.deliverable } ?? true && fields.due.map { $0 == before.due } ?? true
                     && fields.status.map { $0 == before.status } ?? true && fields.evidence.map { $0 == before.evidence } ?? true
                 if unchanged { return .done(before) }

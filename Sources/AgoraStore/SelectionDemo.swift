@@ -12,9 +12,6 @@ public struct SelectionDemo {
     let pool: PostgresConnectionPool
     let actor = Actor.commandLine
 
-    struct Refused: Error, CustomStringConvertible {
-        var description: String
-    }
 
     static let networks: [(name: String, constituency: String, countries: [String])] = [
         ("Urban Poor Federation", "ngo", ["KE", "IN", "BR"]),
@@ -38,13 +35,13 @@ public struct SelectionDemo {
         try await nominate(for: forum)
         let forums = ForumStore(pool: pool)
         guard case .changed = try await forums.changeStatus(forum, to: .nominationsClosed, by: actor, requestID: "demo") else {
-            throw Refused(description: "could not close nominations")
+            throw DemoData.Refused(description: "could not close nominations")
         }
         let selection = SelectionStore(pool: pool)
         guard case .done(let slate) = try await selection.run(forum, rules: .defaults(for: .hearing), actor: actor, requestID: "demo"),
               case .done = try await selection.review(slate.id, approve: true, comment: "Balanced across constituencies and regions.",
                                                       actor: actor, requestID: "demo") else {
-            throw Refused(description: "the demo slate was not chosen or approved")
+            throw DemoData.Refused(description: "the demo slate was not chosen or approved")
         }
         // The first speaker has already confirmed.
         if let first = slate.speakers.first {
@@ -62,10 +59,10 @@ public struct SelectionDemo {
             speakingSlots: 10, speakingMinutes: 90, participantCap: nil, chair: "Vice-President of the Economic and Social Council",
             status: .draft, version: 1)
         let store = ForumStore(pool: pool)
-        guard let created = try await store.create(forum, by: actor, requestID: "demo") else { throw Refused(description: "no issue") }
+        guard let created = try await store.create(forum, by: actor, requestID: "demo") else { throw DemoData.Refused(description: "no issue") }
         for status in [ForumStatus.announced, .nominationsOpen] {
             guard case .changed = try await store.changeStatus(created.id, to: status, by: actor, requestID: "demo") else {
-                throw Refused(description: "could not open nominations")
+                throw DemoData.Refused(description: "could not open nominations")
             }
         }
         return created.id
@@ -96,7 +93,7 @@ public struct SelectionDemo {
                 guard case .done = try await nominations.nominate(
                     personID, for: forum, by: networkID, rank: rank, statement: "Works on water access in informal settlements.",
                     within: nil, now: Date(timeIntervalSince1970: 1_790_000_000), actor: actor, requestID: "demo") else {
-                    throw Refused(description: "nomination refused")
+                    throw DemoData.Refused(description: "nomination refused")
                 }
             }
         }

@@ -192,15 +192,15 @@ public struct SelectionStore: Sendable {
     public func answer(_ slate: UUID, nomination: UUID, confirm: Bool, within networks: Set<UUID>?, now: Date = Date(),
                        actor: Actor, requestID: String?) async throws -> SelectionOutcome {
         try await pool.withTransaction { connection in
-            guard let before = try await Self.slate(slate, on: connection, lock: true) else { return .notFound }
+            guard let stored = try await Self.stored(slate, on: connection, lock: true) else { return .notFound }
+            let before = stored.slate
             guard before.status == .approved else { return .wrongStatus(before.status) }
-            let startsAt = try await connection.query("SELECT starts_at FROM forum WHERE id = \(before.forum)")[0].decode("starts_at", as: Date.self)
-            guard now < startsAt else { return .started }
+            guard now < stored.startsAt else { return .started }
             guard let speaker = before.speakers.first(where: { $0.nomination == nomination }) else { return .notFound }
             guard networks.map({ $0.contains(speaker.network) }) ?? true else { return .notYourSpeaker }
             // A chosen speaker answers; a confirmed one may still withdraw (decline). Repeating an answer changes nothing.
             guard speaker.state == .chosen || (speaker.state == .confirmed && !confirm) else { return .done(before) }
-            try await Self.record(confirm ? .confirmed : .declined, of: speaker, on: before, now: now, actor: actor, requestID: requestID, on: connection)
+            try await Self.record(confirm ? .confirmed : .declined, of: speaker, on: stored, now: now, actor: actor, requestID: requestID, on: connection)
             return .done(try await Self.slate(slate, on: connection)!)
         }
     }
@@ -215,8 +215,8 @@ public struct SelectionStore: Sendable {
         var released = 0
         for (slate, nomination) in overdue {
             try await pool.withTransaction { connection in
-                guard let current = try await Self.slate(slate, on: connection, lock: true),
-                      let speaker = current.speakers.first(where: { $0.nomination == nomination && $0.state == .chosen }) else { return }
+                guard let current = try await Self.stored(slate, on: connection, lock: true),
+                      let speaker = current.slate.speakers.first(where: { $0.nomination == nomination && $0.state == .chosen }) else { return }
                 try await Self.record(.declined, of: speaker, on: current, now: now, actor: Actor(accountID: nil, tokenName: "scheduler", grants: []),
                                       requestID: nil, on: connection, reason: "no answer by the deadline")
                 released += 1
@@ -227,23 +227,22 @@ public struct SelectionStore: Sendable {
 
     /// Records a speaker's answer; a decline before the forum starts brings in a replacement,
     /// asked to answer within `answerTime` of `now` (never past the start).
-    static func record(_ state: Slate.Speaker.State, of speaker: Slate.Speaker, on slate: Slate, now: Date, actor: Actor, requestID: String?,
+    static func record(_ state: Slate.Speaker.State, of speaker: Slate.Speaker, on stored: Stored, now: Date, actor: Actor, requestID: String?,
                        on connection: PostgresConnection, reason: String? = nil) async throws {
-        let startsAt = try await connection.query("SELECT starts_at FROM forum WHERE id = \(slate.forum)")[0].decode("starts_at", as: Date.self)
+        let slate = stored.slate
         try await connection.query("""
             UPDATE slate_speaker SET state = \(state.rawValue), answered_at = now() WHERE slate_id = \(slate.id) AND nomination_id = \(speaker.nomination)
             """)
         var after: [String: JSONValue] = ["nomination": .string(speaker.nomination.uuidString), "state": .string(state.rawValue)]
         if let reason { after["reason"] = .string(reason) }
-        if state == .declined, now < startsAt, let replacement = try await replacement(for: speaker, on: slate, on: connection) {
-            let title = try await connection.query("SELECT title FROM forum WHERE id = \(slate.forum)")[0].decode("title", as: String.self)
+        if state == .declined, now < stored.startsAt, let replacement = replacement(for: speaker, on: stored) {
             try await connection.query("""
                 INSERT INTO slate_speaker (slate_id, nomination_id, place, minutes, replaced_nomination)
                 VALUES (\(slate.id), \(replacement), \(speaker.place), \(speaker.minutes), \(speaker.nomination))
                 """)
             try await connection.query("UPDATE slate SET reserves = array_remove(reserves, \(replacement)) WHERE id = \(slate.id)")
-            try await askToConfirm(replacement, slate: slate, title: title, minutes: speaker.minutes,
-                                   confirmBy: min(now.addingTimeInterval(answerTime), startsAt), on: connection)
+            try await askToConfirm(replacement, slate: slate, title: stored.forumTitle, minutes: speaker.minutes,
+                                   confirmBy: min(now.addingTimeInterval(answerTime), stored.startsAt), on: connection)
             after["replacedBy"] = .string(replacement.uuidString)
         }
         try await connection.query("UPDATE slate SET revision = revision + 1 WHERE id = \(slate.id)")
@@ -253,9 +252,8 @@ public struct SelectionStore: Sendable {
     }
 
     /// The first reserve whose entry keeps the applied rules, by the solver's own replacement rule.
-    static func replacement(for speaker: Slate.Speaker, on slate: Slate, on connection: PostgresConnection) async throws -> UUID? {
-        let stored = try await connection.query("SELECT instance FROM slate WHERE id = \(slate.id)")[0]
-        let instance = try stored.decode("instance", as: PostgresJSON<SelectionInstance>.self).value
+    static func replacement(for speaker: Slate.Speaker, on stored: Stored) -> UUID? {
+        let (slate, instance) = (stored.slate, stored.instance)
         let current = SelectionResult(selected: slate.holding.map { .init(nomination: $0.nomination.uuidString, minutes: $0.minutes) },
                                       reserves: slate.reserves.map(\.uuidString), relaxed: slate.relaxed, objective: slate.objective, decisions: [])
         guard let replaced = try? SelectionSolver.replacing(speaker.nomination.uuidString, in: current, rules: slate.appliedRules,
@@ -299,13 +297,25 @@ public struct SelectionStore: Sendable {
         }
     }
 
+    /// A slate with what its steps need beside it: the solver's instance and the forum's title and start.
+    struct Stored {
+        var slate: Slate
+        var instance: SelectionInstance
+        var forumTitle: String
+        var startsAt: Date
+    }
+
     static func slate(_ id: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Slate? {
+        try await stored(id, on: connection, lock: lock)?.slate
+    }
+
+    static func stored(_ id: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Stored? {
         guard let row = try await connection.query("""
-            SELECT id, forum_id, number, status, rules, applied, result, reserves, review_comment, reviewed_at, confirm_by, created_at, revision
-            FROM slate WHERE id = \(id) \(unsafeRaw: lock ? "FOR UPDATE" : "")
+            SELECT s.id, s.forum_id, s.number, s.status, s.rules, s.applied, s.instance, s.result, s.reserves, s.review_comment, s.reviewed_at,
+                   s.confirm_by, s.created_at, s.revision, f.title, f.starts_at
+            FROM slate s JOIN forum f ON f.id = s.forum_id WHERE s.id = \(id) \(unsafeRaw: lock ? "FOR UPDATE OF s" : "")
             """).first, let status = Slate.Status(rawValue: try row.decode("status")) else { return nil }
-        let instance = try await connection.query("SELECT instance FROM slate WHERE id = \(id)")[0]
-            .decode("instance", as: PostgresJSON<SelectionInstance>.self).value
+        let instance = try row.decode("instance", as: PostgresJSON<SelectionInstance>.self).value
         let developing = Dictionary(uniqueKeysWithValues: instance.nominations.map { ($0.id, $0.developing) })
         let speakers = try await connection.query("""
             SELECT sp.place, sp.nomination_id, p.name, o.name AS organisation_name, p.country, n.network_id, w.name AS network_name,
@@ -328,12 +338,13 @@ public struct SelectionStore: Sendable {
                 confirmBy: try row.decode("confirm_by"))
         }
         let result = try row.decode("result", as: PostgresJSON<SelectionResult>.self).value
-        return Slate(
+        let slate = Slate(
             id: id, forum: try row.decode("forum_id"), number: try row.decode("number"), status: status,
             requestedRules: try row.decode("rules", as: PostgresJSON<SelectionInstance.Rules>.self).value,
             appliedRules: try row.decode("applied", as: PostgresJSON<AppliedRules>.self).value,
             relaxed: result.relaxed, objective: result.objective, speakers: speakers, reserves: try row.decode("reserves"),
             decisions: result.decisions, reviewComment: try row.decode("review_comment"), reviewedAt: try row.decode("reviewed_at"),
             confirmBy: try row.decode("confirm_by"), createdAt: try row.decode("created_at"), revision: try row.decode("revision"))
+        return Stored(slate: slate, instance: instance, forumTitle: try row.decode("title"), startsAt: try row.decode("starts_at"))
     }
 }
