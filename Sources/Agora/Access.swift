@@ -14,10 +14,20 @@ public struct RoleGrant: Codable, Sendable, Hashable {
     public var network: UUID?
     /// The organisation of an `organisation` role.
     public var organisation: UUID?
+    /// The intergovernmental body a `bureau` role serves (as issues name it in `reportsTo`).
+    public var body: String?
 
-    /// A role without scope (`secretariat`, `bureau`, `participant`).
+    /// A role without scope (`secretariat`, `participant`; a `bureau` role without a body
+    /// reviews nothing).
     public init(_ role: Role) {
         self.role = role
+    }
+
+    /// The bureau of intergovernmental body `body`.
+    public static func bureau(_ body: String) -> RoleGrant {
+        var grant = RoleGrant(.bureau)
+        grant.body = body
+        return grant
     }
 
     /// A network focal point's role.
@@ -34,10 +44,19 @@ public struct RoleGrant: Codable, Sendable, Hashable {
         return grant
     }
 
+    /// The order in which roles are listed: by role, then scope.
+    public static func displayOrder(_ lhs: RoleGrant, _ rhs: RoleGrant) -> Bool {
+        func key(_ grant: RoleGrant) -> String {
+            grant.role.rawValue + "|" + (grant.network?.uuidString ?? "") + "|" + (grant.organisation?.uuidString ?? "") + "|" + (grant.body ?? "")
+        }
+        return key(lhs) < key(rhs)
+    }
+
     /// Whether the scope matches the role: a network role names a network, an organisation
     /// role an organisation, the others nothing.
     public var isWellFormed: Bool {
         (role == .network) == (network != nil) && (role == .organisation) == (organisation != nil)
+            && (role == .bureau || body == nil)
     }
 }
 
@@ -74,6 +93,16 @@ public struct Actor: Sendable, Equatable {
 
     /// The organisations the actor is a contact of.
     public var organisations: Set<UUID> { Set(grants.compactMap(\.organisation)) }
+
+    /// The intergovernmental bodies whose bureau the actor sits on.
+    public var bureauBodies: Set<String> { Set(grants.filter { $0.role == .bureau }.compactMap(\.body)) }
+
+    /// The role public views name instead of the account (DESIGN §7: roles, not staff): the
+    /// actor's most senior role, `secretariat` for the command line, `system` for background jobs.
+    public var publicRole: String {
+        let seniority: [Role] = [.secretariat, .bureau, .network, .organisation, .participant]
+        return seniority.first(where: has)?.rawValue ?? (accountID == nil ? "system" : "participant")
+    }
 }
 
 /// Who may call a route, declared with the route itself.

@@ -136,3 +136,86 @@ public struct Forum: Codable, Sendable, Equatable {
     /// The participant cap a round table gets when none is given (DESIGN §1).
     public static let defaultRoundTableCap = 40
 }
+
+extension Forum {
+    /// The fields of a forum that can be changed after it is created.
+    public static let editableFields: Set<String> = ["title", "venue", "startsAt", "endsAt", "nominationsDeadline",
+                                                      "speakingSlots", "speakingMinutes", "participantCap", "chair"]
+
+    /// The fields that still make sense to change at `status`: speaking slots, minutes and the
+    /// nomination deadline until nominations close; the venue and times until the agenda is
+    /// published; the title, cap and chair until the forum is concluded; nothing after.
+    public static func editableFields(at status: ForumStatus) -> Set<String> {
+        let always: Set<String> = ["title", "participantCap", "chair"]
+        let untilAgenda: Set<String> = ["venue", "startsAt", "endsAt"]
+        let untilNominationsClose: Set<String> = ["nominationsDeadline", "speakingSlots", "speakingMinutes"]
+        switch status {
+        case .draft, .announced, .nominationsOpen: return always.union(untilAgenda).union(untilNominationsClose)
+        case .nominationsClosed: return always.union(untilAgenda)
+        case .agendaPublished, .held: return always
+        case .concluded: return []
+        }
+    }
+
+    /// The forum with `changes` applied, or the problems with them: fields that can no longer
+    /// change at its status, an end not after the start, a hearing without a chair.
+    public func applying(_ changes: Changes) -> Result<Forum, FieldProblems> {
+        var problems: [FieldProblem] = []
+        let allowed = Self.editableFields(at: status)
+        for field in changes.names.subtracting(allowed).sorted() {
+            problems.append(FieldProblem(field: field, message: "can no longer change: the forum is \(status.rawValue)"))
+        }
+        var changed = self
+        if let title = changes.title { changed.title = title }
+        if let venue = changes.venue { changed.venue = venue }
+        if let startsAt = changes.startsAt { changed.startsAt = startsAt }
+        if let endsAt = changes.endsAt { changed.endsAt = endsAt }
+        if let deadline = changes.nominationsDeadline { changed.nominationsDeadline = deadline }
+        if let slots = changes.speakingSlots { changed.speakingSlots = slots }
+        if let minutes = changes.speakingMinutes { changed.speakingMinutes = minutes }
+        if let cap = changes.participantCap { changed.participantCap = cap }
+        if let chair = changes.chair { changed.chair = chair }
+        if changed.endsAt <= changed.startsAt {
+            problems.append(FieldProblem(field: changes.endsAt != nil ? "endsAt" : "startsAt", message: "the forum must end after it starts"))
+        }
+        if kind == .hearing && changed.chair == nil {
+            problems.append(FieldProblem(field: "chair", message: "a hearing is chaired by a named official"))
+        }
+        if kind == .roundTable && changed.participantCap == nil {
+            problems.append(FieldProblem(field: "participantCap", message: "a round table has a cap"))
+        }
+        if let cap = changed.participantCap, cap < acceptedCount {
+            problems.append(FieldProblem(field: "participantCap", message: "\(acceptedCount) people have accepted already"))
+        }
+        return problems.isEmpty ? .success(changed) : .failure(FieldProblems(problems))
+    }
+
+    /// A change to a forum: each field nil when unchanged; the double optionals set or clear.
+    public struct Changes: Sendable, Equatable {
+        public var title: String?
+        public var venue: Venue?
+        public var startsAt: Date?
+        public var endsAt: Date?
+        public var nominationsDeadline: Date??
+        public var speakingSlots: Int??
+        public var speakingMinutes: Int??
+        public var participantCap: Int??
+        public var chair: String??
+        public init() {}
+
+        /// The fields the change names.
+        public var names: Set<String> {
+            var names = Set<String>()
+            if title != nil { names.insert("title") }
+            if venue != nil { names.insert("venue") }
+            if startsAt != nil { names.insert("startsAt") }
+            if endsAt != nil { names.insert("endsAt") }
+            if nominationsDeadline != nil { names.insert("nominationsDeadline") }
+            if speakingSlots != nil { names.insert("speakingSlots") }
+            if speakingMinutes != nil { names.insert("speakingMinutes") }
+            if participantCap != nil { names.insert("participantCap") }
+            if chair != nil { names.insert("chair") }
+            return names
+        }
+    }
+}

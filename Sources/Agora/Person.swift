@@ -37,12 +37,6 @@ public struct Person: Codable, Sendable, Equatable {
     /// The fields holding personal data: shown only to those who may see them, redacted in the audit log.
     public static let personalFields: Set<String> = ["languages", "gender", "email"]
 
-    /// Whether `actor` may see this person's personal data: the secretariat and the person's
-    /// own organisation. (Networks that nominate the person are added with nominations.)
-    public func personalDataVisible(to actor: Actor) -> Bool {
-        actor.has(.secretariat) || organisation.map(actor.organisations.contains) == true
-    }
-
     /// The fields of a person that can be set.
     public struct Fields: Sendable, Equatable {
         public var name: String?

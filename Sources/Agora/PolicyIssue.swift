@@ -31,6 +31,51 @@ public struct PolicyIssue: Codable, Sendable, Equatable {
     }
 }
 
+extension PolicyIssue {
+    /// A change to an issue's description: each field nil when unchanged. The slug (its
+    /// address) and the stage (moved only by transitions) do not change this way.
+    public struct Changes: Sendable, Equatable {
+        public var title: String?
+        public var summary: String?
+        public var reportsTo: String?
+        public var goals: [String]?
+        public init() {}
+
+        /// The fields the change names.
+        public var names: Set<String> {
+            var names = Set<String>()
+            if title != nil { names.insert("title") }
+            if summary != nil { names.insert("summary") }
+            if reportsTo != nil { names.insert("reportsTo") }
+            if goals != nil { names.insert("goals") }
+            return names
+        }
+    }
+
+    /// The issue with `changes` applied; a closed issue no longer changes.
+    public func applying(_ changes: Changes) -> Result<PolicyIssue, FieldProblems> {
+        guard stage != .closed else {
+            return .failure(FieldProblems(changes.names.sorted().map { FieldProblem(field: $0, message: "can no longer change: the issue is closed") }))
+        }
+        var changed = self
+        if let title = changes.title { changed.title = title }
+        if let summary = changes.summary { changed.summary = summary }
+        if let reportsTo = changes.reportsTo { changed.reportsTo = reportsTo }
+        if let goals = changes.goals { changed.goals = goals }
+        return .success(changed)
+    }
+
+    /// The named fields as audit values.
+    public func snapshot(_ fields: Set<String>) -> [String: JSONValue] {
+        var result: [String: JSONValue] = [:]
+        if fields.contains("title") { result["title"] = .string(title) }
+        if fields.contains("summary") { result["summary"] = .string(summary) }
+        if fields.contains("reportsTo") { result["reportsTo"] = .string(reportsTo) }
+        if fields.contains("goals") { result["goals"] = .array(goals.map(JSONValue.string)) }
+        return result
+    }
+}
+
 /// One move of an issue from stage to stage, as its history shows it.
 public struct IssueTransition: Codable, Sendable, Equatable {
     public var from: IssueStage

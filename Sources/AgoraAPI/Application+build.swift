@@ -44,7 +44,7 @@ public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectio
     NetworkController(store: NetworkStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     PersonController(store: PersonStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     ReferenceController(store: DirectoryStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
-    AccountController(store: accessStore, idempotency: idempotency).addRoutes(to: routes)
+    AccountController(store: accessStore, cache: tokenCache, idempotency: idempotency).addRoutes(to: routes)
     AuditController(store: AuditStore(pool: pool)).addRoutes(to: routes)
     IssueController(store: IssueStore(pool: pool), idempotency: idempotency).addRoutes(to: routes)
     let forums = ForumStore(pool: pool)

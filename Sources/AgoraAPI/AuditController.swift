@@ -24,6 +24,11 @@ struct AuditController {
             }
             var account: UUID?
             if let text = query["account"] {
+                // Public entries name roles, not accounts: filtering by account would tell whose they are.
+                guard Visibility.audit(context.actor) == .everything else {
+                    throw Problem(type: "invalid-query", title: "Invalid query", status: .badRequest,
+                                  detail: "`account` is a filter for the secretariat; public entries name roles, not accounts.")
+                }
                 guard let id = UUID(uuidString: String(text)) else {
                     throw Problem(type: "invalid-query", title: "Invalid query", status: .badRequest, detail: "`account` must be an account id.")
                 }
@@ -32,8 +37,9 @@ struct AuditController {
             let filter = AuditFilter(
                 objectType: query["objectType"].map(String.init), objectID: query["objectId"].map(String.init),
                 account: account, since: try date("since"), until: try date("until"),
-                onlyPublic: !context.actor.has(.secretariat))
-            let found = try await store.entries(filter, limit: page.limit + 1, before: before)
+                onlyPublic: Visibility.audit(context.actor) == .publicEntriesByRole)
+            var found = try await store.entries(filter, limit: page.limit + 1, before: before)
+            if filter.onlyPublic { found = found.map(\.publicView) }
             return try APIJSON.response(Page(fetched: found, limit: page.limit) { $0.id })
         }
     }

@@ -45,7 +45,7 @@ struct ForumController {
         addOutcomeRoutes(to: routes)
 
         routes.get("/issues/:id/forums", rule: .everyone) { _, context in
-            let forums = try await store.forums(of: try context.pathID(), includeDrafts: Self.seesDrafts(context.actor))
+            let forums = try await store.forums(of: try context.pathID(), includeDrafts: Visibility.seesUnpublished(context.actor))
             return try APIJSON.response(Page(items: forums.map(ForumView.init), next: nil))
         }
 
@@ -61,13 +61,30 @@ struct ForumController {
                 var reader = reader
                 let forum = Self.readForum(&reader, issue: issue)
                 try reader.check()
-                guard let created = try await refusingInvalidFields({ try await store.create(forum!, by: context.actor, requestID: context.requestID) }) else {
-                    throw Problem.notFound("There is no such issue.")
+                let created: Forum?
+                do {
+                    created = try await refusingInvalidFields { try await store.create(forum!, by: context.actor, requestID: context.requestID) }
+                } catch ForumCreationRefused.issueClosed {
+                    throw Problem(type: "issue-closed", title: "Issue closed", status: .conflict,
+                                  detail: "The issue is closed; its cycle takes no more forums.")
                 }
+                guard let created else { throw Problem.notFound("There is no such issue.") }
                 return try JSONAnswer(ForumView(created), status: .created, headers: [
                     .location: "/forums/\(created.id.uuidString)", .eTag: EntityTag.header(version: created.version),
                 ])
             }
+        }
+
+        routes.patch("/forums/:id", rule: .roles([.secretariat])) { request, context in
+            guard let current = try await store.forum(try context.pathID()) else { throw Problem.notFound() }
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: Forum.editableFields)
+            let changes = Self.readChanges(&reader, current: current)
+            try reader.check()
+            let expected = try EntityTag.expectedVersion(request)
+            let outcome = try await refusingInvalidFields {
+                try await store.update(current.id, changes, expectedVersion: expected, by: context.actor, requestID: context.requestID)
+            }
+            return try updateAnswer(outcome.map(ForumView.init)) { $0.forum.version }
         }
 
         routes.post("/forums/:id/status", rule: .roles([.secretariat])) { request, context in
@@ -126,16 +143,13 @@ struct ForumController {
         routes.get("/forums/:id/outcome", rule: .everyone) { _, context in
             let id = try context.pathID()
             guard let (forum, outcome) = try await store.outcome(id) else { throw Problem.notFound("This forum has no outcome yet.") }
-            if forum.kind == .hearing, !Self.seesDrafts(context.actor), try await proceedings.transmission(id) == nil {
+            if forum.kind == .hearing, !Visibility.seesProceedings(transmitted: try await proceedings.transmission(id) != nil, viewer: context.actor) {
                 throw Problem.notFound("A hearing's proceedings are public once transmitted.")
             }
             return try APIJSON.response(outcome.publicJSON)
         }
     }
 
-    static func seesDrafts(_ actor: Actor) -> Bool {
-        actor.has(.secretariat) || actor.has(.bureau)
-    }
 
 
     /// Reads a new forum; times are instants (`…Z` or with an offset) or venue-local readings
@@ -149,36 +163,10 @@ struct ForumController {
             return kind
         }
         let title = reader.string("title", required: true)
-        var venue: Forum.Venue?
-        if case .object(let fields)? = reader.fields["venue"] {
-            var venueReader = FieldReader(fields: fields)
-            let name = venueReader.string("name", required: true)
-            let city = venueReader.string("city", required: true, maxLength: 200)
-            let country = venueReader.string("country", required: true, maxLength: 2)
-            let zone = venueReader.string("timeZone", required: true, maxLength: 64)
-            if let zone, TimeZone(identifier: zone) == nil {
-                venueReader.errors.append(.init(field: "timeZone", message: "must be an IANA time zone such as Europe/Zurich"))
-            }
-            reader.errors += venueReader.errors.map { .init(field: "venue.\($0.field)", message: $0.message) }
-            if let name, let city, let country, let zone, venueReader.errors.isEmpty {
-                venue = Forum.Venue(name: name, city: city, country: country.uppercased(), timeZone: zone)
-            }
-        } else {
-            reader.errors.append(.init(field: "venue", message: "is required: {name, city, country, timeZone}"))
-        }
-        func time(_ name: String, required: Bool) -> Date? {
-            guard let text = reader.string(name, required: required, maxLength: 40) else { return nil }
-            if let instant = ISO8601DateFormatter().date(from: text) { return instant }
-            let parts = text.split(separator: "T")
-            if parts.count == 2, let venue, let instant = try? VenueTime.instant(date: String(parts[0]), time: String(parts[1]), timeZone: venue.timeZone) {
-                return instant
-            }
-            reader.errors.append(.init(field: name, message: "must be an ISO 8601 time, with an offset or in the venue's local time"))
-            return nil
-        }
-        let startsAt = time("startsAt", required: true)
-        let endsAt = time("endsAt", required: true)
-        let deadline = time("nominationsDeadline", required: false)
+        let venue = readVenue(&reader)
+        let startsAt = readTime(&reader, "startsAt", required: true, timeZone: venue?.timeZone)
+        let endsAt = readTime(&reader, "endsAt", required: true, timeZone: venue?.timeZone)
+        let deadline = readTime(&reader, "nominationsDeadline", required: false, timeZone: venue?.timeZone)
         if let startsAt, let endsAt, endsAt <= startsAt {
             reader.errors.append(.init(field: "endsAt", message: "must be after startsAt"))
         }
@@ -197,11 +185,68 @@ struct ForumController {
     }
 }
 
+extension ForumController {
+    /// A venue `{name, city, country, timeZone}`; an error when absent or invalid.
+    static func readVenue(_ reader: inout FieldReader) -> Forum.Venue? {
+        guard case .object(let fields)? = reader.fields["venue"] else {
+            reader.errors.append(.init(field: "venue", message: "is required: {name, city, country, timeZone}"))
+            return nil
+        }
+        var venueReader = FieldReader(fields: fields)
+        let name = venueReader.string("name", required: true)
+        let city = venueReader.string("city", required: true, maxLength: 200)
+        let country = venueReader.string("country", required: true, maxLength: 2)
+        let zone = venueReader.string("timeZone", required: true, maxLength: 64)
+        if let zone, TimeZone(identifier: zone) == nil {
+            venueReader.errors.append(.init(field: "timeZone", message: "must be an IANA time zone such as Europe/Zurich"))
+        }
+        let unknown = fields.keys.filter { !["name", "city", "country", "timeZone"].contains($0) }.sorted()
+        venueReader.errors += unknown.map { .init(field: $0, message: "unknown field") }
+        reader.errors += venueReader.errors.map { .init(field: "venue.\($0.field)", message: $0.message) }
+        guard let name, let city, let country, let zone, venueReader.errors.isEmpty else { return nil }
+        return Forum.Venue(name: name, city: city, country: country.uppercased(), timeZone: zone)
+    }
+
+    /// An instant (`…Z` or with an offset), or a venue-local reading (`2027-03-28T17:00`)
+    /// converted with `timeZone`.
+    static func readTime(_ reader: inout FieldReader, _ name: String, required: Bool, timeZone: String?) -> Date? {
+        guard let text = reader.string(name, required: required, maxLength: 40) else { return nil }
+        if let instant = ISO8601DateFormatter().date(from: text) { return instant }
+        let parts = text.split(separator: "T")
+        if parts.count == 2, let timeZone, let instant = try? VenueTime.instant(date: String(parts[0]), time: String(parts[1]), timeZone: timeZone) {
+            return instant
+        }
+        reader.errors.append(.init(field: name, message: "must be an ISO 8601 time, with an offset or in the venue's local time"))
+        return nil
+    }
+
+    /// The fields of a forum PATCH; times without an offset read in the (new or current) venue's zone.
+    static func readChanges(_ reader: inout FieldReader, current: Forum) -> Forum.Changes {
+        var changes = Forum.Changes()
+        reader.refuseNulls(["title", "venue", "startsAt", "endsAt"])
+        if reader.has("title") { changes.title = reader.string("title", required: true) }
+        if reader.has("venue"), reader.fields["venue"] != .null { changes.venue = readVenue(&reader) }
+        let zone = changes.venue?.timeZone ?? current.venue.timeZone
+        if reader.has("startsAt") { changes.startsAt = readTime(&reader, "startsAt", required: true, timeZone: zone) }
+        if reader.has("endsAt") { changes.endsAt = readTime(&reader, "endsAt", required: true, timeZone: zone) }
+        if reader.has("nominationsDeadline") {
+            changes.nominationsDeadline = reader.fields["nominationsDeadline"] == .null
+                ? .some(nil) : readTime(&reader, "nominationsDeadline", required: true, timeZone: zone).map { .some($0) }
+        }
+        for (name, path) in [("speakingSlots", \Forum.Changes.speakingSlots), ("speakingMinutes", \.speakingMinutes), ("participantCap", \.participantCap)] {
+            guard reader.has(name) else { continue }
+            changes[keyPath: path] = reader.fields[name] == .null ? .some(nil) : reader.integer(name, in: 1...100_000).map { .some($0) }
+        }
+        if reader.has("chair") { changes.chair = reader.fields["chair"] == .null ? .some(nil) : reader.string("chair").map { .some($0) } }
+        return changes
+    }
+}
+
 extension ForumStore {
     /// A forum `actor` may read, else 404: drafts only for the secretariat and the bureau. The
     /// forum's sub-resources (participants, partners, nominations, slate) answer through it.
     func visibleForum(_ id: UUID, to actor: Actor) async throws -> Forum {
-        guard let forum = try await forum(id), forum.status.isPublic || ForumController.seesDrafts(actor) else { throw Problem.notFound() }
+        guard let forum = try await forum(id), Visibility.seesForum(status: forum.status, viewer: actor) else { throw Problem.notFound() }
         return forum
     }
 }

@@ -43,16 +43,7 @@ struct IssueController {
                 let title = reader.string("title", required: true)
                 let summary = reader.string("summary", maxLength: 10_000) ?? ""
                 let reportsTo = reader.string("reportsTo", required: true)
-                var goals: [String] = []
-                if let value = reader.fields["goals"] {
-                    if case .array(let items) = value, items.count <= 50,
-                       case let texts = items.compactMap({ item -> String? in if case .string(let text) = item, (1...50).contains(text.count) { return text }; return nil }),
-                       texts.count == items.count {
-                        goals = texts
-                    } else {
-                        reader.errors.append(.init(field: "goals", message: "must be a list of short tags"))
-                    }
-                }
+                let goals = Self.goals(&reader) ?? []
                 try reader.check()
                 let issue = try await refusingInvalidFields {
                     try await store.create(slug: slug!, title: title!, summary: summary, reportsTo: reportsTo!, goals: goals,
@@ -64,6 +55,30 @@ struct IssueController {
             }
         }
 
+        routes.patch("/issues/:id", rule: .roles([.secretariat])) { request, context in
+            let id = try context.pathID()
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["title", "summary", "reportsTo", "goals"])
+            reader.refuseNulls(["title", "summary", "reportsTo", "goals"])
+            var changes = PolicyIssue.Changes()
+            if reader.has("title") { changes.title = reader.string("title", required: true) }
+            if reader.has("summary") {
+                // An empty summary is allowed, as at creation.
+                if case .string(let text)? = reader.fields["summary"], text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    changes.summary = ""
+                } else {
+                    changes.summary = reader.string("summary", maxLength: 10_000)
+                }
+            }
+            if reader.has("reportsTo") { changes.reportsTo = reader.string("reportsTo", required: true) }
+            changes.goals = Self.goals(&reader)
+            try reader.check()
+            let expected = try EntityTag.expectedVersion(request)
+            let outcome = try await refusingInvalidFields {
+                try await store.update(id, changes, expectedVersion: expected, by: context.actor, requestID: context.requestID)
+            }
+            return try updateAnswer(outcome) { $0.version }
+        }
+
         routes.post("/issues/:id/transitions", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["to", "reason"])
@@ -73,6 +88,9 @@ struct IssueController {
                 reader.errors.append(.init(field: "to", message: "must be one of " + IssueStage.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             let reason = reader.fields["reason"].flatMap { if case .string(let text) = $0 { return text } else { return nil } } ?? ""
+            if reason.unicodeScalars.count > Self.reasonLimit {
+                reader.errors.append(.init(field: "reason", message: "must be at most \(Self.reasonLimit) characters"))
+            }
             try reader.check()
             switch try await store.transition(id, to: stage!, reason: reason, by: context.actor, requestID: context.requestID) {
             case .transitioned(let issue):
@@ -84,6 +102,24 @@ struct IssueController {
             }
         }
     }
+
+    /// The `goals` list of short tags; nil when absent.
+    static func goals(_ reader: inout FieldReader) -> [String]? {
+        guard let value = reader.fields["goals"], value != .null else { return nil }
+        if case .array(let items) = value, items.count <= 50,
+           case let texts = items.compactMap({ item -> String? in
+               if case .string(let text) = item, (1...50).contains(text.unicodeScalars.count) { return text }
+               return nil
+           }),
+           texts.count == items.count {
+            return texts
+        }
+        reader.errors.append(.init(field: "goals", message: "must be a list of at most 50 tags of 1 to 50 characters"))
+        return nil
+    }
+
+    /// The longest transition reason the history keeps (its CHECK agrees).
+    static let reasonLimit = 5_000
 
     static func problem(_ refusal: IssueLifeCycle.Refusal) -> Problem {
         switch refusal {
@@ -97,7 +133,7 @@ struct IssueController {
             return Problem.validation([.init(field: "reason", message: "every transition needs a reason")])
         case .forumNotConcluded(let stage, let kind):
             return Problem(type: "forum-not-concluded", title: "Stage not concluded", status: .conflict,
-                           detail: "Leaving \(stage.rawValue) needs its \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) concluded with its outcome.")
+                           detail: "Leaving \(stage.rawValue) needs a \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) concluded with its outcome since the issue last entered the stage.")
         }
     }
 }

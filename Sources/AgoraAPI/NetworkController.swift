@@ -69,21 +69,49 @@ struct NetworkController {
             return try updateAnswer(outcome) { $0.version }
         }
 
+        // Membership is by consent: a focal point asks, the organisation's contact (or the
+        // secretariat) accepts; the secretariat's own PUT admits at once (DESIGN §2).
         routes.put("/networks/:id/members/:organisation", rule: .roles([.secretariat, .network])) { _, context in
             let id = try Self.ownNetwork(context)
-            guard let organisation = context.parameters.get("organisation", as: UUID.self) else { throw Problem.notFound() }
-            guard try await refusingInvalidFields({ try await store.addMember(organisation, to: id, by: context.actor, requestID: context.requestID) }) else {
-                throw Problem.notFound()
-            }
+            let organisation = try context.pathID("organisation")
+            let outcome = try await refusingInvalidFields { try await store.addMember(organisation, to: id, by: context.actor, requestID: context.requestID) }
+            let membership = try Self.answer(outcome)
+            return try APIJSON.response(membership, status: membership.status == .requested ? .accepted : .ok)
+        }
+
+        routes.post("/networks/:id/members/:organisation/acceptance", rule: .roles([.secretariat, .organisation])) { _, context in
+            let scope = context.actor.has(.secretariat) ? nil : context.actor.organisations
+            let outcome = try await store.acceptMembership(try context.pathID("organisation"), into: try context.pathID(), within: scope,
+                                                           by: context.actor, requestID: context.requestID)
+            return try APIJSON.response(try Self.answer(outcome))
+        }
+
+        // Either side ends a membership (or withdraws or declines a request).
+        routes.delete("/networks/:id/members/:organisation", rule: .roles([.secretariat, .network, .organisation])) { _, context in
+            let id = try context.pathID()
+            let organisation = try context.pathID("organisation")
+            let actor = context.actor
+            guard actor.has(.secretariat) || actor.networks.contains(id) || actor.organisations.contains(organisation),
+                  try await store.removeMember(organisation, from: id, by: actor, requestID: context.requestID)
+            else { throw Problem.notFound() }
             return Response(status: .noContent)
         }
 
-        routes.delete("/networks/:id/members/:organisation", rule: .roles([.secretariat, .network])) { _, context in
-            let id = try Self.ownNetwork(context)
-            guard let organisation = context.parameters.get("organisation", as: UUID.self),
-                  try await store.removeMember(organisation, from: id, by: context.actor, requestID: context.requestID)
-            else { throw Problem.notFound() }
-            return Response(status: .noContent)
+        // What waits for an answer: all requests for the secretariat, else those of the caller's
+        // networks (asked) and organisations (to answer).
+        routes.get("/membership-requests", rule: .authenticated) { request, context in
+            let actor = context.actor
+            let requests = actor.has(.secretariat)
+                ? try await store.membershipRequests(networks: nil, organisations: nil)
+                : try await store.membershipRequests(networks: actor.networks, organisations: actor.organisations)
+            return try APIJSON.response(try Page(slicing: requests, try PageRequest(request), key: { "\($0.network)/\($0.organisation)" }))
+        }
+    }
+
+    static func answer(_ outcome: MembershipOutcome) throws -> Membership {
+        switch outcome {
+        case .done(let membership): return membership
+        case .notFound: throw Problem.notFound()
         }
     }
 

@@ -62,16 +62,17 @@ struct NominationController {
 
         routes.get("/forums/:id/nominations", rule: .everyone) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
-            let actor = context.actor
-            if actor.has(.secretariat) || actor.has(.bureau) {
+            let isPublic = NominationWindow.isPublic(status: forum.status, deadline: forum.nominationsDeadline, now: Date())
+            switch Visibility.nominationList(isPublic: isPublic, viewer: context.actor) {
+            case .all:
                 return try APIJSON.response(Page(items: try await store.nominations(of: forum.id, within: nil), next: nil))
-            }
-            if NominationWindow.isPublic(status: forum.status, deadline: forum.nominationsDeadline, now: Date()) {
+            case .publicList:
                 let all = try await store.nominations(of: forum.id, within: nil)
                 return try APIJSON.response(Page(items: all.map(PublicNomination.init), next: nil))
+            case .own(let networks):
+                // Before the deadline: a network sees its own nominations only.
+                return try APIJSON.response(Page(items: try await store.nominations(of: forum.id, within: networks), next: nil))
             }
-            // Before the deadline: a network sees its own nominations only.
-            return try APIJSON.response(Page(items: try await store.nominations(of: forum.id, within: actor.networks), next: nil))
         }
 
         routes.patch("/nominations/:id", rule: .roles([.network])) { request, context in
@@ -132,6 +133,8 @@ struct NominationController {
                           detail: "Only a focal point of the network nominates for it.")
         case .unknownPerson:
             throw Problem.validation([.init(field: "person", message: "is not a known person")])
+        case .notAMemberPerson:
+            throw Problem.validation([.init(field: "person", message: "is not a person of one of the network's member organisations")])
         case .committeeMember:
             throw Problem(type: "committee-member", title: "On the selection committee", status: .conflict,
                           detail: "Members of the forum's selection committee cannot be nominated for it.")

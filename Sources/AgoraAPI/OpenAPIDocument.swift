@@ -173,6 +173,28 @@ components:
         role: {type: string, enum: [secretariat, bureau, network, organisation, participant]}
         network: {type: string, format: uuid}
         organisation: {type: string, format: uuid}
+        body: {type: string, minLength: 1, maxLength: 300, description: The intergovernmental body a bureau serves (required for bureau roles).}
+    Account:
+      type: object
+      properties:
+        id: {type: string, format: uuid}
+        name: {type: string}
+        email: {type: [string, "null"]}
+        roles: {type: array, items: {$ref: "#/components/schemas/RoleGrant"}}
+        disabledAt: {type: [string, "null"], format: date-time}
+        createdAt: {type: string, format: date-time}
+        version: {type: integer}
+    Invitation:
+      type: object
+      properties:
+        code: {type: string, description: "`agorainv_…`, shown once; redeem it at POST /account-invitations/redeem."}
+        expiresAt: {type: string, format: date-time}
+    Membership:
+      type: object
+      properties:
+        network: {type: string, format: uuid}
+        organisation: {type: string, format: uuid}
+        status: {type: string, enum: [requested, accepted]}
     Token:
       type: object
       properties:
@@ -255,6 +277,7 @@ components:
         at: {type: string, format: date-time}
         account: {type: [string, "null"], format: uuid}
         tokenName: {type: [string, "null"]}
+        actorRole: {type: [string, "null"], description: "The actor's role; public readers see only this, not the account."}
         action: {type: string}
         objectType: {type: string}
         objectID: {type: string}
@@ -444,19 +467,42 @@ paths:
       - {$ref: "#/components/parameters/id"}
       - {name: organisation, in: path, required: true, schema: {type: string, format: uuid}}
     put:
-      summary: Add a member organisation.
+      summary: A focal point asks the organisation to join (202, counts nowhere until accepted; another constituency is 422); the secretariat admits it at once (200).
       x-agora-access: secretariat, network
       security: [{bearer: []}]
       responses:
-        "204": {$ref: "#/components/responses/NoContent"}
+        "200": {description: A member., content: {application/json: {schema: {$ref: "#/components/schemas/Membership"}}}}
+        "202": {description: Requested., content: {application/json: {schema: {$ref: "#/components/schemas/Membership"}}}}
         "4XX": {$ref: "#/components/responses/Problem"}
     delete:
-      summary: Remove a member organisation.
-      x-agora-access: secretariat, network
+      summary: Either side ends a membership or withdraws (declines) a request.
+      x-agora-access: secretariat, network, organisation
       security: [{bearer: []}]
       responses:
         "204": {$ref: "#/components/responses/NoContent"}
         "4XX": {$ref: "#/components/responses/Problem"}
+  /networks/{id}/members/{organisation}/acceptance:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+      - {name: organisation, in: path, required: true, schema: {type: string, format: uuid}}
+    post:
+      summary: The organisation's contact (or the secretariat) accepts the network's request.
+      x-agora-access: secretariat, organisation
+      security: [{bearer: []}]
+      responses:
+        "200": {description: A member., content: {application/json: {schema: {$ref: "#/components/schemas/Membership"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /membership-requests:
+    get:
+      summary: Pending membership requests (all for the secretariat; else those of the caller's networks and organisations).
+      x-agora-access: authenticated
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/limit"}
+        - {$ref: "#/components/parameters/cursor"}
+      responses:
+        "200": {description: A page of requests.}
+        "401": {$ref: "#/components/responses/Problem"}
   /people:
     post:
       summary: Register a person (an organisation's contacts, for their own organisation).
@@ -512,7 +558,96 @@ paths:
                 email: {type: [string, "null"]}
                 roles: {type: array, items: {$ref: "#/components/schemas/RoleGrant"}}
       responses:
-        "201": {description: Created.}
+        "201": {description: "Created, with a one-time invitation code (`invitation.code`) that the holder redeems for a first token."}
+        "4XX": {$ref: "#/components/responses/Problem"}
+    get:
+      summary: Every account with its roles.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/limit"}
+        - {$ref: "#/components/parameters/cursor"}
+      responses:
+        "200": {description: A page of accounts.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /accounts/{id}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: One account with its roles (with ETag).
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      responses:
+        "200": {description: The account., content: {application/json: {schema: {$ref: "#/components/schemas/Account"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+    patch:
+      summary: Change name, e-mail, roles, or disable (every token stops on every server within about a second); If-Match.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              properties:
+                name: {type: string}
+                email: {type: [string, "null"]}
+                roles: {type: array, items: {$ref: "#/components/schemas/RoleGrant"}}
+                disabled: {type: boolean}
+      responses:
+        "200": {description: The account., content: {application/json: {schema: {$ref: "#/components/schemas/Account"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /accounts/{id}/invitations:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    post:
+      summary: A new invitation code for the account (shown once); the previous one stops working.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      responses:
+        "201": {description: The invitation., content: {application/json: {schema: {$ref: "#/components/schemas/Invitation"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /accounts/{id}/tokens:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+    get:
+      summary: An account's tokens (never their secrets).
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      parameters:
+        - {$ref: "#/components/parameters/limit"}
+        - {$ref: "#/components/parameters/cursor"}
+      responses:
+        "200": {description: A page of tokens.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /accounts/{id}/tokens/{token}:
+    parameters:
+      - {$ref: "#/components/parameters/id"}
+      - {name: token, in: path, required: true, schema: {type: string, format: uuid}}
+    delete:
+      summary: Revoke any account's token.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      responses:
+        "204": {$ref: "#/components/responses/NoContent"}
+        "4XX": {$ref: "#/components/responses/Problem"}
+  /account-invitations/redeem:
+    post:
+      summary: Exchange an invitation code for the account's first token (shown once). A wrong, used or expired code is 401.
+      x-agora-access: everyone
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [code, tokenName]
+              properties:
+                code: {type: string, minLength: 1, maxLength: 200}
+                tokenName: {type: string, minLength: 1, maxLength: 200}
+      responses:
+        "201": {description: The token., content: {application/json: {schema: {$ref: "#/components/schemas/Token"}}}}
         "4XX": {$ref: "#/components/responses/Problem"}
   /accounts/me:
     get:
@@ -600,6 +735,24 @@ paths:
       responses:
         "200": {description: The issue (with ETag)., content: {application/json: {schema: {$ref: "#/components/schemas/PolicyIssue"}}}}
         "404": {$ref: "#/components/responses/Problem"}
+    patch:
+      summary: Change the title, summary, body (reportsTo) or goals; not once closed; If-Match.
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              properties:
+                title: {type: string}
+                summary: {type: string}
+                reportsTo: {type: string}
+                goals: {type: array, items: {type: string}}
+      responses:
+        "200": {description: The issue., content: {application/json: {schema: {$ref: "#/components/schemas/PolicyIssue"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
   /issues/{id}/history:
     parameters:
       - {$ref: "#/components/parameters/id"}
@@ -682,6 +835,29 @@ paths:
       responses:
         "200": {description: The forum., content: {application/json: {schema: {$ref: "#/components/schemas/Forum"}}}}
         "404": {$ref: "#/components/responses/Problem"}
+    patch:
+      summary: "Change the fields that still fit the forum's status: speaking slots, minutes and deadline until nominations close; venue and times until the agenda is published; title, cap and chair until concluded. If-Match."
+      x-agora-access: secretariat
+      security: [{bearer: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              properties:
+                title: {type: string}
+                venue: {type: object}
+                startsAt: {type: string}
+                endsAt: {type: string}
+                nominationsDeadline: {type: [string, "null"]}
+                speakingSlots: {type: [integer, "null"]}
+                speakingMinutes: {type: [integer, "null"]}
+                participantCap: {type: [integer, "null"]}
+                chair: {type: [string, "null"]}
+      responses:
+        "200": {description: The forum., content: {application/json: {schema: {$ref: "#/components/schemas/Forum"}}}}
+        "4XX": {$ref: "#/components/responses/Problem"}
   /forums/{id}/status:
     parameters:
       - {$ref: "#/components/parameters/id"}

@@ -32,7 +32,7 @@ struct ParticipationController {
 
         routes.get("/forums/:id/invitations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
-            let invitations = try await store.invitations(of: forum.id, within: Self.scope(context.actor))
+            let invitations = try await store.invitations(of: forum.id, within: Visibility.participantScope(context.actor))
             return try APIJSON.response(Page(items: invitations, next: nil))
         }
 
@@ -63,7 +63,7 @@ struct ParticipationController {
 
         routes.get("/forums/:id/registrations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
-            let registrations = try await store.registrations(of: forum.id, within: Self.scope(context.actor))
+            let registrations = try await store.registrations(of: forum.id, within: Visibility.participantScope(context.actor))
             return try APIJSON.response(Page(items: registrations, next: nil))
         }
 
@@ -72,9 +72,9 @@ struct ParticipationController {
         }
     }
 
-    /// Whose people the caller acts for: nil (everyone's) for the secretariat and the bureau.
+    /// Whose people the caller acts for: nil (everyone's) for the secretariat, otherwise its organisations.
     static func scope(_ actor: Actor) -> Set<UUID>? {
-        actor.has(.secretariat) || actor.has(.bureau) ? nil : actor.organisations
+        actor.has(.secretariat) ? nil : actor.organisations
     }
 
     /// The value, or the problem that explains the refusal.

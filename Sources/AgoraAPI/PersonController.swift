@@ -5,7 +5,7 @@ import HTTPTypes
 import Hummingbird
 
 /// `/people`: everyone sees name, organisation, country and constituency; personal data
-/// (languages, gender, e-mail) only the secretariat and the person's own organisation.
+/// (languages, gender, e-mail) only those ``Visibility/seesPersonalData`` names.
 /// The secretariat and an organisation's contacts register and edit that organisation's people.
 struct PersonController {
     let store: PersonStore
@@ -32,7 +32,7 @@ struct PersonController {
             country = person.country
             constituency = person.constituency
             version = person.version
-            if person.personalDataVisible(to: actor) || nominatedByCaller {
+            if Visibility.seesPersonalData(personOrganisation: person.organisation, nominatedByViewer: nominatedByCaller, viewer: actor) {
                 languages = person.languages
                 gender = person.gender
                 email = person.email

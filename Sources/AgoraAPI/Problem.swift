@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import Agora
+import AgoraStore
 import PostgresClient
 
 /// An error answer in the shape of RFC 9457 (`application/problem+json`).
@@ -81,6 +83,11 @@ public struct Problem: Error, Codable, Sendable, Equatable {
         detail: "The database did not answer in time. Try again shortly."
     )
 
+    static let busy = Problem(
+        type: "database-busy", title: "Database busy", status: .serviceUnavailable,
+        detail: "The change met concurrent changes or took too long and was not made. Try again shortly."
+    )
+
     static let internalError = Problem(
         type: "internal-error", title: "Internal server error", status: .internalServerError,
         detail: "Something went wrong on our side. The request id identifies it in the logs."
@@ -93,6 +100,16 @@ public struct Problem: Error, Codable, Sendable, Equatable {
             return problem
         case let error as PostgresError where [.poolTimeout, .connectionFailed, .connectionLost, .poolClosed].contains(error.code):
             return .databaseUnavailable
+        case let error as PostgresError where [.serializationFailure, .deadlockDetected, .statementTimeout, .lockNotAvailable].contains(error.code):
+            // Contention that outlived the retries, or a statement that ran too long: try again.
+            return .busy
+        case let error as PostgresError where error.isConstraintViolation:
+            // A constraint no check of ours caught: still the client's value, never a 500.
+            return .validation([.init(field: error.constraintField, message: "is not valid")])
+        case let problems as FieldProblems:
+            return .validation(problems.problems.map { .init(field: $0.field, message: $0.message) })
+        case let violation as FieldViolation:
+            return .validation([.init(field: violation.field, message: violation.message)])
         case let error as HTTPError:
             return from(httpError: error)
         case let error as any HTTPResponseError:
@@ -149,9 +166,15 @@ struct ProblemMiddleware: RouterMiddleware {
             let problem = Problem.from(error)
             if problem.status >= 500 {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            } else if error is PostgresError {
+                context.logger.warning("constraint refused a request", metadata: ["error": "\(error)"])
             }
             var response = problem.response(requestID: context.requestID)
             response.headers[.requestID] = context.requestID
+            if problem.status == 503 {
+                // RFC 9110: when to come back. Nothing was changed, so a retry is safe.
+                response.headers[.retryAfter] = "1"
+            }
             if problem.status == 401 {
                 // RFC 6750: tell the client which scheme to use.
                 response.headers[.wwwAuthenticate] = #"Bearer realm="agora""#

@@ -8,15 +8,22 @@ import ServiceLifecycle
 import Synchronization
 
 /// Valid tokens this server has seen, so checking a token costs no database round trip once
-/// seen. Revocations reach it through ``TokenRevocationListener`` within about a second.
+/// seen. Revocations reach it through ``TokenRevocationListener`` within about a second; an
+/// entry also expires after ``maximumAge`` (about a minute), so a notification that was
+/// missed cannot keep a revoked token or a disabled account alive for long. Unknown tokens
+/// are remembered too, briefly and in bounded number, so a flood of made-up tokens does not
+/// cost a database query each.
 public final class TokenCache: Sendable {
     struct Entry {
         var token: AuthenticatedToken
+        var insertedAt: ContinuousClock.Instant
         var lastTouched: ContinuousClock.Instant
     }
 
     private struct State {
         var entries: [Data: Entry] = [:]
+        /// Hashes the database did not know, with when that was learnt.
+        var unknown: [Data: ContinuousClock.Instant] = [:]
         /// Bumped by every removal, so a lookup that raced with a revocation does not put the
         /// revoked token back (see ``insert(_:hash:ifGeneration:)``).
         var generation: UInt64 = 0
@@ -25,23 +32,63 @@ public final class TokenCache: Sendable {
     private let state = Mutex(State())
     /// A bound on memory: when full, the cache starts afresh.
     private let capacity: Int
+    /// A bound on the memory of unknown tokens.
+    private let unknownCapacity: Int
+    /// How long a valid token is trusted without asking the database again.
+    let maximumAge: Duration
+    /// How long an unknown token is refused without asking the database again.
+    let unknownAge: Duration
 
     /// Creates an empty cache.
-    public init(capacity: Int = 100_000) {
+    public init(capacity: Int = 100_000, unknownCapacity: Int = 10_000, maximumAge: Duration = .seconds(60), unknownAge: Duration = .seconds(10)) {
         self.capacity = capacity
+        self.unknownCapacity = unknownCapacity
+        self.maximumAge = maximumAge
+        self.unknownAge = unknownAge
     }
 
     var generation: UInt64 { state.withLock { $0.generation } }
 
-    func lookup(_ hash: Data) -> Entry? {
-        state.withLock { $0.entries[hash] }
+    /// The cached token, if it was learnt less than ``maximumAge`` ago.
+    func lookup(_ hash: Data, now: ContinuousClock.Instant = .now) -> Entry? {
+        state.withLock { state in
+            guard let entry = state.entries[hash] else { return nil }
+            guard now - entry.insertedAt < maximumAge else {
+                state.entries[hash] = nil
+                return nil
+            }
+            return entry
+        }
     }
 
     func insert(_ token: AuthenticatedToken, hash: Data, ifGeneration generation: UInt64) {
         state.withLock { state in
             guard state.generation == generation else { return }
             if state.entries.count >= capacity { state.entries.removeAll() }
-            state.entries[hash] = Entry(token: token, lastTouched: .now)
+            state.entries[hash] = Entry(token: token, insertedAt: .now, lastTouched: .now)
+        }
+    }
+
+    /// Whether the database said recently that it does not know this token.
+    func isKnownUnknown(_ hash: Data, now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { state in
+            guard let learnt = state.unknown[hash] else { return false }
+            guard now - learnt < unknownAge else {
+                state.unknown[hash] = nil
+                return false
+            }
+            return true
+        }
+    }
+
+    /// Remembers that the database does not know this token (unknown, revoked, expired or of
+    /// a disabled account).
+    func rememberUnknown(_ hash: Data, ifGeneration generation: UInt64, now: ContinuousClock.Instant = .now) {
+        state.withLock { state in
+            // An account re-enabled meanwhile: its tokens are no longer unknown.
+            guard state.generation == generation else { return }
+            if state.unknown.count >= unknownCapacity { state.unknown.removeAll() }
+            state.unknown[hash] = now
         }
     }
 
@@ -63,11 +110,30 @@ public final class TokenCache: Sendable {
         }
     }
 
+    /// Forgets every token of an account (disabled, re-enabled, or its roles changed), and
+    /// what it knew of unknown tokens (a re-enabled account's tokens work again).
+    public func remove(account: UUID) {
+        state.withLock { state in
+            state.entries = state.entries.filter { $0.value.token.actor.accountID != account }
+            state.unknown.removeAll()
+            state.generation &+= 1
+        }
+    }
+
     /// Forgets every token (revocations may have been missed).
     public func removeAll() {
         state.withLock { state in
             state.entries.removeAll()
+            state.unknown.removeAll()
             state.generation &+= 1
+        }
+    }
+
+    /// Applies a revocation announced by any server.
+    public func apply(_ revocation: AccessStore.Revocation) {
+        switch revocation {
+        case .token(let hash): remove(hash: hash)
+        case .account(let account): remove(account: account)
         }
     }
 }
@@ -110,8 +176,12 @@ struct TokenAuthenticationMiddleware: RouterMiddleware {
             }
             return entry.token
         }
+        guard !cache.isKnownUnknown(hash) else {
+            throw Problem.unauthenticated("The token is unknown, revoked or expired.")
+        }
         let generation = cache.generation
         guard let token = try await store.authenticate(tokenHash: hash) else {
+            cache.rememberUnknown(hash, ifGeneration: generation)
             throw Problem.unauthenticated("The token is unknown, revoked or expired.")
         }
         try? await store.touchToken(token.tokenID)
@@ -145,26 +215,10 @@ public struct TokenRevocationListener: Service {
                     // heard: forget every cached token and check them again.
                     cache.removeAll()
                 case .notification(let notification):
-                    guard let hash = Data(hexString: notification.payload) else { continue }
-                    cache.remove(hash: hash)
+                    guard let revocation = AccessStore.revocation(from: notification.payload) else { continue }
+                    cache.apply(revocation)
                 }
             }
         }
-    }
-}
-
-extension Data {
-    init?(hexString: String) {
-        guard hexString.count % 2 == 0 else { return nil }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(hexString.count / 2)
-        var index = hexString.startIndex
-        while index < hexString.endIndex {
-            let next = hexString.index(index, offsetBy: 2)
-            guard let byte = UInt8(hexString[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        self.init(bytes)
     }
 }

@@ -43,9 +43,11 @@ public struct AuthenticatedToken: Sendable, Equatable {
 public enum TokenSecret {
     /// The prefix every token starts with, so a leaked one is recognisable.
     public static let prefix = "agora_"
+    /// The prefix of invitation codes, which are exchanged for a first token and are not tokens.
+    public static let invitationPrefix = "agorainv_"
 
     /// A new secret: 32 random bytes from the system's cryptographic generator, base64url.
-    public static func generate() -> String {
+    public static func generate(prefix: String = Self.prefix) -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let encoded = Data(bytes).base64EncodedString()
@@ -58,6 +60,38 @@ public enum TokenSecret {
     public static func hash(_ secret: String) -> Data {
         Data(SHA256.hash(data: Data(secret.utf8)))
     }
+}
+
+/// An account as the secretariat administers it.
+public struct Account: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    /// Where invitations and notices go; personal data.
+    public var email: String?
+    public var roles: [RoleGrant]
+    /// When it was disabled; nil while its tokens work.
+    public var disabledAt: Date?
+    public var createdAt: Date
+    public var version: Int
+}
+
+/// The fields of an account the secretariat can change.
+public struct AccountChanges: Sendable, Equatable {
+    public var name: String?
+    public var email: String??
+    public var roles: Set<RoleGrant>?
+    public var disabled: Bool?
+    public init() {}
+}
+
+/// A one-time invitation code: the only moment it exists outside the account holder's hands
+/// (and the notice that e-mails it, see ``AccessStore/issueInvitation(account:lifetime:now:by:requestID:)``).
+public struct IssuedInvitation: Sendable, Equatable {
+    public var id: UUID
+    public var account: UUID
+    /// `agorainv_…`: shown once.
+    public var code: String
+    public var expiresAt: Date
 }
 
 /// Why an access change was refused.
@@ -78,68 +112,295 @@ public struct AccessStore: Sendable {
         self.pool = pool
     }
 
+    /// How long an invitation code can be redeemed, unless told otherwise.
+    public static let invitationLifetime: TimeInterval = 7 * 24 * 3600
+
     /// Creates an account holding `grants`.
     public func createAccount(name: String, email: String? = nil, grants: Set<RoleGrant>, by actor: Actor, requestID: String? = nil) async throws -> UUID {
+        try await createAccount(name: name, email: email, grants: grants, invitationLifetime: nil, by: actor, requestID: requestID).id
+    }
+
+    /// Creates an account holding `grants` and, with an `invitationLifetime`, its first
+    /// invitation, in one transaction: an account never exists without the code that lets its
+    /// holder in.
+    public func createAccount(name: String, email: String?, grants: Set<RoleGrant>, invitationLifetime: TimeInterval?, now: Date = Date(),
+                              by actor: Actor, requestID: String?) async throws -> (id: UUID, invitation: IssuedInvitation?) {
         guard grants.allSatisfy(\.isWellFormed) else {
-            throw AccessStoreError(description: "a network role needs a network, an organisation role an organisation, other roles neither")
+            throw AccessStoreError(description: "a network role needs a network, an organisation role an organisation, a body only a bureau role")
         }
         return try await mapViolations { try await pool.withTransaction { connection in
             let id = try await connection.query("INSERT INTO account (name, email) VALUES (\(name), \(email)) RETURNING id")[0].decode("id", as: UUID.self)
-            for grant in grants {
-                try await connection.execute("""
-                    INSERT INTO account_role (account_id, role, network_id, organisation_id)
-                    VALUES (\(id), \(grant.role.rawValue), \(grant.network), \(grant.organisation))
-                    """)
-            }
-            let roles = JSONValue.array(grants.map { .string($0.role.rawValue) }.sorted { "\($0)" < "\($1)" })
+            try await Self.insertRoles(grants, of: id, on: connection)
             try await AuditLog.record(
                 AuditChange(action: "account.create", objectType: "account", objectID: id.uuidString,
-                            after: ["name": .string(name), "email": email.map(JSONValue.string) ?? .null, "roles": roles],
+                            after: ["name": .string(name), "email": email.map(JSONValue.string) ?? .null, "roles": Self.rolesJSON(grants)],
                             personalFields: ["email"]),
                 by: actor, requestID: requestID, on: connection
             )
-            return id
+            let invitation = try await invitationLifetime.asyncMap {
+                try await Self.invite(id, lifetime: $0, now: now, by: actor, requestID: requestID, on: connection)
+            }
+            return (id, invitation)
         } }
+    }
+
+    private static func insertRoles(_ grants: Set<RoleGrant>, of account: UUID, on connection: PostgresConnection) async throws {
+        for grant in grants {
+            try await connection.execute("""
+                INSERT INTO account_role (account_id, role, network_id, organisation_id, body)
+                VALUES (\(account), \(grant.role.rawValue), \(grant.network), \(grant.organisation), \(grant.body))
+                """)
+        }
+    }
+
+    private static func rolesJSON(_ grants: some Collection<RoleGrant>) -> JSONValue {
+        .array(grants.sorted(by: RoleGrant.displayOrder).map { grant in
+            var fields: [String: JSONValue] = ["role": .string(grant.role.rawValue)]
+            if let network = grant.network { fields["network"] = .string(network.uuidString) }
+            if let organisation = grant.organisation { fields["organisation"] = .string(organisation.uuidString) }
+            if let body = grant.body { fields["body"] = .string(body) }
+            return .object(fields)
+        })
+    }
+
+    // MARK: Invitations
+
+    /// Issues a new invitation code for `account`, voiding the open one; nil if there is no
+    /// such account. The code is written to the notice outbox (kind `account_invited`) so the
+    /// scheduler can e-mail it; that copy is erased when the code is redeemed or voided.
+    public func issueInvitation(account: UUID, lifetime: TimeInterval = Self.invitationLifetime, now: Date = Date(),
+                                by actor: Actor, requestID: String?) async throws -> IssuedInvitation? {
+        try await pool.withTransaction { connection in
+            guard !(try await connection.query("SELECT 1 FROM account WHERE id = \(account) FOR UPDATE")).isEmpty else { return nil }
+            return try await Self.invite(account, lifetime: lifetime, now: now, by: actor, requestID: requestID, on: connection)
+        }
+    }
+
+    private static func invite(_ account: UUID, lifetime: TimeInterval, now: Date, by actor: Actor, requestID: String?,
+                               on connection: PostgresConnection) async throws -> IssuedInvitation {
+        let voided = try await connection.query("""
+            UPDATE account_invitation SET voided_at = now()
+            WHERE account_id = \(account) AND redeemed_at IS NULL AND voided_at IS NULL RETURNING id
+            """).map { try $0.decode("id", as: UUID.self) }
+        try await eraseInvitationCodes(voided, on: connection)
+        let code = TokenSecret.generate(prefix: TokenSecret.invitationPrefix)
+        let expiresAt = now.addingTimeInterval(lifetime)
+        let id = try await connection.query("""
+            INSERT INTO account_invitation (account_id, code_hash, expires_at) VALUES (\(account), \(TokenSecret.hash(code)), \(expiresAt))
+            RETURNING id
+            """)[0].decode("id", as: UUID.self)
+        try await connection.execute("""
+            INSERT INTO notice (recipient_account, kind, payload, dedupe_key)
+            SELECT a.id, 'account_invited',
+                   jsonb_build_object('invitation', \(id.uuidString)::text, 'accountName', a.name, 'email', a.email,
+                                      'code', \(code)::text, 'expiresAt', \(expiresAt)::timestamptz),
+                   \("account_invited:\(id.uuidString)")
+            FROM account a WHERE a.id = \(account)
+            """)
+        try await AuditLog.record(
+            AuditChange(action: "account.invite", objectType: "account", objectID: account.uuidString,
+                        after: ["invitation": .string(id.uuidString), "expiresAt": .string(ISO8601DateFormatter().string(from: expiresAt)),
+                                "voided": .array(voided.map { .string($0.uuidString) })]),
+            by: actor, requestID: requestID, on: connection)
+        return IssuedInvitation(id: id, account: account, code: code, expiresAt: expiresAt)
+    }
+
+    /// The code is for the holder only: once redeemed or voided, the outbox's copy goes too.
+    private static func eraseInvitationCodes(_ invitations: [UUID], on connection: PostgresConnection) async throws {
+        guard !invitations.isEmpty else { return }
+        try await connection.execute("""
+            UPDATE notice SET payload = payload - 'code'
+            WHERE dedupe_key = ANY(\(invitations.map { "account_invited:\($0.uuidString)" }))
+            """)
+    }
+
+    /// Exchanges an invitation code for the account's first token; nil when the code is
+    /// unknown, used, voided or expired, or the account is disabled (the caller cannot tell
+    /// which). The code is marked redeemed by the same statement that checks it, so of two
+    /// concurrent redemptions exactly one gets a token.
+    public func redeemInvitation(code: String, tokenName: String, now: Date = Date()) async throws -> IssuedToken? {
+        try await mapViolations { try await pool.withTransaction { connection in
+            guard let row = try await connection.query("""
+                UPDATE account_invitation i SET redeemed_at = now()
+                FROM account a
+                WHERE i.code_hash = \(TokenSecret.hash(code)) AND a.id = i.account_id AND a.disabled_at IS NULL
+                  AND i.redeemed_at IS NULL AND i.voided_at IS NULL AND i.expires_at > \(now)
+                RETURNING i.id, i.account_id
+                """).first else { return nil }
+            let invitation = try row.decode("id", as: UUID.self)
+            let account = try row.decode("account_id", as: UUID.self)
+            try await Self.eraseInvitationCodes([invitation], on: connection)
+            let holder = Actor(accountID: account, tokenName: tokenName, grants: try await Self.grants(of: account, on: connection))
+            try await AuditLog.record(
+                AuditChange(action: "account.invitation.redeem", objectType: "account", objectID: account.uuidString,
+                            after: ["invitation": .string(invitation.uuidString)]),
+                by: holder, requestID: nil, on: connection)
+            return try await Self.issueToken(account: account, name: tokenName, expiresAt: nil, by: holder, requestID: nil, on: connection)
+        } }
+    }
+
+    // MARK: Administration
+
+    /// Every account with its roles, by name, after `after` (a page's end).
+    public func accounts(limit: Int, after: NamePosition?) async throws -> [Account] {
+        try await pool.withConnection { connection in
+            let rows = try await connection.query("""
+                SELECT \(unsafeRaw: Self.accountColumns) FROM account
+                WHERE \(after?.name)::text IS NULL OR (name, id) > (\(after?.name)::text, \(after?.id)::uuid)
+                ORDER BY name, id LIMIT \(limit)
+                """)
+            return try await Self.accounts(rows, on: connection)
+        }
+    }
+
+    /// One account with its roles.
+    public func account(_ id: UUID) async throws -> Account? {
+        try await pool.withConnection { try await Self.account(id, on: $0) }
+    }
+
+    /// Changes an account's name, e-mail, roles or whether it is disabled. A change of roles or
+    /// of the disabled state is announced on ``revocationChannel`` at commit, so every server
+    /// forgets the account's cached tokens within about a second.
+    public func updateAccount(_ id: UUID, _ changes: AccountChanges, expectedVersion: Int?, now: Date = Date(),
+                              by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Account> {
+        if let roles = changes.roles, !roles.allSatisfy(\.isWellFormed) {
+            throw FieldViolation(field: "roles", message: "a network role names its network, an organisation role its organisation, only a bureau role a body")
+        }
+        return try await mapViolations { try await pool.withTransaction { connection in
+            guard !(try await connection.query("SELECT 1 FROM account WHERE id = \(id) FOR UPDATE")).isEmpty,
+                  let before = try await Self.account(id, on: connection) else { return .notFound }
+            if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
+            var changed = Set<String>()
+            if let name = changes.name, name != before.name { changed.insert("name") }
+            if let email = changes.email, email != before.email { changed.insert("email") }
+            if let roles = changes.roles, roles != Set(before.roles) { changed.insert("roles") }
+            if let disabled = changes.disabled, disabled != (before.disabledAt != nil) { changed.insert("disabled") }
+            guard !changed.isEmpty else { return .updated(before) }
+            try await connection.execute("""
+                UPDATE account SET name = coalesce(\(changes.name), name),
+                    email = CASE WHEN \(changed.contains("email")) THEN \(changes.email ?? nil) ELSE email END,
+                    disabled_at = CASE WHEN \(changed.contains("disabled")) THEN (CASE WHEN \(changes.disabled == true) THEN \(now) END) ELSE disabled_at END,
+                    version = version + 1, updated_at = now()
+                WHERE id = \(id)
+                """)
+            if let roles = changes.roles, changed.contains("roles") {
+                try await connection.execute("DELETE FROM account_role WHERE account_id = \(id)")
+                try await Self.insertRoles(roles, of: id, on: connection)
+            }
+            if changed.contains("roles") || changed.contains("disabled") {
+                // Cached tokens carry the old roles or a no longer valid account.
+                try await connection.execute("SELECT pg_notify(\(Self.revocationChannel), \(Self.accountNotice(id)))")
+            }
+            let after = try await Self.account(id, on: connection)!
+            try await AuditLog.record(
+                AuditChange(action: "account.update", objectType: "account", objectID: id.uuidString,
+                            before: Self.snapshot(before, changed), after: Self.snapshot(after, changed), personalFields: ["email"]),
+                by: actor, requestID: requestID, on: connection)
+            return .updated(after)
+        } }
+    }
+
+    /// The payload announcing that an account's cached tokens must be dropped.
+    static func accountNotice(_ account: UUID) -> String { "account:" + account.uuidString }
+
+    /// Reads a revocation notification: a token hash or an account.
+    public static func revocation(from payload: String) -> Revocation? {
+        if payload.hasPrefix("account:") { return UUID(uuidString: String(payload.dropFirst(8))).map(Revocation.account) }
+        return Data(hexString: payload).map(Revocation.token)
+    }
+
+    /// What a revocation notification names.
+    public enum Revocation: Sendable, Equatable {
+        /// One token, by hash.
+        case token(Data)
+        /// Every token of an account (disabled, or its roles changed).
+        case account(UUID)
+    }
+
+    private static func snapshot(_ account: Account, _ fields: Set<String>) -> [String: JSONValue] {
+        var result: [String: JSONValue] = [:]
+        if fields.contains("name") { result["name"] = .string(account.name) }
+        if fields.contains("email") { result["email"] = account.email.map(JSONValue.string) ?? .null }
+        if fields.contains("roles") { result["roles"] = rolesJSON(account.roles) }
+        if fields.contains("disabled") { result["disabled"] = .bool(account.disabledAt != nil) }
+        return result
+    }
+
+    private static let accountColumns = "id, name, email, disabled_at, created_at, version"
+
+    private static func account(_ id: UUID, on connection: PostgresConnection) async throws -> Account? {
+        try await accounts(try await connection.query("SELECT \(unsafeRaw: accountColumns) FROM account WHERE id = \(id)"), on: connection).first
+    }
+
+    private static func accounts(_ rows: PostgresRows, on connection: PostgresConnection) async throws -> [Account] {
+        var accounts = try rows.map { row in
+            Account(id: try row.decode("id"), name: try row.decode("name"), email: try row.decode("email"), roles: [],
+                    disabledAt: try row.decode("disabled_at"), createdAt: try row.decode("created_at"), version: try row.decode("version"))
+        }
+        let ids = accounts.map(\.id)
+        var grants: [UUID: [RoleGrant]] = [:]
+        for row in try await connection.query("""
+            SELECT account_id, role, network_id, organisation_id, body FROM account_role WHERE account_id = ANY(\(ids))
+            """) {
+            guard let grant = try grant(row) else { continue }
+            grants[try row.decode("account_id"), default: []].append(grant)
+        }
+        for index in accounts.indices { accounts[index].roles = (grants[accounts[index].id] ?? []).sorted(by: RoleGrant.displayOrder) }
+        return accounts
+    }
+
+    private static func grants(of account: UUID, on connection: PostgresConnection) async throws -> Set<RoleGrant> {
+        Set(try await connection.query("""
+            SELECT role, network_id, organisation_id, body FROM account_role WHERE account_id = \(account)
+            """).compactMap(grant))
+    }
+
+    private static func grant(_ row: PostgresRow) throws -> RoleGrant? {
+        guard let roleName = try row.decode("role", as: String?.self), let role = Role(rawValue: roleName) else { return nil }
+        var grant = RoleGrant(role)
+        grant.network = try row.decode("network_id")
+        grant.organisation = try row.decode("organisation_id")
+        grant.body = try row.decode("body")
+        return grant
     }
 
     /// Issues a token for `account`; the returned secret is never stored.
     public func issueToken(account: UUID, name: String, expiresAt: Date? = nil, by actor: Actor, requestID: String? = nil) async throws -> IssuedToken {
+        try await pool.withTransaction { connection in
+            try await Self.issueToken(account: account, name: name, expiresAt: expiresAt, by: actor, requestID: requestID, on: connection)
+        }
+    }
+
+    private static func issueToken(account: UUID, name: String, expiresAt: Date?, by actor: Actor, requestID: String?,
+                                   on connection: PostgresConnection) async throws -> IssuedToken {
         let secret = TokenSecret.generate()
         let hash = TokenSecret.hash(secret)
-        return try await pool.withTransaction { connection in
-            let row = try await connection.query("""
-                INSERT INTO api_token (account_id, name, token_hash, expires_at)
-                VALUES (\(account), \(name), \(hash), \(expiresAt))
-                RETURNING \(unsafeRaw: Self.tokenColumns)
-                """)[0]
-            let info = try Self.tokenInfo(row)
-            try await AuditLog.record(
-                AuditChange(action: "token.create", objectType: "token", objectID: info.id.uuidString,
-                            after: ["account": .string(account.uuidString), "name": .string(name),
-                                    "expiresAt": expiresAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null]),
-                by: actor, requestID: requestID, on: connection
-            )
-            return IssuedToken(info: info, secret: secret)
-        }
+        let row = try await connection.query("""
+            INSERT INTO api_token (account_id, name, token_hash, expires_at)
+            VALUES (\(account), \(name), \(hash), \(expiresAt))
+            RETURNING \(unsafeRaw: Self.tokenColumns)
+            """)[0]
+        let info = try Self.tokenInfo(row)
+        try await AuditLog.record(
+            AuditChange(action: "token.create", objectType: "token", objectID: info.id.uuidString,
+                        after: ["account": .string(account.uuidString), "name": .string(name),
+                                "expiresAt": expiresAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null]),
+            by: actor, requestID: requestID, on: connection
+        )
+        return IssuedToken(info: info, secret: secret)
     }
 
     /// The account and roles behind a token hash, if the token is valid now (not revoked,
     /// not expired).
     public func authenticate(tokenHash: Data) async throws -> AuthenticatedToken? {
         let rows = try await pool.query("""
-            SELECT t.id, t.account_id, t.name, t.expires_at, r.role, r.network_id, r.organisation_id
-            FROM api_token t LEFT JOIN account_role r ON r.account_id = t.account_id
+            SELECT t.id, t.account_id, t.name, t.expires_at, r.role, r.network_id, r.organisation_id, r.body
+            FROM api_token t JOIN account a ON a.id = t.account_id LEFT JOIN account_role r ON r.account_id = t.account_id
             WHERE t.token_hash = \(tokenHash) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+              AND a.disabled_at IS NULL
             """)
         guard let first = rows.first else { return nil }
-        var grants = Set<RoleGrant>()
-        for row in rows {
-            guard let roleName = try row.decode("role", as: String?.self), let role = Role(rawValue: roleName) else { continue }
-            var grant = RoleGrant(role)
-            grant.network = try row.decode("network_id")
-            grant.organisation = try row.decode("organisation_id")
-            grants.insert(grant)
-        }
+        let grants = Set(try rows.compactMap(Self.grant))
         return AuthenticatedToken(
             tokenID: try first.decode("id"),
             actor: Actor(accountID: try first.decode("account_id"), tokenName: try first.decode("name"), grants: grants),
@@ -196,5 +457,29 @@ public struct AccessStore: Sendable {
         TokenInfo(id: try row.decode("id"), accountID: try row.decode("account_id"), name: try row.decode("name"),
                   createdAt: try row.decode("created_at"), expiresAt: try row.decode("expires_at"),
                   lastUsedAt: try row.decode("last_used_at"), revokedAt: try row.decode("revoked_at"))
+    }
+}
+
+extension Data {
+    init?(hexString: String) {
+        guard hexString.count % 2 == 0 else { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(hexString.count / 2)
+        var index = hexString.startIndex
+        while index < hexString.endIndex {
+            let next = hexString.index(index, offsetBy: 2)
+            guard let byte = UInt8(hexString[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
+    }
+}
+
+extension Optional {
+    /// `map` with an asynchronous transform.
+    func asyncMap<Other>(_ transform: (Wrapped) async throws -> Other) async rethrows -> Other? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

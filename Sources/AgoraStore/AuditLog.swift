@@ -8,8 +8,8 @@ public enum AuditLog {
     /// Records `change` made by `actor` during request `requestID`.
     public static func record(_ change: AuditChange, by actor: Actor, requestID: String?, on connection: PostgresConnection) async throws {
         try await connection.execute("""
-            INSERT INTO audit_entry (account_id, token_name, action, object_type, object_id, before, after, request_id, public)
-            VALUES (\(actor.accountID), \(actor.tokenName), \(change.action), \(change.objectType), \(change.objectID),
+            INSERT INTO audit_entry (account_id, token_name, actor_role, action, object_type, object_id, before, after, request_id, public)
+            VALUES (\(actor.accountID), \(actor.tokenName), \(actor.publicRole), \(change.action), \(change.objectType), \(change.objectID),
                     \(change.before.map(PostgresJSON.init))::jsonb, \(change.after.map(PostgresJSON.init))::jsonb,
                     \(requestID), \(change.isPublic))
             """)

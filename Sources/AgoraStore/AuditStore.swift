@@ -8,6 +8,8 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     public var at: Date
     public var account: UUID?
     public var tokenName: String?
+    /// The actor's role (`secretariat`, `bureau`, …), what public readers see instead of the account.
+    public var actorRole: String?
     public var action: String
     public var objectType: String
     public var objectID: String
@@ -15,6 +17,15 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     public var after: [String: JSONValue]?
     public var requestID: String?
     public var isPublic: Bool
+
+    /// The entry as the public reads it: the actor's role, not the account, token or request.
+    public var publicView: AuditEntry {
+        var entry = self
+        entry.account = nil
+        entry.tokenName = nil
+        entry.requestID = nil
+        return entry
+    }
 }
 
 /// What to look for in the audit log.
@@ -47,7 +58,7 @@ public struct AuditStore: Sendable {
     /// At most `limit` entries matching `filter`, older than entry `before` (a page's end).
     public func entries(_ filter: AuditFilter, limit: Int, before: Int64?) async throws -> [AuditEntry] {
         try await pool.query("""
-            SELECT id, at, account_id, token_name, action, object_type, object_id, before, after, request_id, public
+            SELECT id, at, account_id, token_name, actor_role, action, object_type, object_id, before, after, request_id, public
             FROM audit_entry
             WHERE (\(filter.objectType)::text IS NULL OR object_type = \(filter.objectType)::text)
               AND (\(filter.objectID)::text IS NULL OR object_id = \(filter.objectID)::text)
@@ -60,7 +71,7 @@ public struct AuditStore: Sendable {
             """).map { row in
             AuditEntry(
                 id: try row.decode("id"), at: try row.decode("at"), account: try row.decode("account_id"),
-                tokenName: try row.decode("token_name"), action: try row.decode("action"),
+                tokenName: try row.decode("token_name"), actorRole: try row.decode("actor_role"), action: try row.decode("action"),
                 objectType: try row.decode("object_type"), objectID: try row.decode("object_id"),
                 before: try row.decode("before", as: PostgresJSON<[String: JSONValue]>?.self)?.value,
                 after: try row.decode("after", as: PostgresJSON<[String: JSONValue]>?.self)?.value,

@@ -1,9 +1,14 @@
 import PostgresClient
 
 /// A constraint that refused a value, reported against the API field it concerns.
-public struct FieldViolation: Error, Sendable, Equatable {
+public struct FieldViolation: Error, Sendable, Equatable, CustomStringConvertible {
     public var field: String
     public var message: String
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+    public var description: String { "\(field) \(message)" }
 }
 
 /// Turns constraint violations into errors about the API field concerned.
@@ -26,6 +31,8 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
             throw FieldViolation(field: "comment", message: "is too long")
         case (.checkViolation, "slate_speaker_override_justification_check"):
             throw FieldViolation(field: "justification", message: "is too long")
+        case (.checkViolation, "issue_transition_reason_check"):
+            throw FieldViolation(field: "reason", message: "must be 1 to 5000 characters")
         case (.checkViolation, "organisation_check"):
             throw FieldViolation(field: "accreditedOn", message: "needs an accreditation")
         case (.checkViolation, let name):

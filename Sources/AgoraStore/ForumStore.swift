@@ -12,6 +12,12 @@ public enum ForumStatusOutcome: Sendable {
     case invalidOutcome([FieldProblem])
 }
 
+/// Why a forum cannot be created.
+public enum ForumCreationRefused: Error, Sendable, Equatable {
+    /// The issue is closed: its cycle is over.
+    case issueClosed
+}
+
 /// Forums of policy issues.
 public struct ForumStore: Sendable {
     private let pool: PostgresConnectionPool
@@ -25,11 +31,14 @@ public struct ForumStore: Sendable {
         nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair, status, accepted_count, version
         """
 
-    /// Creates a draft forum of issue `issue`; nil if there is no such issue.
+    /// Creates a draft forum of issue `issue`; nil if there is no such issue. A closed issue
+    /// takes no more forums (``ForumCreationRefused``).
     public func create(_ forum: Forum, by actor: Actor, requestID: String?) async throws -> Forum? {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                guard !(try await connection.query("SELECT 1 FROM policy_issue WHERE id = \(forum.issue)")).isEmpty else { return nil }
+                // FOR SHARE: a concurrent closing of the issue waits for this forum, or this waits for it.
+                guard let stage = try await connection.query("SELECT stage FROM policy_issue WHERE id = \(forum.issue) FOR SHARE").first else { return nil }
+                guard try stage.decode("stage", as: String.self) != IssueStage.closed.rawValue else { throw ForumCreationRefused.issueClosed }
                 let created = try Self.forum(try await connection.query("""
                     INSERT INTO forum (issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at,
                                        nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair)
@@ -57,6 +66,55 @@ public struct ForumStore: Sendable {
             SELECT \(unsafeRaw: Self.columns) FROM forum WHERE issue_id = \(issue) AND (\(includeDrafts) OR status <> 'draft')
             ORDER BY starts_at, id
             """).map(Self.forum)
+    }
+
+    /// Changes a forum's fields that still make sense for its status (checked under the row
+    /// lock, so a concurrent status change cannot slip between check and write). Throws
+    /// ``FieldProblems`` for fields that can no longer change or values that do not fit.
+    public func update(_ id: UUID, _ changes: Forum.Changes, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Forum> {
+        try await mapViolations { try await pool.withTransaction { connection in
+            guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
+                .first.map(Self.forum) else { return .notFound }
+            if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
+            let wanted = try before.applying(changes).get()
+            guard wanted != before else { return .updated(before) }
+            let after = try Self.forum(try await connection.query("""
+                UPDATE forum SET title = \(wanted.title), venue_name = \(wanted.venue.name), venue_city = \(wanted.venue.city),
+                    venue_country = \(wanted.venue.country.uppercased()), time_zone = \(wanted.venue.timeZone),
+                    starts_at = \(wanted.startsAt), ends_at = \(wanted.endsAt), nominations_deadline = \(wanted.nominationsDeadline),
+                    speaking_slots = \(wanted.speakingSlots), speaking_minutes = \(wanted.speakingMinutes),
+                    participant_cap = \(wanted.participantCap), chair = \(wanted.chair), version = version + 1, updated_at = now()
+                WHERE id = \(id) RETURNING \(unsafeRaw: Self.columns)
+                """)[0])
+            try await AuditLog.record(
+                AuditChange(action: "forum.update", objectType: "forum", objectID: id.uuidString,
+                            before: Self.snapshot(before, changes.names), after: Self.snapshot(after, changes.names)),
+                by: actor, requestID: requestID, on: connection)
+            return .updated(after)
+        } }
+    }
+
+    static func snapshot(_ forum: Forum, _ fields: Set<String>) -> [String: JSONValue] {
+        let iso = ISO8601DateFormatter()
+        func time(_ date: Date?) -> JSONValue { date.map { .string(iso.string(from: $0)) } ?? .null }
+        func number(_ value: Int?) -> JSONValue { value.map { .number(Double($0)) } ?? .null }
+        var result: [String: JSONValue] = [:]
+        for field in fields {
+            switch field {
+            case "title": result[field] = .string(forum.title)
+            case "venue": result[field] = .object(["name": .string(forum.venue.name), "city": .string(forum.venue.city),
+                                                   "country": .string(forum.venue.country), "timeZone": .string(forum.venue.timeZone)])
+            case "startsAt": result[field] = time(forum.startsAt)
+            case "endsAt": result[field] = time(forum.endsAt)
+            case "nominationsDeadline": result[field] = time(forum.nominationsDeadline)
+            case "speakingSlots": result[field] = number(forum.speakingSlots)
+            case "speakingMinutes": result[field] = number(forum.speakingMinutes)
+            case "participantCap": result[field] = number(forum.participantCap)
+            case "chair": result[field] = forum.chair.map(JSONValue.string) ?? .null
+            default: break
+            }
+        }
+        return result
     }
 
     /// Moves a forum to its next status (not to `concluded`, which needs an outcome).
@@ -95,7 +153,7 @@ public struct ForumStore: Sendable {
                 })
             }
             let after = try Self.forum(try await connection.query("""
-                UPDATE forum SET status = 'concluded', outcome = \(PostgresJSON(outcome.json))::jsonb, version = version + 1, updated_at = now()
+                UPDATE forum SET status = 'concluded', outcome = \(PostgresJSON(outcome.json))::jsonb, concluded_at = now(), version = version + 1, updated_at = now()
                 WHERE id = \(id) RETURNING \(unsafeRaw: Self.columns)
                 """)[0])
             try await AuditLog.record(

@@ -55,12 +55,20 @@ public struct IssueStore: Sendable {
     /// audit) in one transaction, or returns the refusal. The issue row is locked, so two
     /// concurrent requests are decided one after the other.
     public func transition(_ id: UUID, to target: IssueStage, reason: String, by actor: Actor, requestID: String?) async throws -> TransitionOutcome {
-        try await pool.withTransaction { connection in
+        try await mapViolations { try await pool.withTransaction { connection in
             guard let before = try await connection.query("""
                 SELECT \(unsafeRaw: Self.columns) FROM policy_issue WHERE id = \(id) FOR UPDATE
                 """).first.map(Self.issue) else { return .notFound }
+            // A forum of this stage concluded since the issue last entered it: after a hearing sends
+            // the issue back to implementation, the old partnership's conclusion does not count.
             let concluded = try await connection.query("""
-                SELECT EXISTS (SELECT 1 FROM forum WHERE issue_id = \(id) AND kind = \(before.stage.forumKind?.rawValue) AND status = 'concluded') AS concluded
+                SELECT EXISTS (
+                    SELECT 1 FROM forum f
+                    WHERE f.issue_id = \(id) AND f.kind = \(before.stage.forumKind?.rawValue) AND f.status = 'concluded'
+                      AND f.concluded_at >= coalesce(
+                          (SELECT max(t.at) FROM issue_transition t WHERE t.issue_id = \(id) AND t.to_stage = \(before.stage.rawValue)),
+                          \(before.createdAt))
+                ) AS concluded
                 """)[0].decode("concluded", as: Bool.self)
             switch IssueLifeCycle.decide(at: before.stage, .requestTransition(to: target, reason: reason, stageForumConcluded: concluded)) {
             case .refuse(let refusal):
@@ -81,7 +89,30 @@ public struct IssueStore: Sendable {
                     by: actor, requestID: requestID, on: connection)
                 return .transitioned(after)
             }
-        }
+        } }
+    }
+
+    /// Changes an issue's title, summary, body or goals (not once it is closed: ``FieldProblems``).
+    /// A bureau's scope follows `reportsTo`, so a change of body moves the issue's slates to the new body's bureau.
+    public func update(_ id: UUID, _ changes: PolicyIssue.Changes, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<PolicyIssue> {
+        try await mapViolations { try await pool.withTransaction { connection in
+            try await versionedUpdate(
+                action: "issue.update", objectType: "issue", id: id, changedFields: changes.names, expectedVersion: expectedVersion,
+                fetch: { lock in
+                    try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM policy_issue WHERE id = \(id) \(unsafeRaw: lock ? "FOR UPDATE" : "")")
+                        .first.map(Self.issue)
+                },
+                version: \.version, snapshot: { $0.snapshot($1) },
+                apply: { before in
+                    let wanted = try before.applying(changes).get()
+                    try await connection.execute("""
+                        UPDATE policy_issue SET title = \(wanted.title), summary = \(wanted.summary), reports_to = \(wanted.reportsTo),
+                            goals = \(wanted.goals), version = version + 1, updated_at = now()
+                        WHERE id = \(id)
+                        """)
+                },
+                by: actor, requestID: requestID, on: connection)
+        } }
     }
 
     /// The issue's transitions, oldest first.

@@ -2,6 +2,26 @@ import Agora
 import Foundation
 import PostgresClient
 
+/// A network's membership of an organisation, or the network's request for it.
+public struct Membership: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// Asked by the network; counts nowhere until accepted.
+        case requested
+        /// Accepted by the organisation (or admitted by the secretariat).
+        case accepted
+    }
+    public var network: UUID
+    public var organisation: UUID
+    public var status: Status
+}
+
+/// What a membership change came to.
+public enum MembershipOutcome: Sendable, Equatable {
+    case done(Membership)
+    /// No such network, or no such request (or not the caller's to answer).
+    case notFound
+}
+
 /// Networks and their member organisations.
 public struct NetworkStore: Sendable {
     private let pool: PostgresConnectionPool
@@ -12,7 +32,7 @@ public struct NetworkStore: Sendable {
 
     static let columns = """
         n.id, n.name, n.constituency, n.description, n.website, n.version, n.created_at, n.updated_at,
-        (SELECT count(*)::int FROM network_member m WHERE m.network_id = n.id) AS members
+        (SELECT count(*)::int FROM network_member m WHERE m.network_id = n.id AND m.status = 'accepted') AS members
         """
 
     public func create(_ fields: Network.Fields, by actor: Actor, requestID: String?) async throws -> Network {
@@ -53,7 +73,7 @@ public struct NetworkStore: Sendable {
                     action: "network.update", objectType: "network", id: id, changedFields: fields.names,
                     expectedVersion: expectedVersion,
                     fetch: { lock in try await Self.fetch(id, on: connection, lock: lock) }, version: \.version, snapshot: { $0.snapshot($1) },
-                    apply: {
+                    apply: { _ in
                         try await connection.execute("""
                         UPDATE network SET
                             name = coalesce(\(fields.name), name),
@@ -69,49 +89,120 @@ public struct NetworkStore: Sendable {
         }
     }
 
-    /// Adds `organisation` to the network; false if the network does not exist. Adding a
-    /// member twice changes nothing.
-    public func addMember(_ organisation: UUID, to network: UUID, by actor: Actor, requestID: String?) async throws -> Bool {
-        try await mapViolations {
-            try await pool.withTransaction { connection in
-                guard try await Self.fetch(network, on: connection, lock: true) != nil else { return false }
-                let added = try await connection.execute("""
-                    INSERT INTO network_member (network_id, organisation_id) VALUES (\(network), \(organisation)) ON CONFLICT DO NOTHING
+    /// Asks for `organisation` to join the network, or — when the secretariat does it — admits
+    /// it at once (an organisation of another constituency only so). A request counts nowhere
+    /// until the organisation's contact or the secretariat accepts it.
+    public func addMember(_ organisation: UUID, to network: UUID, by actor: Actor, requestID: String?) async throws -> MembershipOutcome {
+        let admits = actor.has(.secretariat)
+        return try await mapViolations { try await pool.withTransaction { connection in
+            guard let found = try await Self.fetch(network, on: connection, lock: true) else { return .notFound }
+            guard let constituency = try await connection.query("SELECT constituency FROM organisation WHERE id = \(organisation)")
+                .first?.decode("constituency", as: String.self) else {
+                throw FieldViolation(field: "organisation", message: "is not a known organisation")
+            }
+            guard admits || constituency == found.constituency else {
+                throw FieldViolation(field: "organisation", message: "is of another constituency (\(constituency)); only the secretariat admits it to a \(found.constituency) network")
+            }
+            let current = try await Self.membershipStatus(organisation, network, on: connection)
+            switch (current, admits) {
+            case (.accepted?, _), (.requested?, false):
+                return .done(Membership(network: network, organisation: organisation, status: current!))
+            case (.requested?, true):
+                return try await accept(organisation, network, by: actor, requestID: requestID, on: connection)
+            case (nil, _):
+                let status: Membership.Status = admits ? .accepted : .requested
+                try await connection.execute("""
+                    INSERT INTO network_member (network_id, organisation_id, status, accepted_at)
+                    VALUES (\(network), \(organisation), \(status.rawValue), CASE WHEN \(admits) THEN now() END)
                     """)
-                if added > 0 {
-                    try await connection.execute("UPDATE network SET version = version + 1, updated_at = now() WHERE id = \(network)")
-                    try await AuditLog.record(
-                        AuditChange(action: "network.member.add", objectType: "network", objectID: network.uuidString,
-                                    after: ["member": .string(organisation.uuidString)]),
-                        by: actor, requestID: requestID, on: connection)
-                }
-                return true
+                if admits { try await Self.bumpVersion(network, on: connection) }
+                try await AuditLog.record(
+                    AuditChange(action: admits ? "network.member.add" : "network.member.request", objectType: "network", objectID: network.uuidString,
+                                after: ["member": .string(organisation.uuidString), "status": .string(status.rawValue)], isPublic: true),
+                    by: actor, requestID: requestID, on: connection)
+                return .done(Membership(network: network, organisation: organisation, status: status))
+            }
+        } }
+    }
+
+    /// The organisation's contact (one of `organisations`; nil: the secretariat) accepts the
+    /// network's request. Not found when there is no such request or it is not theirs.
+    public func acceptMembership(_ organisation: UUID, into network: UUID, within organisations: Set<UUID>?,
+                                 by actor: Actor, requestID: String?) async throws -> MembershipOutcome {
+        guard organisations.map({ $0.contains(organisation) }) ?? true else { return .notFound }
+        return try await pool.withTransaction { connection in
+            guard try await Self.fetch(network, on: connection, lock: true) != nil else { return .notFound }
+            switch try await Self.membershipStatus(organisation, network, on: connection) {
+            case nil: return .notFound
+            case .accepted?: return .done(Membership(network: network, organisation: organisation, status: .accepted))
+            case .requested?: return try await accept(organisation, network, by: actor, requestID: requestID, on: connection)
             }
         }
     }
 
-    /// Removes a member; false if it was not one.
+    private func accept(_ organisation: UUID, _ network: UUID, by actor: Actor, requestID: String?,
+                        on connection: PostgresConnection) async throws -> MembershipOutcome {
+        try await connection.execute("""
+            UPDATE network_member SET status = 'accepted', accepted_at = now()
+            WHERE network_id = \(network) AND organisation_id = \(organisation)
+            """)
+        try await Self.bumpVersion(network, on: connection)
+        try await AuditLog.record(
+            AuditChange(action: "network.member.accept", objectType: "network", objectID: network.uuidString,
+                        before: ["member": .string(organisation.uuidString), "status": .string("requested")],
+                        after: ["member": .string(organisation.uuidString), "status": .string("accepted")], isPublic: true),
+            by: actor, requestID: requestID, on: connection)
+        return .done(Membership(network: network, organisation: organisation, status: .accepted))
+    }
+
+    /// Ends a membership or withdraws (declines) a request; false if there was neither.
+    /// Either side may: the caller's scope is checked by the API.
     public func removeMember(_ organisation: UUID, from network: UUID, by actor: Actor, requestID: String?) async throws -> Bool {
         try await pool.withTransaction { connection in
-            let removed = try await connection.execute("""
-                DELETE FROM network_member WHERE network_id = \(network) AND organisation_id = \(organisation)
-                """)
-            guard removed > 0 else { return false }
-            try await connection.execute("UPDATE network SET version = version + 1, updated_at = now() WHERE id = \(network)")
+            guard try await Self.fetch(network, on: connection, lock: true) != nil,
+                  let status = try await connection.query("""
+                    DELETE FROM network_member WHERE network_id = \(network) AND organisation_id = \(organisation) RETURNING status
+                    """).first?.decode("status", as: String.self) else { return false }
+            if status == Membership.Status.accepted.rawValue { try await Self.bumpVersion(network, on: connection) }
             try await AuditLog.record(
                 AuditChange(action: "network.member.remove", objectType: "network", objectID: network.uuidString,
-                            before: ["member": .string(organisation.uuidString)]),
+                            before: ["member": .string(organisation.uuidString), "status": .string(status)], isPublic: true),
                 by: actor, requestID: requestID, on: connection)
             return true
         }
     }
 
-    /// The member organisations of a network, by name.
+    /// Pending membership requests: all of them (`networks` and `organisations` nil), or those
+    /// of the given networks or organisations.
+    public func membershipRequests(networks: Set<UUID>?, organisations: Set<UUID>?) async throws -> [Membership] {
+        let all = networks == nil && organisations == nil
+        return try await pool.query("""
+            SELECT network_id, organisation_id, status FROM network_member
+            WHERE status = 'requested' AND (\(all) OR network_id = ANY(\(Array(networks ?? []))) OR organisation_id = ANY(\(Array(organisations ?? []))))
+            ORDER BY joined_at, network_id, organisation_id LIMIT 1000
+            """).map { row in
+            Membership(network: try row.decode("network_id"), organisation: try row.decode("organisation_id"),
+                       status: Membership.Status(rawValue: try row.decode("status")) ?? .requested)
+        }
+    }
+
+    /// The member organisations of a network (accepted memberships only), by name.
     public func members(of network: UUID) async throws -> [Organisation] {
         try await pool.query("""
             SELECT \(unsafeRaw: OrganisationStore.columns) FROM organisation o
-            JOIN network_member m ON m.organisation_id = o.id WHERE m.network_id = \(network) ORDER BY o.name, o.id
+            JOIN network_member m ON m.organisation_id = o.id WHERE m.network_id = \(network) AND m.status = 'accepted' ORDER BY o.name, o.id
             """).map(OrganisationStore.organisation)
+    }
+
+    private static func membershipStatus(_ organisation: UUID, _ network: UUID, on connection: PostgresConnection) async throws -> Membership.Status? {
+        try await connection.query("""
+            SELECT status FROM network_member WHERE network_id = \(network) AND organisation_id = \(organisation) FOR UPDATE
+            """).first.flatMap { Membership.Status(rawValue: try $0.decode("status")) }
+    }
+
+    /// A change of accepted members changes the network's member count, so its version.
+    private static func bumpVersion(_ network: UUID, on connection: PostgresConnection) async throws {
+        try await connection.execute("UPDATE network SET version = version + 1, updated_at = now() WHERE id = \(network)")
     }
 
     static func fetch(_ id: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Network? {

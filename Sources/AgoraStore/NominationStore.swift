@@ -12,6 +12,8 @@ public enum NominationOutcome: Sendable {
     case notYourNetwork
     /// No such person.
     case unknownPerson
+    /// The person is not of one of the network's (accepted) member organisations.
+    case notAMemberPerson
     /// The person sits on the forum's selection committee.
     case committeeMember
     /// The network already nominated this person.
@@ -55,7 +57,14 @@ public struct NominationStore: Sendable {
                 try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
                     guard let (status, deadline) = try await Self.window(forum, on: connection) else { return .notFound }
                     guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { return .closed(status: status, deadline: deadline) }
-                    guard !(try await connection.query("SELECT 1 FROM person WHERE id = \(person)")).isEmpty else { return .unknownPerson }
+                    guard let organisation = try await connection.query("SELECT organisation_id FROM person WHERE id = \(person)").first else {
+                        return .unknownPerson
+                    }
+                    // A network nominates people of its member organisations, never strangers from the directory
+                    // (nominating opens a person's personal data to the network). FOR SHARE: an ending membership waits.
+                    guard let member = try organisation.decode("organisation_id", as: UUID?.self), !(try await connection.query("""
+                        SELECT 1 FROM network_member WHERE network_id = \(network) AND organisation_id = \(member) AND status = 'accepted' FOR SHARE
+                        """)).isEmpty else { return .notAMemberPerson }
                     guard (try await connection.query("""
                         SELECT 1 FROM selection_committee c JOIN account a ON a.id = c.account_id WHERE c.forum_id = \(forum) AND a.person_id = \(person)
                         """)).isEmpty else { return .committeeMember }
@@ -167,7 +176,7 @@ public struct NominationStore: Sendable {
     static func candidates(of forum: UUID, on connection: PostgresConnection) async throws -> [Candidate] {
         try await connection.query("""
             SELECT n.id, n.person_id, n.network_id, w.constituency, n.rank, c.developing, p.gender, n.submitted_at,
-                   (SELECT count(*)::int FROM network_member m WHERE m.network_id = w.id) AS members
+                   (SELECT count(*)::int FROM network_member m WHERE m.network_id = w.id AND m.status = 'accepted') AS members
             FROM nomination n JOIN network w ON w.id = n.network_id JOIN person p ON p.id = n.person_id JOIN country c ON c.alpha2 = p.country
             WHERE n.forum_id = \(forum) AND n.withdrawn_at IS NULL
               -- Named to the selection committee after being nominated: not a candidate any more.

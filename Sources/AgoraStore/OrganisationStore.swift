@@ -31,7 +31,7 @@ public struct OrganisationStore: Sendable {
     static let columns = """
         o.id, o.name, o.country, o.constituency, o.accreditation, o.accredited_on::text AS accredited_on,
         o.version, o.created_at, o.updated_at,
-        ARRAY(SELECT m.network_id FROM network_member m WHERE m.organisation_id = o.id ORDER BY m.network_id) AS networks
+        ARRAY(SELECT m.network_id FROM network_member m WHERE m.organisation_id = o.id AND m.status = 'accepted' ORDER BY m.network_id) AS networks
         """
 
     /// Creates an organisation; `fields` must hold name, country and constituency.
@@ -80,7 +80,7 @@ public struct OrganisationStore: Sendable {
                     action: "organisation.update", objectType: "organisation", id: id, changedFields: fields.names,
                     expectedVersion: expectedVersion,
                     fetch: { lock in try await Self.fetch(id, on: connection, lock: lock) }, version: \.version, snapshot: { $0.snapshot($1) },
-                    apply: {
+                    apply: { _ in
                         try await connection.execute("""
                         UPDATE organisation SET
                             name = coalesce(\(fields.name), name),

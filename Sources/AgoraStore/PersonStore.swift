@@ -39,11 +39,14 @@ public struct PersonStore: Sendable {
         try await pool.withConnection { try await Self.fetch(id, on: $0) }
     }
 
-    /// Whether one of `networks` has an active nomination of the person (it may then see the
-    /// person's personal data).
+    /// Whether one of `networks` currently nominates the person (it may then see the person's
+    /// personal data): an active nomination, while the person's organisation is still an
+    /// accepted member of that network.
     public func isNominated(_ person: UUID, byAnyOf networks: Set<UUID>) async throws -> Bool {
         !(try await pool.query("""
-            SELECT 1 FROM nomination WHERE person_id = \(person) AND network_id = ANY(\(Array(networks))) AND withdrawn_at IS NULL LIMIT 1
+            SELECT 1 FROM nomination n JOIN person p ON p.id = n.person_id
+            JOIN network_member m ON m.network_id = n.network_id AND m.organisation_id = p.organisation_id AND m.status = 'accepted'
+            WHERE n.person_id = \(person) AND n.network_id = ANY(\(Array(networks))) AND n.withdrawn_at IS NULL LIMIT 1
             """)).isEmpty
     }
 
@@ -66,7 +69,7 @@ public struct PersonStore: Sendable {
                     action: "person.update", objectType: "person", id: id, changedFields: fields.names, personalFields: Person.personalFields,
                     expectedVersion: expectedVersion, inScope: { person in organisations.map { scope in person.organisation.map(scope.contains) == true } ?? true },
                     fetch: { lock in try await Self.fetch(id, on: connection, lock: lock) }, version: \.version, snapshot: { $0.snapshot($1) },
-                    apply: {
+                    apply: { _ in
                         try await connection.execute("""
                         UPDATE person SET
                             name = coalesce(\(fields.name), name),

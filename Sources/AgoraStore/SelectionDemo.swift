@@ -29,6 +29,9 @@ public struct SelectionDemo {
     static let familyNames = ["Otieno", "Haddad", "Rojas", "Bekele", "Mensah", "Rahimi", "Mwangi", "Sato", "Njeri", "Berg",
                               "Iyer", "Quispe", "Diallo", "Silva", "Kovalenko", "Alves", "Wei", "Nasser", "Okafor", "Fifita"]
 
+    /// The bureau of the body the demo issue reports to, which approves the slate.
+    static let councilBureau = Actor(accountID: nil, tokenName: "demo bureau", grants: [.bureau("Economic and Social Council")])
+
     /// Creates the hearing, the networks' nominations, and an approved slate.
     func run(issue: UUID) async throws {
         let forum = try await hearing(of: issue)
@@ -40,7 +43,7 @@ public struct SelectionDemo {
         let selection = SelectionStore(pool: pool)
         guard case .done(let slate) = try await selection.run(forum, rules: .defaults(for: .hearing), actor: actor, requestID: "demo"),
               case .done = try await selection.review(slate.id, approve: true, comment: "Balanced across constituencies and regions.",
-                                                      actor: actor, requestID: "demo") else {
+                                                      actor: Self.councilBureau, requestID: "demo") else {
             throw DemoData.Refused(description: "the demo slate was not chosen or approved")
         }
         // The first speaker has already confirmed.
@@ -80,7 +83,7 @@ public struct SelectionDemo {
                 INSERT INTO organisation (name, country, constituency) VALUES (\(network.name + " secretariat"), \(network.countries[0]), \(network.constituency))
                 RETURNING id
                 """)[0].decode("id", as: UUID.self)
-            try await pool.query("INSERT INTO network_member (network_id, organisation_id) VALUES (\(networkID), \(organisation))")
+            try await pool.query("INSERT INTO network_member (network_id, organisation_id, status, accepted_at) VALUES (\(networkID), \(organisation), 'accepted', now())")
             for rank in 1...5 {
                 let gender = person % 5 == 4 ? nil : (person % 2 == 0 ? "woman" : "man")
                 let given = gender == "woman" ? Self.womensNames[(person / 2) % 10] : gender == "man" ? Self.mensNames[(person / 2) % 10] : Self.otherNames[(person / 5) % 4]

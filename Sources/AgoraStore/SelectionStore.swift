@@ -42,7 +42,7 @@ public struct SelectionStore: Sendable {
         try await pool.withConnection { connection in
             guard let row = try await connection.query("SELECT speaking_slots, speaking_minutes FROM forum WHERE id = \(forum)").first else { return nil }
             guard let slots: Int = try row.decode("speaking_slots"), let minutes: Int = try row.decode("speaking_minutes") else {
-                throw SelectionInstanceError("Set the forum's speakingSlots and speakingMinutes first.")
+                throw SelectionInstanceError("Set the forum's speakingSlots and speakingMinutes first (PATCH /forums/{id}).")
             }
             let (_, result, applied) = try await Self.solve(forum, slots: slots, minutes: minutes, rules: rules, on: connection)
             return (result, applied)
@@ -78,7 +78,7 @@ public struct SelectionStore: Sendable {
                 return .wrongTime("A slate is chosen once nominations have closed and before the forum is held (it is \(status.rawValue)).")
             }
             guard let slots: Int = try row.decode("speaking_slots"), let minutes: Int = try row.decode("speaking_minutes") else {
-                return .notReady("Set the forum's speakingSlots and speakingMinutes first.")
+                return .notReady("Set the forum's speakingSlots and speakingMinutes first (PATCH /forums/{id}).")
             }
             let (instance, result, applied): (SelectionInstance, SelectionResult, AppliedRules)
             do {
@@ -154,7 +154,15 @@ public struct SelectionStore: Sendable {
         try await mapViolations { try await pool.withTransaction { connection in
             guard let before = try await Self.slate(slate, on: connection, lock: true) else { return .notFound }
             guard before.status == .proposed else { return .wrongStatus(before.status) }
-            let forum = try await connection.query("SELECT kind, title, starts_at FROM forum WHERE id = \(before.forum) FOR UPDATE")[0]
+            let forum = try await connection.query("""
+                SELECT f.kind, f.title, f.starts_at, i.reports_to FROM forum f JOIN policy_issue i ON i.id = f.issue_id
+                WHERE f.id = \(before.forum) FOR UPDATE OF f
+                """)[0]
+            // A bureau reviews only slates of forums whose issue reports to the body it serves.
+            guard Visibility.mayReviewSlate(issueReportsTo: try forum.decode("reports_to"), viewer: actor) else { return .notFound }
+            let startsAt: Date = try forum.decode("starts_at")
+            // Approving asks speakers to confirm before the start: too late once it has begun.
+            if approve, now >= startsAt { return .started }
             if approve {
                 let constituencies = Set(before.holding.map(\.constituency)).count
                 if try forum.decode("kind", as: String.self) == ForumKind.hearing.rawValue && constituencies < Slate.hearingMinimumConstituencies {
@@ -164,7 +172,6 @@ public struct SelectionStore: Sendable {
                     return .wrongStatus(.approved)
                 }
             }
-            let startsAt: Date = try forum.decode("starts_at")
             let confirmBy = min(now.addingTimeInterval(Self.answerTime), startsAt)
             try await connection.query("""
                 UPDATE slate SET status = \(approve ? "approved" : "returned"), review_comment = \(comment), reviewed_at = now(),

@@ -97,6 +97,25 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         }
     }
 
+    /// Whether a constraint or a value's type refused the data (SQLSTATE classes 23 and 22):
+    /// the data's fault, not the server's.
+    public var isConstraintViolation: Bool {
+        [.uniqueViolation, .exclusionViolation, .foreignKeyViolation, .checkViolation, .notNullViolation, .invalidData].contains(code)
+    }
+
+    /// The column a constraint names, as PostgreSQL names a column's constraint
+    /// (`TABLE_COLUMN_check`, `TABLE_COLUMN_fkey`); "body" when it names none.
+    public var constraintField: String {
+        guard let constraint, let table, constraint.hasPrefix(table + "_") else { return "body" }
+        var column = String(constraint.dropFirst(table.count + 1))
+        for suffix in ["_check", "_fkey", "_key", "_excl", "_not_null"] where column.hasSuffix(suffix) {
+            column = String(column.dropLast(suffix.count))
+        }
+        guard !column.isEmpty, !column.contains(where: \.isNumber) else { return "body" }
+        let parts = column.split(separator: "_")
+        return String(parts[0]) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
     /// Whether retrying the whole transaction may succeed: a serialization failure, a
     /// deadlock, or a session the server ended (whose transaction it rolled back).
     public var isTransient: Bool {

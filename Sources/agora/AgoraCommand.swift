@@ -145,22 +145,36 @@ struct Token: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Flag(help: "Give the account the secretariat role (the way to make the first token).")
         var secretariat = false
-        @Flag(help: "Give the account the bureau role.")
+        @Flag(help: "Give the account the bureau role (with --body).")
         var bureau = false
+        @Option(help: "The intergovernmental body a bureau account serves, as issues name it (e.g. 'Economic and Social Council').")
+        var body: String?
+        @Option(help: "Make the account a focal point of this network (its id).")
+        var network: UUID?
+        @Option(help: "Make the account a contact of this organisation (its id).")
+        var organisation: UUID?
         @Option(help: "The token's name, e.g. where it is used.")
         var name: String
         @Option(help: "The new account's name.")
         var account: String = "Secretariat"
 
         func validate() throws {
-            guard secretariat || bureau else { throw ValidationError("Choose a role: --secretariat or --bureau.") }
+            guard secretariat || bureau || network != nil || organisation != nil else {
+                throw ValidationError("Choose a role: --secretariat, --bureau --body BODY, --network ID or --organisation ID.")
+            }
+            guard bureau == (body != nil) else { throw ValidationError("A bureau account names its body: --bureau --body BODY.") }
+            if let body, body.trimmingCharacters(in: .whitespaces).isEmpty || body.count > 300 {
+                throw ValidationError("--body must be 1 to 300 characters.")
+            }
         }
 
         func run() async throws {
             let logger = try database.makeLogger()
             var grants: Set<RoleGrant> = []
             if secretariat { grants.insert(RoleGrant(.secretariat)) }
-            if bureau { grants.insert(RoleGrant(.bureau)) }
+            if let body { grants.insert(.bureau(body)) }
+            if let network { grants.insert(.network(network)) }
+            if let organisation { grants.insert(.organisation(organisation)) }
             let secret = try await Runner(database: database.postgresConfiguration(), logger: logger)
                 .createToken(accountName: account, grants: grants, tokenName: name)
             print(secret)
@@ -208,5 +222,12 @@ struct Selection: AsyncParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(result), as: UTF8.self))
         }
+    }
+}
+
+extension UUID: @retroactive ExpressibleByArgument {
+    /// Reads an id given on the command line.
+    public init?(argument: String) {
+        self.init(uuidString: argument)
     }
 }

@@ -48,7 +48,7 @@ struct AccessMatrixTests {
 
             var tokens: [Caller: HTTPFields] = [.anonymous: [:]]
             let grants: [Caller: Set<RoleGrant>] = [
-                .participant: [RoleGrant(.participant)], .bureau: [RoleGrant(.bureau)],
+                .participant: [RoleGrant(.participant)], .bureau: [RoleGrant.bureau("Economic and Social Council")],
                 .focalPoint: [.network(ourNetwork)], .contact: [.organisation(ourOrganisation)],
                 .secretariat: [RoleGrant(.secretariat)],
             ]

@@ -52,7 +52,7 @@ struct ForumAPITests {
     @Test func draftsAreForTheSecretariatAndTheBureauUntilAnnounced() async throws {
         try await withApp { client, pool, _ in
             let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
-            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant(.bureau)])
+            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant.bureau("Economic and Social Council")])
             let issue = try await issue(pool)
             let id = try await client.execute(uri: "/issues/\(issue)/forums", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: """
                 {"kind": "hearing", "title": "Hearing on coastal cities", "chair": "President of the General Assembly",

@@ -102,7 +102,7 @@ struct IssueAPITests {
     @Test func onlyTheSecretariatMovesIssuesButAnyoneReadsThem() async throws {
         try await withApp { client, pool, _ in
             let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
-            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant(.bureau)])
+            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant.bureau("Economic and Social Council")])
             let issue = try await createIssue(client, secretariat)
             let (status, _) = try await move(client, bureau, issue, to: "norm_setting", reason: "why not")
             #expect(status == .forbidden)

@@ -103,7 +103,7 @@ struct ProceedingsAPITests {
     @Test func hearingProceedingsAreTransmittedOnceAuditedAndThenPublic() async throws {
         try await withApp { client, pool, _ in
             let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
-            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant(.bureau)])
+            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant.bureau("Economic and Social Council")])
             let issue = try await Fixture.issue(pool)
             let partnership = try await Fixture.forum(pool, issue: issue, kind: .partnership, status: .announced)
             let utility = try await Fixture.organisation(pool, "Nairobi Water Utility")

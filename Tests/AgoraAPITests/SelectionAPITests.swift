@@ -116,7 +116,7 @@ struct SelectionAPITests {
             }
 
             // The selection committee cannot be nominated.
-            let member = try await AccessStore(pool: pool).createAccount(name: "Committee member", grants: [RoleGrant(.bureau)], by: .commandLine)
+            let member = try await AccessStore(pool: pool).createAccount(name: "Committee member", grants: [RoleGrant.bureau("Economic and Social Council")], by: .commandLine)
             try await pool.query("UPDATE account SET person_id = \(a.people[2]) WHERE id = \(member)")
             try await client.execute(uri: "/forums/\(forum)/committee", method: .put, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"accounts": ["\#(member)"]}"#)) { #expect($0.status == .ok) }
@@ -156,7 +156,7 @@ struct SelectionAPITests {
     @Test func theSlateIsRunOverriddenApprovedAndADeclinedPlaceReplaced() async throws {
         try await withApp { client, pool, _ in
             let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
-            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant(.bureau)])
+            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant.bureau("Economic and Social Council")])
             let forum = try await openForum(pool, kind: .hearing, slots: 4)
             let water = try await nominator(pool, "Water Network", constituency: "ngo", people: [("Amina", "KE", "woman"), ("Ben", "DE", "man"), ("Cy", "DE", "man")])
             let farmers = try await nominator(pool, "Farmers Network", constituency: "farmers", people: [("Dara", "IN", "woman"), ("Eli", "IN", "man")])
@@ -293,7 +293,7 @@ struct SelectionAPITests {
     @Test func aHearingSlateNeedsThreeConstituenciesToBeApproved() async throws {
         try await withApp { client, pool, _ in
             let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
-            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant(.bureau)])
+            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant.bureau("Economic and Social Council")])
             let forum = try await openForum(pool, kind: .hearing, slots: 2)
             let water = try await nominator(pool, "Water Network", constituency: "ngo", people: [("Amina", "KE", "woman")])
             let farmers = try await nominator(pool, "Farmers Network", constituency: "farmers", people: [("Dara", "IN", "man")])

@@ -39,7 +39,7 @@ struct AccessStoreTests {
     @Test func expiredAndRevokedTokensDoNotAuthenticate() async throws {
         try await withPool { pool in
             let store = AccessStore(pool: pool)
-            let account = try await store.createAccount(name: "Bureau member", grants: [RoleGrant(.bureau)], by: .commandLine)
+            let account = try await store.createAccount(name: "Bureau member", grants: [RoleGrant.bureau("Economic and Social Council")], by: .commandLine)
             let expired = try await store.issueToken(account: account, name: "old", expiresAt: Date(timeIntervalSinceNow: -1), by: .commandLine)
             #expect(try await store.authenticate(tokenHash: TokenSecret.hash(expired.secret)) == nil)
 

@@ -115,7 +115,7 @@ struct NominationStoreTests {
             return
         }
         #expect(try await store.candidates(of: world.forum).map(\.nomination) == [nomination.id])
-        let member = try await AccessStore(pool: world.pool).createAccount(name: "Member", grants: [RoleGrant(.bureau)], by: .commandLine)
+        let member = try await AccessStore(pool: world.pool).createAccount(name: "Member", grants: [RoleGrant.bureau("Economic and Social Council")], by: .commandLine)
         try await world.pool.query("UPDATE account SET person_id = \(world.people[2]) WHERE id = \(member)")
         _ = try await store.setCommittee([member], of: world.forum, actor: .commandLine, requestID: nil)
         #expect(try await store.candidates(of: world.forum).isEmpty)
