@@ -77,7 +77,8 @@ case $cmd in
     if ((EUID == 0)); then chown postgres:postgres "$log"; fi
     opts="-c listen_addresses=127.0.0.1 -p $port -k '$sockdir'"
     if [[ ${4:-} == --throwaway ]]; then
-      opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+      # Test suites run in parallel, each with its own pools and listeners: room for them all.
+      opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
     fi
     if ! as_pg "$bindir/pg_ctl" start -D "$datadir" -l "$log" -w -o "$opts" >/dev/null; then
       echo "pg-cluster: PostgreSQL failed to start; end of $log:" >&2

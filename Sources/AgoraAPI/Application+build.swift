@@ -11,9 +11,9 @@ import ServiceLifecycle
 public func buildApplication(
     configuration: AppConfiguration,
     pool: PostgresConnectionPool,
-    logger: Logger
+    logger: Logger,
+    tokenCache: TokenCache = TokenCache()
 ) -> some ApplicationProtocol {
-    let tokenCache = TokenCache()
     let routes = buildRoutes(configuration: configuration, pool: pool, tokenCache: tokenCache)
     return Application(
         router: routes.router,

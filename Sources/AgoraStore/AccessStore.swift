@@ -279,7 +279,7 @@ public struct AccessStore: Sendable {
             try await connection.execute("""
                 UPDATE account SET name = coalesce(\(changes.name), name),
                     email = CASE WHEN \(changed.contains("email")) THEN \(changes.email ?? nil) ELSE email END,
-                    disabled_at = CASE WHEN \(changed.contains("disabled")) THEN (CASE WHEN \(changes.disabled == true) THEN \(now) END) ELSE disabled_at END,
+                    disabled_at = CASE WHEN \(changed.contains("disabled")) THEN \(changes.disabled == true ? now : nil)::timestamptz ELSE disabled_at END,
                     version = version + 1, updated_at = now()
                 WHERE id = \(id)
                 """)

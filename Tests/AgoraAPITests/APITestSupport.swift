@@ -10,6 +10,7 @@ import TestSupport
 /// database.
 func withApp(
     configuration: AppConfiguration = AppConfiguration(port: 0),
+    cache: TokenCache = TokenCache(),
     _ test: @Sendable (any TestClientProtocol, PostgresConnectionPool, String) async throws -> Void
 ) async throws {
     AgoraMetrics.bootstrap()
@@ -18,7 +19,7 @@ func withApp(
         configuration: .init(connectionString: url, maximumConnections: 4, acquireTimeout: .seconds(1)),
         logger: TestDatabase.logger
     )
-    let app = buildApplication(configuration: configuration, pool: pool, logger: TestDatabase.logger)
+    let app = buildApplication(configuration: configuration, pool: pool, logger: TestDatabase.logger, tokenCache: cache)
     do {
         try await app.test(.live) { client in try await test(client, pool, url) }
     } catch {

@@ -36,7 +36,7 @@ struct AuditTrailTests {
             _ = try await send("person.update", .patch, "/people/\(person)", #"{"email": "q@example.org"}"#)
             _ = try await send("country.update", .patch, "/countries/KE", #"{"developing": true}"#)
             _ = try await send("constituency.create", .post, "/constituencies", #"{"code": "audited", "name": "Audited constituency"}"#)
-            _ = try await send("account.create", .post, "/accounts", #"{"name": "Audited account", "roles": [{"role": "bureau"}]}"#)
+            _ = try await send("account.create", .post, "/accounts", #"{"name": "Audited account", "roles": [{"role": "bureau", "body": "Economic and Social Council"}]}"#)
             let token = id(try await send("token.create", .post, "/tokens", #"{"name": "audited token"}"#))
             _ = try await send("token.revoke", .delete, "/tokens/\(token)")
 

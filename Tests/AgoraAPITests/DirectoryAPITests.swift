@@ -42,17 +42,26 @@ struct DirectoryAPITests {
             try await client.execute(uri: "/networks/\(theirs)", method: .patch, headers: focalPoint.authorization,
                                      body: body(#"{"description": "Taken over"}"#)) { #expect($0.status == .notFound) }
 
+            // Membership is by consent: the focal point's PUT is a request, which counts nowhere.
             for _ in 0..<2 {
                 try await client.execute(uri: "/networks/\(ours)/members/\(member)", method: .put, headers: focalPoint.authorization) {
-                    #expect($0.status == .noContent)
+                    #expect($0.status == .accepted)
                 }
             }
             try await client.execute(uri: "/networks/\(theirs)/members/\(member)", method: .put, headers: focalPoint.authorization) {
                 #expect($0.status == .notFound)
             }
             try await client.execute(uri: "/networks/\(ours)", method: .get) { response in
+                let read1 = try JSONDecoder().decode(MembersBody.self, from: Data(buffer: response.body)).members
+                #expect(read1 == 0)
+            }
+            let contact = try await TestAccount.make(pool, name: "Forest Keepers contact", grants: [.organisation(member)])
+            try await client.execute(uri: "/networks/\(ours)/members/\(member)/acceptance", method: .post, headers: contact.authorization) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/networks/\(ours)", method: .get) { response in
                 let network = try JSONDecoder().decode(MembersBody.self, from: Data(buffer: response.body))
-                #expect(network.members == 1) // derived from memberships, added once
+                #expect(network.members == 1) // derived from accepted memberships, counted once
             }
             try await client.execute(uri: "/networks/\(ours)/members/\(member)", method: .delete, headers: focalPoint.authorization) {
                 #expect($0.status == .noContent)

@@ -37,7 +37,7 @@ struct SelectionAPITests {
     func nominator(_ pool: PostgresConnectionPool, _ name: String, constituency: String, people: [(String, String, String?)]) async throws -> Nominator {
         let network = try await pool.query("INSERT INTO network (name, constituency) VALUES (\(name), \(constituency)) RETURNING id")[0].decode("id", as: UUID.self)
         let organisation = try await Fixture.organisation(pool, "\(name) member", constituency: constituency)
-        try await pool.query("INSERT INTO network_member (network_id, organisation_id) VALUES (\(network), \(organisation))")
+        try await pool.query("INSERT INTO network_member (network_id, organisation_id, status, accepted_at) VALUES (\(network), \(organisation), 'accepted', now())")
         var ids: [UUID] = []
         for (person, country, gender) in people {
             ids.append(try await pool.query("""

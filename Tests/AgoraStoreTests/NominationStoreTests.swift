@@ -33,9 +33,19 @@ struct NominationStoreTests {
         for (name, constituency) in [("N", "ngo"), ("W", "women")] {
             networks.append(try await pool.query("INSERT INTO network (name, constituency) VALUES (\(name), \(constituency)) RETURNING id")[0].decode("id", as: UUID.self))
         }
+        // One organisation, an accepted member of both networks (a network nominates only its members' people).
+        let organisation = try await pool.query("INSERT INTO organisation (name, country, constituency) VALUES ('Both', 'KE', 'ngo') RETURNING id")[0]
+            .decode("id", as: UUID.self)
+        for network in networks {
+            try await pool.query("""
+                INSERT INTO network_member (network_id, organisation_id, status, accepted_at) VALUES (\(network), \(organisation), 'accepted', now())
+                """)
+        }
         var people: [UUID] = []
         for name in ["Ada", "Bo", "Cy", "Di"] {
-            people.append(try await pool.query("INSERT INTO person (name, country, gender) VALUES (\(name), 'KE', 'woman') RETURNING id")[0].decode("id", as: UUID.self))
+            people.append(try await pool.query("""
+                INSERT INTO person (name, organisation_id, country, gender) VALUES (\(name), \(organisation), 'KE', 'woman') RETURNING id
+                """)[0].decode("id", as: UUID.self))
         }
         return World(pool: pool, forum: id, deadline: deadline, networks: networks, people: people)
     }

@@ -1,0 +1,302 @@
+import Agora
+import AgoraAPI
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PostgresClient
+import Testing
+import TestSupport
+
+private struct FieldErrors: Decodable {
+    struct FieldError: Decodable { var field: String }
+    var type: String
+    var errors: [FieldError]?
+    var fields: [String] { errors?.map(\.field) ?? [] }
+}
+
+private func fieldErrors(_ body: ByteBuffer) throws -> FieldErrors {
+    try JSONDecoder().decode(FieldErrors.self, from: Data(buffer: body))
+}
+
+private struct PersonBody: Decodable { var email: String? }
+
+extension SelectionAPITests {
+    @Test func nominateReadWithdrawCannotHarvestTheDirectory() async throws {
+        try await withApp { client, pool, _ in
+            let forum = try await openForum(pool, kind: .conference, slots: 2)
+            let water = try await nominator(pool, "Water Network", constituency: "ngo", people: [("Amina", "KE", "woman")])
+            let elsewhere = try await Fixture.organisation(pool, "Not a member", constituency: "ngo")
+            let stranger = try await Fixture.person(pool, "Stranger", organisation: elsewhere)
+            try await pool.execute("UPDATE person SET email = name || '@example.org'")
+            func email(_ person: UUID) async throws -> String? {
+                try await client.execute(uri: "/people/\(person)", method: .get, headers: water.account.authorization) { response in
+                    try JSONDecoder().decode(PersonBody.self, from: Data(buffer: response.body)).email
+                }
+            }
+            // A stranger from the directory cannot be nominated, so their personal data stays closed.
+            let (status, body) = try await nominate(client, forum, by: water, person: stranger, rank: 1)
+            #expect(status == .unprocessableContent)
+            let read1 = try fieldErrors(body).fields
+            #expect(read1 == ["person"])
+            let read2 = try await email(stranger)
+            #expect(read2 == nil)
+            #expect(try await pool.query("SELECT 1 FROM nomination").isEmpty)
+
+            // A member's person: seen while nominated, closed again once withdrawn.
+            let (created, nominationBody) = try await nominate(client, forum, by: water, person: water.people[0], rank: 1)
+            #expect(created == .created)
+            let nomination = try JSONDecoder().decode(NominationBody.self, from: Data(buffer: nominationBody))
+            let read3 = try await email(water.people[0])
+            #expect(read3 == "Amina@example.org")
+            try await client.execute(uri: "/nominations/\(nomination.id)/withdrawal", method: .post, headers: water.account.authorization) {
+                #expect($0.status == .ok)
+            }
+            let read4 = try await email(water.people[0])
+            #expect(read4 == nil)
+        }
+    }
+
+    @Test func onlyTheBureauOfTheIssuesBodyReviewsAndNeverOnceTheForumHasStarted() async throws {
+        try await withApp { client, pool, _ in
+            let forum = try await openForum(pool, kind: .hearing, slots: 3)
+            var nominators: [Nominator] = []
+            for (name, constituency, country) in [("Water", "ngo", "KE"), ("Farmers", "farmers", "IN"), ("Women", "women", "NE")] {
+                nominators.append(try await nominator(pool, name, constituency: constituency, people: [("\(name) speaker", country, nil)]))
+            }
+            for nominator in nominators { _ = try await nominate(client, forum, by: nominator, person: nominator.people[0], rank: 1) }
+            _ = try await ForumStore(pool: pool).changeStatus(forum, to: .nominationsClosed, by: .commandLine, requestID: nil)
+            let store = SelectionStore(pool: pool)
+            guard case .done(let slate) = try await store.run(forum, rules: .defaults(for: .hearing), actor: .commandLine, requestID: nil) else {
+                Issue.record("no slate")
+                return
+            }
+            let otherBureau = try await TestAccount.make(pool, name: "Other bureau", grants: [.bureau("Human Rights Council")])
+            try await client.execute(uri: "/slates/\(slate.id)/review", method: .post, headers: otherBureau.authorization,
+                                     body: ByteBuffer(string: #"{"decision": "approve"}"#)) { #expect($0.status == .notFound) }
+            // The issue's own bureau, but after the start: no confirmation deadline may lie in the past.
+            let council = Actor(accountID: nil, tokenName: "council", grants: [.bureau("Economic and Social Council")])
+            let startsAt = try #require(try await ForumStore(pool: pool).forum(forum)).startsAt
+            guard case .started = try await store.review(slate.id, approve: true, comment: nil, now: startsAt.addingTimeInterval(60),
+                                                         actor: council, requestID: nil) else {
+                Issue.record("a slate was approved after its forum started")
+                return
+            }
+            guard case .done(let approved) = try await store.review(slate.id, approve: true, comment: nil, actor: council, requestID: nil) else {
+                Issue.record("the issue's bureau could not approve before the start")
+                return
+            }
+            #expect(approved.status == .approved)
+        }
+    }
+}
+
+@Suite("Membership by consent")
+struct MembershipTests {
+    struct MembersBody: Decodable { var members: Int }
+    struct Requests: Decodable { struct Item: Decodable { var network: UUID; var organisation: UUID; var status: String }; var items: [Item] }
+
+    @Test func aRequestedMembershipCountsNowhereUntilTheOrganisationAccepts() async throws {
+        try await withApp { client, pool, _ in
+            let network = try await pool.query("INSERT INTO network (name, constituency) VALUES ('Ngo network', 'ngo') RETURNING id")[0].decode("id", as: UUID.self)
+            let organisation = try await Fixture.organisation(pool, "Asked", constituency: "ngo")
+            let stranger = try await Fixture.organisation(pool, "Another one", constituency: "ngo")
+            let focalPoint = try await TestAccount.make(pool, name: "Focal point", grants: [.network(network)])
+            let contact = try await TestAccount.make(pool, name: "Contact", grants: [.organisation(organisation)])
+            let strangersContact = try await TestAccount.make(pool, name: "Stranger's contact", grants: [.organisation(stranger)])
+            try await client.execute(uri: "/networks/\(network)/members/\(organisation)", method: .put, headers: focalPoint.authorization) { response in
+                #expect(response.status == .accepted)
+                #expect(String(buffer: response.body).contains(#""status":"requested""#))
+            }
+            func members() async throws -> Int {
+                try await client.execute(uri: "/networks/\(network)", method: .get) { try JSONDecoder().decode(MembersBody.self, from: Data(buffer: $0.body)).members }
+            }
+            let read5 = try await members()
+            #expect(read5 == 0)
+            try await client.execute(uri: "/networks/\(network)/members", method: .get) { #expect(String(buffer: $0.body).contains(#""items":[]"#)) }
+            try await client.execute(uri: "/organisations/\(organisation)", method: .get) { #expect(!String(buffer: $0.body).contains(network.uuidString)) }
+            // The speaking-time weight reads accepted members only.
+            let weight = try await pool.query("SELECT count(*)::int AS n FROM network_member WHERE network_id = \(network) AND status = 'accepted'")
+            let read6 = try weight[0].decode("n", as: Int.self)
+            #expect(read6 == 0)
+
+            // Both sides see the request; someone else's contact cannot accept it.
+            for account in [focalPoint, contact] {
+                let requests = try await client.execute(uri: "/membership-requests", method: .get, headers: account.authorization) {
+                    try JSONDecoder().decode(Requests.self, from: Data(buffer: $0.body))
+                }
+                #expect(requests.items.map(\.organisation) == [organisation])
+            }
+            try await client.execute(uri: "/membership-requests", method: .get, headers: strangersContact.authorization) {
+                #expect(String(buffer: $0.body).contains(#""items":[]"#))
+            }
+            try await client.execute(uri: "/networks/\(network)/members/\(organisation)/acceptance", method: .post, headers: strangersContact.authorization) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/networks/\(network)/members/\(organisation)/acceptance", method: .post, headers: focalPoint.authorization) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/networks/\(network)/members/\(organisation)/acceptance", method: .post, headers: contact.authorization) {
+                #expect($0.status == .ok)
+            }
+            let read7 = try await members()
+            #expect(read7 == 1)
+            try await client.execute(uri: "/organisations/\(organisation)", method: .get) { #expect(String(buffer: $0.body).contains(network.uuidString)) }
+
+            // Either side ends it; the organisation here.
+            try await client.execute(uri: "/networks/\(network)/members/\(organisation)", method: .delete, headers: contact.authorization) {
+                #expect($0.status == .noContent)
+            }
+            let read8 = try await members()
+            #expect(read8 == 0)
+            let audited = try await pool.query("SELECT action FROM audit_entry WHERE object_id = \(network.uuidString) ORDER BY id").map { try $0.decode("action", as: String.self) }
+            #expect(audited == ["network.member.request", "network.member.accept", "network.member.remove"])
+        }
+    }
+
+    @Test func anOrganisationOfAnotherConstituencyOnlyTheSecretariatAdmits() async throws {
+        try await withApp { client, pool, _ in
+            let network = try await pool.query("INSERT INTO network (name, constituency) VALUES ('Ngo network', 'ngo') RETURNING id")[0].decode("id", as: UUID.self)
+            let business = try await Fixture.organisation(pool, "A company", constituency: "business_industry")
+            let focalPoint = try await TestAccount.make(pool, name: "Focal point", grants: [.network(network)])
+            let secretariat = try await TestAccount.make(pool, name: "Secretariat", grants: [RoleGrant(.secretariat)])
+            try await client.execute(uri: "/networks/\(network)/members/\(business)", method: .put, headers: focalPoint.authorization) { response in
+                #expect(response.status == .unprocessableContent)
+                let read9 = try fieldErrors(response.body).fields
+                #expect(read9 == ["organisation"])
+            }
+            // An unknown organisation is the client's mistake too (it was a 500).
+            try await client.execute(uri: "/networks/\(network)/members/\(UUID())", method: .put, headers: focalPoint.authorization) { response in
+                #expect(response.status == .unprocessableContent)
+                let read10 = try fieldErrors(response.body).fields
+                #expect(read10 == ["organisation"])
+            }
+            #expect(try await pool.query("SELECT 1 FROM network_member").isEmpty)
+            try await client.execute(uri: "/networks/\(network)/members/\(business)", method: .put, headers: secretariat.authorization) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains(#""status":"accepted""#))
+            }
+        }
+    }
+}
+
+@Suite("The life cycle holds")
+struct LifeCycleTrustTests {
+    @Test func aPartnershipConcludedBeforeTheCourseCorrectionDoesNotLetTheIssueBackToReview() async throws {
+        try await withApp { client, pool, _ in
+            // The demo issue went review → implementation after its hearing; its partnership was concluded before that.
+            _ = try #require(try await DemoData.loadIfEmpty(pool: pool))
+            let issue = try await pool.query("SELECT id FROM policy_issue WHERE slug = 'water-informal-settlements'")[0].decode("id", as: UUID.self)
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            try await client.execute(uri: "/issues/\(issue)/transitions", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"to": "review", "reason": "Again."}"#)) { response in
+                #expect(response.status == .conflict)
+                let read11 = try problem(response.body).type
+                #expect(read11 == "/problems/forum-not-concluded")
+            }
+            // A new partnership concluded now opens the way.
+            let partnership = try await Fixture.forum(pool, issue: issue, kind: .partnership, status: .held)
+            _ = try await ForumStore(pool: pool).conclude(partnership, outcome: .partnership(progressReport: "Kiosk operators are paid again."),
+                                                          by: .commandLine, requestID: nil)
+            try await client.execute(uri: "/issues/\(issue)/transitions", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"to": "review", "reason": "The corrected partnership reported."}"#)) {
+                #expect($0.status == .ok)
+            }
+        }
+    }
+
+    @Test func aClosedIssueTakesNoForumAndAnOverlongReasonIsTheClientsMistake() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let issue = try await Fixture.issue(pool)
+            let reason = String(repeating: "r", count: 5_001)
+            try await client.execute(uri: "/issues/\(issue)/transitions", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"to": "norm_setting", "reason": "\#(reason)"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                let read12 = try fieldErrors(response.body).fields
+                #expect(read12 == ["reason"])
+            }
+            try await pool.execute("UPDATE policy_issue SET stage = 'closed' WHERE id = \(issue)")
+            try await client.execute(uri: "/issues/\(issue)/forums", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: """
+                {"kind": "round_table", "title": "Too late", "venue": {"name": "Hall", "city": "Nairobi", "country": "KE", "timeZone": "Africa/Nairobi"},
+                 "startsAt": "2027-03-01T09:00", "endsAt": "2027-03-01T17:00"}
+                """)) { response in
+                #expect(response.status == .conflict)
+                let read13 = try problem(response.body).type
+                #expect(read13 == "/problems/issue-closed")
+            }
+            #expect(try await pool.query("SELECT 1 FROM forum").isEmpty)
+            try await client.execute(uri: "/issues/\(issue)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"title": "Renamed"}"#)) { #expect($0.status == .unprocessableContent) }
+        }
+    }
+
+    @Test func forumsAndIssuesAreEditedWithTheFieldsTheirStatusStillAllows() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let issue = try await Fixture.issue(pool)
+            let forum = try await Fixture.forum(pool, issue: issue, kind: .conference, status: .nominationsOpen)
+            var headers = secretariat.authorization
+            headers[.ifMatch] = "\"3\"" // created, announced, nominations open
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: headers,
+                                     body: ByteBuffer(string: #"{"speakingSlots": 6, "speakingMinutes": 60, "endsAt": "2027-01-15T18:00"}"#)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.eTag] == "\"4\"")
+                let body = String(buffer: response.body)
+                #expect(body.contains(#""speakingSlots":6"#))
+                // Read in the venue's zone (Nairobi, UTC+3).
+                #expect(body.contains(#""endsAt":"2027-01-15T15:00:00Z""#))
+            }
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: headers, body: ByteBuffer(string: #"{"title": "Stale"}"#)) {
+                #expect($0.status == .preconditionFailed)
+            }
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"endsAt": "2020-01-01T00:00:00Z"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                let read14 = try fieldErrors(response.body).fields
+                #expect(read14 == ["endsAt"])
+            }
+            _ = try await ForumStore(pool: pool).changeStatus(forum, to: .nominationsClosed, by: .commandLine, requestID: nil)
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"speakingSlots": 8, "title": "Renamed"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                let read15 = try fieldErrors(response.body).fields
+                #expect(read15 == ["speakingSlots"])
+            }
+            let slots = try await pool.query("SELECT speaking_slots, title FROM forum WHERE id = \(forum)")[0]
+            let read16 = try slots.decode("speaking_slots", as: Int.self)
+            #expect(read16 == 6)
+            let read17 = try slots.decode("title", as: String.self)
+            #expect(read17 == "A conference")
+
+            try await client.execute(uri: "/issues/\(issue)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"reportsTo": "Human Rights Council", "goals": ["SDG 13"]}"#)) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("Human Rights Council"))
+            }
+            try await client.execute(uri: "/issues/\(issue)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"stage": "closed"}"#)) { #expect($0.status == .badRequest) }
+        }
+    }
+}
+
+@Suite("Public audit entries name roles")
+struct PublicAuditTests {
+    @Test func thePublicSeesTheActorsRoleNotTheAccountOrToken() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            try await pool.withTransaction { connection in
+                try await AuditLog.record(AuditChange(action: "selection.decide", objectType: "forum", objectID: "f1", isPublic: true),
+                                          by: Actor(accountID: secretariat.id, tokenName: "laptop of J. Doe", grants: [RoleGrant(.secretariat)]),
+                                          requestID: "r1", on: connection)
+            }
+            let body = try await client.execute(uri: "/audit", method: .get) { String(buffer: $0.body) }
+            #expect(body.contains(#""actorRole":"secretariat""#))
+            #expect(!body.contains(secretariat.id.uuidString) && !body.contains("J. Doe"))
+            try await client.execute(uri: "/audit?account=\(secretariat.id)", method: .get) { #expect($0.status == .badRequest) }
+            let full = try await client.execute(uri: "/audit", method: .get, headers: secretariat.authorization) { String(buffer: $0.body) }
+            #expect(full.contains("J. Doe"))
+        }
+    }
+}
