@@ -14,8 +14,9 @@ import Synchronization
 /// Statements are prepared once per connection, keyed by their SQL text, and reused.
 public final class PostgresConnection: @unchecked Sendable {
     // @unchecked Sendable: `handle`, `statements`, `isBroken` and the counters are used only by
-    // the single task that holds the connection, on `loop`'s thread. `cancelState` is the one
-    // piece touched from other threads (a cancellation handler), and its mutex protects it.
+    // the single task that holds the connection, on `loop`'s thread. `cancelState` (the PGcancel
+    // object, under its mutex) and the atomics `runningQuery` and `cancelRequested` are the
+    // pieces touched from other threads (a cancellation handler, the blocking pool).
 
     /// The loop whose thread makes every libpq call of this connection.
     public let loop: PostgresEventLoop
@@ -28,6 +29,13 @@ public final class PostgresConnection: @unchecked Sendable {
     private let metrics: PostgresMetrics
     private let notices: Unmanaged<NoticeLogger>
     private let cancelState: Mutex<CancelState>
+    /// The statement now running (0: none), so a cancel request for one that has finished is not sent.
+    private let runningQuery = Atomic<UInt64>(0)
+    /// The last statement a cancel request was made for. The loop thread never waits for a
+    /// cancel request being sent (that opens a connection to the server and may take seconds);
+    /// instead a statement that had one asked for gives its connection up, so a late request
+    /// cannot hit the next statement.
+    private let cancelRequested = Atomic<UInt64>(0)
     private var statements: [String: String] = [:]
     private var statementCounter = 0
     private var queryCounter: UInt64 = 0
@@ -39,11 +47,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// grow the server's memory without bound.
     private static let statementCacheLimit = 1000
 
-    // @unchecked Sendable: the PGcancel object is only used under `cancelState`'s lock.
+    // @unchecked Sendable: the PGcancel object is only used under `cancelState`'s lock, which
+    // only `requestCancel` (on the blocking pool) and `close` take — never a statement.
     private struct CancelState: @unchecked Sendable {
         var cancel: OpaquePointer?
-        /// The statement now running, so a late cancel request does not hit the next one.
-        var runningQuery: UInt64 = 0
     }
 
     private init(handle: OpaquePointer, loop: PostgresEventLoop, blockingPool: NIOThreadPool, metrics: PostgresMetrics, notices: Unmanaged<NoticeLogger>) {
@@ -106,9 +113,20 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Closes the connection. The server rolls back an open transaction.
     func close() {
-        cancelState.withLock { state in
+        let freed: Bool? = cancelState.withLockIfAvailable { state in
             if let cancel = state.cancel { PQfreeCancel(cancel) }
             state.cancel = nil
+            return true
+        }
+        if freed == nil {
+            // A cancel request is being sent with the PGcancel object: free it after that, on
+            // the blocking pool, instead of making this thread wait.
+            blockingPool.submit { [self] _ in
+                cancelState.withLock { state in
+                    if let cancel = state.cancel { PQfreeCancel(cancel) }
+                    state.cancel = nil
+                }
+            }
         }
         if !closed {
             closed = true
@@ -250,6 +268,24 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// Asks the server for an empty answer and waits at most `limit` for it. A connection whose
+    /// peer vanished without closing it (a crashed host, a dropped route) shows up only as
+    /// silence, which TCP alone would notice minutes later.
+    func ping(within limit: Duration) async throws {
+        loop.assertInLoop()
+        try checkUsable()
+        try await send(PQsendQuery(handle, ""))
+        let deadline = ContinuousClock.now + limit
+        while PQisBusy(handle) != 0 {
+            if case .timedOut = await loop.wait(fd: socket, for: Int16(POLLIN), deadline: deadline, cancellable: false) {
+                isBroken = true
+                throw PostgresError(code: .connectionLost, message: "the server did not answer a ping within \(limit)")
+            }
+            if PQconsumeInput(handle) == 0 { throw connectionError() }
+        }
+        while let result = PQgetResult(handle) { PQclear(result) }
+    }
+
     // MARK: The protocol, non-blocking
 
     private func send(_ accepted: Int32) async throws {
@@ -271,11 +307,13 @@ public final class PostgresConnection: @unchecked Sendable {
     func collectResults(timeout: Duration?, cancellable: Bool = true) async throws -> PostgresRows {
         queryCounter &+= 1
         let queryID = queryCounter
-        // Under the cancel lock: clearing it waits for a cancel request being sent, so the
-        // request reaches the server while this statement runs (or the session is idle, where
-        // the server ignores it), never while the next statement runs.
-        cancelState.withLock { $0.runningQuery = queryID }
-        defer { cancelState.withLock { $0.runningQuery = 0 } }
+        runningQuery.store(queryID, ordering: .releasing)
+        defer {
+            runningQuery.store(0, ordering: .releasing)
+            // A cancel request asked for this statement may still be on its way: it must not
+            // reach the next statement, so this connection is given up (the pool opens another).
+            if cancelRequested.load(ordering: .acquiring) == queryID { isBroken = true }
+        }
 
         let read = { () async throws -> PostgresRows in
             var deadline = timeout.map { ContinuousClock.now + $0 }
@@ -339,9 +377,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Asks the server to cancel the statement `queryID`, if it is still the one running.
     /// `PQcancel` opens a new connection to the server, so it runs on the blocking pool.
     private func requestCancel(of queryID: UInt64) {
+        cancelRequested.store(queryID, ordering: .releasing)
         blockingPool.submit { [self] _ in
             cancelState.withLock { state in
-                guard state.runningQuery == queryID, let cancel = state.cancel else { return }
+                guard runningQuery.load(ordering: .acquiring) == queryID, let cancel = state.cancel else { return }
                 var buffer = [CChar](repeating: 0, count: 256)
                 _ = PQcancel(cancel, &buffer, Int32(buffer.count))
             }

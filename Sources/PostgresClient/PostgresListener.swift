@@ -42,13 +42,18 @@ public final class PostgresListener: Sendable {
     private let channels: [String]
     private let logger: Logger
     private let reconnectDelay: Duration
+    private let pingInterval: Duration
 
     /// Creates a listener for `channels`; nothing connects until ``events()`` is iterated.
-    public init(configuration: PostgresConfiguration, channels: [String], reconnectDelay: Duration = .milliseconds(250), logger: Logger) {
+    /// After `pingInterval` of silence it pings the server, and a ping unanswered for 3 s
+    /// counts as a lost connection.
+    public init(configuration: PostgresConfiguration, channels: [String], reconnectDelay: Duration = .milliseconds(250),
+                pingInterval: Duration = .seconds(5), logger: Logger) {
         self.configuration = configuration
         self.channels = channels
         self.logger = logger
         self.reconnectDelay = reconnectDelay
+        self.pingInterval = pingInterval
     }
 
     /// Connects, listens, and yields events until the consumer stops iterating (or its task is
@@ -85,7 +90,9 @@ public final class PostgresListener: Sendable {
                 continuation.yield(.listening(backendPID: connection.backendPID, afterGap: afterGap))
                 afterGap = true
                 delay = reconnectDelay
-                try await connection.receiveNotifications { continuation.yield(.notification($0)) }
+                try await connection.receiveNotifications(pingInterval: pingInterval, pingTimeout: min(pingInterval, .seconds(3))) {
+                    continuation.yield(.notification($0))
+                }
             } catch {
                 if Task.isCancelled { return }
                 logger.warning("listener connection lost; reconnecting", metadata: ["error": "\(error)"])
@@ -104,8 +111,10 @@ public final class PostgresListener: Sendable {
 
 extension PostgresConnection {
     /// Delivers notifications until the connection fails (throws) or the task is cancelled
-    /// (returns).
-    func receiveNotifications(_ deliver: (PostgresNotification) -> Void) async throws {
+    /// (returns). After `pingInterval` without traffic it pings the server, so a dead
+    /// connection is noticed within seconds (and the listener reconnects and reports the gap).
+    func receiveNotifications(pingInterval: Duration = .seconds(5), pingTimeout: Duration = .seconds(3),
+                              _ deliver: (PostgresNotification) -> Void) async throws {
         loop.assertInLoop()
         let socket = PQsocket(handle)
         while true {
@@ -118,9 +127,12 @@ extension PostgresConnection {
                 ))
                 PQfreemem(raw)
             }
-            switch await loop.wait(fd: socket, for: Int16(POLLIN), cancellable: true) {
+            switch await loop.wait(fd: socket, for: Int16(POLLIN), deadline: .now + pingInterval, cancellable: true) {
             case .cancelled: return
-            case .ready, .timedOut: break
+            case .timedOut:
+                try await ping(within: pingTimeout)
+                continue
+            case .ready: break
             }
             if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
                 throw PostgresError(code: .connectionLost, message: Self.errorMessage(handle))

@@ -24,6 +24,30 @@ struct ListenerTests {
         func stop() { task.cancel() }
     }
 
+    @Test func aConnectionThatFallsSilentIsNoticedByItsPingAndReplaced() async throws {
+        let url = try await Self.database.url.value
+        let listener = PostgresListener(
+            configuration: .init(connectionString: url), channels: ["silent_\(UUID().uuidString.prefix(8))"],
+            reconnectDelay: .milliseconds(20), pingInterval: .milliseconds(300), logger: TestDatabase.logger
+        )
+        let collector = Collector(listener.events())
+        defer { collector.stop() }
+        try await waitUntil("the listener to listen") { collector.events.count == 1 }
+        guard case .listening(let pid, afterGap: false) = collector.events[0] else {
+            Issue.record("expected .listening first, got \(collector.events)"); return
+        }
+        // Freeze the listener's backend: the socket stays open, nothing answers (a vanished peer).
+        #expect(kill(pid, SIGSTOP) == 0)
+        defer {
+            kill(pid, SIGCONT)
+        }
+        try await waitUntil(timeout: .seconds(8), "the ping to notice and the listener to reconnect") { collector.events.count == 2 }
+        guard case .listening(let replacement, afterGap: true) = collector.events[1] else {
+            Issue.record("expected .listening(afterGap: true), got \(collector.events)"); return
+        }
+        #expect(replacement != pid)
+    }
+
     @Test func notificationsArriveAndSurviveALostConnection() async throws {
         let url = try await Self.database.url.value
         let channel = "agenda_changed_\(UUID().uuidString.prefix(8))"

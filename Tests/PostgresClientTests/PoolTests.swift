@@ -108,6 +108,17 @@ struct PoolTests {
         }
     }
 
+    @Test func aStatementACancelWasAskedForGivesItsConnectionUpSoALateCancelCannotHitTheNext() async throws {
+        try await withPool(Self.database, maximumConnections: 1) { (pool: PostgresConnectionPool) async throws in
+            let before = try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int32.self)
+            _ = await #expect(throws: PostgresError.self) {
+                try await pool.query(PostgresQuery("SELECT pg_sleep(30)").timeout(.milliseconds(100)))
+            }
+            let after = try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int32.self)
+            #expect(after != before)
+        }
+    }
+
     @Test func aPoolStatementTimeoutAppliesToEveryStatement() async throws {
         try await withPool(Self.database, statementTimeout: .milliseconds(100)) { (pool: PostgresConnectionPool) async throws in
             let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT pg_sleep(30)") }
