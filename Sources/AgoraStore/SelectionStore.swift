@@ -2,6 +2,12 @@ import Agora
 import Foundation
 import PostgresClient
 
+/// Runs CPU-heavy work (the solver, decoding a stored instance) on Swift's global executor,
+/// never on a PostgresClient event-loop thread, whose every connection it would stall.
+func offLoop<Result>(_ work: () throws -> Result) async throws -> Result {
+    try await withTaskExecutorPreference(globalConcurrentExecutor) { try work() }
+}
+
 /// Why a selection step was refused, or what was done.
 public enum SelectionOutcome: Sendable {
     case done(Slate)
@@ -39,96 +45,144 @@ public struct SelectionStore: Sendable {
 
     /// Runs the solver on the forum's active nominations without keeping the result.
     public func preview(_ forum: UUID, rules: SelectionInstance.Rules) async throws -> (SelectionResult, AppliedRules)? {
-        try await pool.withConnection { connection in
-            guard let row = try await connection.query("SELECT speaking_slots, speaking_minutes FROM forum WHERE id = \(forum)").first else { return nil }
-            guard let slots: Int = try row.decode("speaking_slots"), let minutes: Int = try row.decode("speaking_minutes") else {
-                throw SelectionInstanceError("Set the forum's speakingSlots and speakingMinutes first (PATCH /forums/{id}).")
+        guard let row = try await pool.query("SELECT speaking_slots, speaking_minutes FROM forum WHERE id = \(forum)").first else { return nil }
+        guard let slots: Int = try row.decode("speaking_slots"), let minutes: Int = try row.decode("speaking_minutes") else {
+            throw SelectionInstanceError("Set the forum's speakingSlots and speakingMinutes first (PATCH /forums/{id}).")
+        }
+        let pool = try await pool.withConnection { try await Self.pool(of: forum, on: $0) }
+        let (_, result, applied) = try await Self.solve(pool, forum: forum, slots: slots, minutes: minutes, rules: rules)
+        return (result, applied)
+    }
+
+    /// What the solver reads of a forum: its candidates and the nominations of committee members.
+    struct CandidatePool: Equatable, Sendable {
+        var candidates: [Candidate]
+        var committee: [UUID]
+    }
+
+    static func pool(of forum: UUID, on connection: PostgresConnection) async throws -> CandidatePool {
+        CandidatePool(candidates: try await NominationStore.candidates(of: forum, on: connection),
+                      committee: try await NominationStore.committeeNominations(of: forum, on: connection))
+    }
+
+    /// The instance of the forum's candidates, solved off the event loop and outside any
+    /// transaction, with a decision for every active nomination the instance left out (a
+    /// person's second nomination; a committee member's).
+    static func solve(_ pool: CandidatePool, forum: UUID, slots: Int, minutes: Int,
+                      rules: SelectionInstance.Rules) async throws -> (SelectionInstance, SelectionResult, AppliedRules) {
+        try await offLoop {
+            let instance = SelectionInstance(candidates: pool.candidates, slots: slots, speakingMinutes: minutes, rules: rules, forum: forum)
+            let solved = try SelectionSolver.solveWithRules(instance, forum: forum.uuidString)
+            var result = solved.result
+            for (leftOut, kept) in SelectionInstance.duplicates(among: pool.candidates, forum: forum) {
+                result.decisions.append(.init(nomination: leftOut.uuidString, outcome: .notSelected,
+                                              reason: "Considered once: the same person's nomination \(kept.uuidString) by another network ranks them as high or higher."))
             }
-            let (_, result, applied) = try await Self.solve(forum, slots: slots, minutes: minutes, rules: rules, on: connection)
-            return (result, applied)
+            for committee in pool.committee {
+                result.decisions.append(.init(nomination: committee.uuidString, outcome: .notSelected,
+                                              reason: "Not considered: the person sits on the forum's selection committee."))
+            }
+            return (instance, result, solved.rules)
         }
     }
 
-    /// The instance of the forum's candidates, solved, with a decision for every active
-    /// nomination the instance left out (a person's second nomination; a committee member's).
-    static func solve(_ forum: UUID, slots: Int, minutes: Int, rules: SelectionInstance.Rules,
-                      on connection: PostgresConnection) async throws -> (SelectionInstance, SelectionResult, AppliedRules) {
-        let candidates = try await NominationStore.candidates(of: forum, on: connection)
-        let instance = SelectionInstance(candidates: candidates, slots: slots, speakingMinutes: minutes, rules: rules, forum: forum)
-        let solved = try SelectionSolver.solveWithRules(instance, forum: forum.uuidString)
-        var result = solved.result
-        for (leftOut, kept) in SelectionInstance.duplicates(among: candidates, forum: forum) {
-            result.decisions.append(.init(nomination: leftOut.uuidString, outcome: .notSelected,
-                                          reason: "Considered once: the same person's nomination \(kept.uuidString) by another network ranks them as high or higher."))
-        }
-        for committee in try await NominationStore.committeeNominations(of: forum, on: connection) {
-            result.decisions.append(.init(nomination: committee.uuidString, outcome: .notSelected,
-                                          reason: "Not considered: the person sits on the forum's selection committee."))
-        }
-        return (instance, result, solved.rules)
-    }
-
-    /// Runs the solver once nominations are closed and keeps the result as the forum's next slate version.
+    /// Runs the solver once nominations are closed and keeps the result as the forum's next
+    /// slate version. The solver runs with no lock held; the slate is written only if the
+    /// candidates are still those it solved for (else it solves again, at most a few times).
     public func run(_ forum: UUID, rules: SelectionInstance.Rules, now: Date = Date(), actor: Actor, requestID: String?) async throws -> SelectionOutcome {
-        try await pool.withTransaction { connection in
-            guard let row = try await connection.query("""
-                SELECT status, nominations_deadline, speaking_slots, speaking_minutes FROM forum WHERE id = \(forum) FOR UPDATE
-                """).first, let status = ForumStatus(rawValue: try row.decode("status")) else { return .notFound }
-            guard NominationWindow.isPublic(status: status, deadline: try row.decode("nominations_deadline"), now: now), status < .held else {
-                return .wrongTime("A slate is chosen once nominations have closed and before the forum is held (it is \(status.rawValue)).")
+        for _ in 0..<Self.optimisticAttempts {
+            let read = try await pool.withConnection { connection -> (SelectionOutcome?, slots: Int, minutes: Int, CandidatePool?) in
+                guard let row = try await connection.query("""
+                    SELECT status, nominations_deadline, speaking_slots, speaking_minutes FROM forum WHERE id = \(forum)
+                    """).first, let status = ForumStatus(rawValue: try row.decode("status")) else { return (.notFound, 0, 0, nil) }
+                if let refusal = Self.refusalToRun(status: status, deadline: try row.decode("nominations_deadline"), now: now) { return (refusal, 0, 0, nil) }
+                guard let slots: Int = try row.decode("speaking_slots"), let minutes: Int = try row.decode("speaking_minutes") else {
+                    return (.notReady("Set the forum's speakingSlots and speakingMinutes first (PATCH /forums/{id})."), 0, 0, nil)
+                }
+                return (nil, slots, minutes, try await Self.pool(of: forum, on: connection))
             }
-            guard let slots: Int = try row.decode("speaking_slots"), let minutes: Int = try row.decode("speaking_minutes") else {
-                return .notReady("Set the forum's speakingSlots and speakingMinutes first (PATCH /forums/{id}).")
-            }
+            if let refusal = read.0 { return refusal }
+            guard let candidates = read.3 else { return .notFound }
             let (instance, result, applied): (SelectionInstance, SelectionResult, AppliedRules)
             do {
-                (instance, result, applied) = try await Self.solve(forum, slots: slots, minutes: minutes, rules: rules, on: connection)
+                (instance, result, applied) = try await Self.solve(candidates, forum: forum, slots: read.slots, minutes: read.minutes, rules: rules)
             } catch let error as SelectionInstanceError {
                 return .unsolvable(error.description)
             }
-            let number = try await connection.query("SELECT COALESCE(max(number), 0) + 1 AS n FROM slate WHERE forum_id = \(forum)")[0].decode("n", as: Int.self)
-            let reserves = result.reserves.compactMap(UUID.init(uuidString:))
-            let id = try await connection.query("""
-                INSERT INTO slate (forum_id, number, rules, applied, instance, result, reserves, created_by)
-                VALUES (\(forum), \(number), \(PostgresJSON(rules))::jsonb, \(PostgresJSON(applied))::jsonb, \(PostgresJSON(instance))::jsonb,
-                        \(PostgresJSON(result))::jsonb, \(reserves), \(actor.accountID))
-                RETURNING id
-                """)[0].decode("id", as: UUID.self)
-            for (place, speaker) in result.selected.enumerated() {
-                try await connection.query("""
-                    INSERT INTO slate_speaker (slate_id, nomination_id, place, minutes)
-                    VALUES (\(id), \(UUID(uuidString: speaker.nomination)!), \(place + 1), \(speaker.minutes))
-                    """)
+            enum Written { case kept(UUID), refused(SelectionOutcome), stale }
+            let written: Written = try await pool.withTransaction { connection in
+                guard let row = try await connection.query("""
+                    SELECT status, nominations_deadline, speaking_slots, speaking_minutes FROM forum WHERE id = \(forum) FOR UPDATE
+                    """).first, let status = ForumStatus(rawValue: try row.decode("status")) else { return .refused(.notFound) }
+                if let refusal = Self.refusalToRun(status: status, deadline: try row.decode("nominations_deadline"), now: now) { return .refused(refusal) }
+                // Solved for other candidates or places than there are now: solve again.
+                guard try row.decode("speaking_slots", as: Int?.self) == read.slots, try row.decode("speaking_minutes", as: Int?.self) == read.minutes,
+                      try await Self.pool(of: forum, on: connection) == candidates else { return .stale }
+                return .kept(try await Self.keep(instance, result: result, rules: rules, applied: applied, forum: forum,
+                                                 actor: actor, requestID: requestID, on: connection))
             }
-            try await AuditLog.record(
-                AuditChange(action: "selection.run", objectType: "slate", objectID: id.uuidString,
-                            after: ["forum": .string(forum.uuidString), "number": .number(Double(number)), "objective": .number(result.objective),
-                                    "relaxed": .array(result.relaxed.map { .string("\($0.rule): \($0.required) → \($0.applied)") })],
-                            isPublic: true),
-                by: actor, requestID: requestID, on: connection)
-            return .done(try await Self.slate(id, on: connection)!)
+            switch written {
+            case .stale: continue
+            case .refused(let refusal): return refusal
+            case .kept(let id): return try await slate(id).map(SelectionOutcome.done) ?? .notFound
+            }
         }
+        throw PostgresError(code: .serializationFailure, message: "the nominations kept changing while the slate was being chosen")
+    }
+
+    /// Why a slate cannot be chosen now, if it cannot.
+    static func refusalToRun(status: ForumStatus, deadline: Date?, now: Date) -> SelectionOutcome? {
+        guard NominationWindow.isPublic(status: status, deadline: deadline, now: now), status < .held else {
+            return .wrongTime("A slate is chosen once nominations have closed and before the forum is held (it is \(status.rawValue)).")
+        }
+        return nil
+    }
+
+    /// Writes a solved slate as the forum's next version, with its places and a public audit entry.
+    static func keep(_ instance: SelectionInstance, result: SelectionResult, rules: SelectionInstance.Rules, applied: AppliedRules,
+                     forum: UUID, actor: Actor, requestID: String?, on connection: PostgresConnection) async throws -> UUID {
+        let number = try await connection.query("SELECT COALESCE(max(number), 0) + 1 AS n FROM slate WHERE forum_id = \(forum)")[0].decode("n", as: Int.self)
+        let reserves = result.reserves.compactMap(UUID.init(uuidString:))
+        let id = try await connection.query("""
+            INSERT INTO slate (forum_id, number, rules, applied, instance, result, reserves, created_by)
+            VALUES (\(forum), \(number), \(PostgresJSON(rules))::jsonb, \(PostgresJSON(applied))::jsonb, \(PostgresJSON(instance))::jsonb,
+                    \(PostgresJSON(result))::jsonb, \(reserves), \(actor.accountID))
+            RETURNING id
+            """)[0].decode("id", as: UUID.self)
+        for (place, speaker) in result.selected.enumerated() {
+            try await connection.query("""
+                INSERT INTO slate_speaker (slate_id, nomination_id, place, minutes)
+                VALUES (\(id), \(UUID(uuidString: speaker.nomination)!), \(place + 1), \(speaker.minutes))
+                """)
+        }
+        try await AuditLog.record(
+            AuditChange(action: "selection.run", objectType: "slate", objectID: id.uuidString,
+                        after: ["forum": .string(forum.uuidString), "number": .number(Double(number)), "objective": .number(result.objective),
+                                "relaxed": .array(result.relaxed.map { .string("\($0.rule): \($0.required) → \($0.applied)") })],
+                        isPublic: true),
+            by: actor, requestID: requestID, on: connection)
+        return id
     }
 
     /// The secretariat puts `incoming` in the place of `outgoing`, with a public justification.
     public func override(_ slate: UUID, outgoing: UUID, incoming: UUID, justification: String, actor: Actor, requestID: String?) async throws -> SelectionOutcome {
-        try await mapViolations { try await pool.withTransaction { connection in
-            guard let before = try await Self.slate(slate, on: connection, lock: true) else { return .notFound }
-            guard before.status != .approved else { return .wrongStatus(before.status) }
+        try await step(slate, prepare: { _ in }) { stored, _, connection in
+            let before = stored.slate
+            guard before.status != .approved else { return .refused(.wrongStatus(before.status)) }
             guard let leaving = before.holding.first(where: { $0.nomination == outgoing }) else {
-                return .invalidOverride("\(outgoing.uuidString) holds no place on this slate.")
+                return .refused(.invalidOverride("\(outgoing.uuidString) holds no place on this slate."))
             }
             guard !before.speakers.contains(where: { $0.nomination == incoming }) else {
-                return .invalidOverride("\(incoming.uuidString) is already on this slate.")
+                return .refused(.invalidOverride("\(incoming.uuidString) is already on this slate."))
             }
             guard let entering = try await NominationStore.nomination(incoming, on: connection), entering.forum == before.forum, !entering.withdrawn else {
-                return .invalidOverride("\(incoming.uuidString) is not an active nomination for this forum.")
+                return .refused(.invalidOverride("\(incoming.uuidString) is not an active nomination for this forum."))
             }
             guard !(try await Self.personOnSlate(entering.person, slate: slate, on: connection)) else {
-                return .invalidOverride("This person already holds a place.")
+                return .refused(.invalidOverride("This person already holds a place."))
             }
             guard !(try await NominationStore.committeeNominations(of: before.forum, on: connection)).contains(incoming) else {
-                return .invalidOverride("This person sits on the forum's selection committee.")
+                return .refused(.invalidOverride("This person sits on the forum's selection committee."))
             }
             try await connection.query("DELETE FROM slate_speaker WHERE slate_id = \(slate) AND nomination_id = \(outgoing)")
             try await connection.query("""
@@ -145,31 +199,31 @@ public struct SelectionStore: Sendable {
                                     "justification": .string(justification)],
                             isPublic: true),
                 by: actor, requestID: requestID, on: connection)
-            return .done(try await Self.slate(slate, on: connection)!)
-        } }
+            return .changed
+        }
     }
 
     /// The bureau approves (asking the chosen speakers to confirm) or returns the slate with a comment.
     public func review(_ slate: UUID, approve: Bool, comment: String?, now: Date = Date(), actor: Actor, requestID: String?) async throws -> SelectionOutcome {
-        try await mapViolations { try await pool.withTransaction { connection in
-            guard let before = try await Self.slate(slate, on: connection, lock: true) else { return .notFound }
-            guard before.status == .proposed else { return .wrongStatus(before.status) }
+        try await step(slate, prepare: { _ in }) { stored, _, connection in
+            let before = stored.slate
+            guard before.status == .proposed else { return .refused(.wrongStatus(before.status)) }
             let forum = try await connection.query("""
                 SELECT f.kind, f.title, f.starts_at, i.reports_to FROM forum f JOIN policy_issue i ON i.id = f.issue_id
                 WHERE f.id = \(before.forum) FOR UPDATE OF f
                 """)[0]
             // A bureau reviews only slates of forums whose issue reports to the body it serves.
-            guard Visibility.mayReviewSlate(issueReportsTo: try forum.decode("reports_to"), viewer: actor) else { return .notFound }
+            guard Visibility.mayReviewSlate(issueReportsTo: try forum.decode("reports_to"), viewer: actor) else { return .refused(.notFound) }
             let startsAt: Date = try forum.decode("starts_at")
             // Approving asks speakers to confirm before the start: too late once it has begun.
-            if approve, now >= startsAt { return .started }
+            if approve, now >= startsAt { return .refused(.started) }
             if approve {
                 let constituencies = Set(before.holding.map(\.constituency)).count
                 if try forum.decode("kind", as: String.self) == ForumKind.hearing.rawValue && constituencies < Slate.hearingMinimumConstituencies {
-                    return .tooFewConstituencies(constituencies)
+                    return .refused(.tooFewConstituencies(constituencies))
                 }
                 guard (try await connection.query("SELECT 1 FROM slate WHERE forum_id = \(before.forum) AND status = 'approved'")).isEmpty else {
-                    return .wrongStatus(.approved)
+                    return .refused(.wrongStatus(.approved))
                 }
             }
             let confirmBy = min(now.addingTimeInterval(Self.answerTime), startsAt)
@@ -190,25 +244,29 @@ public struct SelectionStore: Sendable {
                             after: ["status": .string(approve ? "approved" : "returned"), "comment": comment.map(JSONValue.string) ?? .null],
                             isPublic: true),
                 by: actor, requestID: requestID, on: connection)
-            return .done(try await Self.slate(slate, on: connection)!)
-        } }
+            return .changed
+        }
     }
 
     /// A chosen speaker (through their network's focal point, or the secretariat) confirms or
     /// declines; a decline gives the place to the first reserve whose entry keeps the rules.
     public func answer(_ slate: UUID, nomination: UUID, confirm: Bool, within networks: Set<UUID>?, now: Date = Date(),
                        actor: Actor, requestID: String?) async throws -> SelectionOutcome {
-        try await pool.withTransaction { connection in
-            guard let stored = try await Self.stored(slate, on: connection, lock: true) else { return .notFound }
+        try await step(slate, prepare: { stored -> UUID? in
+            // Who would take a declined place: the solver's work, done before the lock.
+            guard !confirm, let speaker = stored.slate.speakers.first(where: { $0.nomination == nomination }) else { return nil }
+            return try await Self.replacement(for: speaker, on: stored, now: now)
+        }) { stored, replacement, connection in
             let before = stored.slate
-            guard before.status == .approved else { return .wrongStatus(before.status) }
-            guard now < stored.startsAt else { return .started }
-            guard let speaker = before.speakers.first(where: { $0.nomination == nomination }) else { return .notFound }
-            guard networks.map({ $0.contains(speaker.network) }) ?? true else { return .notYourSpeaker }
+            guard before.status == .approved else { return .refused(.wrongStatus(before.status)) }
+            guard now < stored.startsAt else { return .refused(.started) }
+            guard let speaker = before.speakers.first(where: { $0.nomination == nomination }) else { return .refused(.notFound) }
+            guard networks.map({ $0.contains(speaker.network) }) ?? true else { return .refused(.notYourSpeaker) }
             // A chosen speaker answers; a confirmed one may still withdraw (decline). Repeating an answer changes nothing.
-            guard speaker.state == .chosen || (speaker.state == .confirmed && !confirm) else { return .done(before) }
-            try await Self.record(confirm ? .confirmed : .declined, of: speaker, on: stored, now: now, actor: actor, requestID: requestID, on: connection)
-            return .done(try await Self.slate(slate, on: connection)!)
+            guard speaker.state == .chosen || (speaker.state == .confirmed && !confirm) else { return .refused(.done(before)) }
+            try await Self.record(confirm ? .confirmed : .declined, of: speaker, on: stored, replacement: replacement, now: now,
+                                  actor: actor, requestID: requestID, on: connection)
+            return .changed
         }
     }
 
@@ -220,29 +278,35 @@ public struct SelectionStore: Sendable {
             WHERE s.status = 'approved' AND sp.confirm_by < \(now) AND sp.state = 'chosen'
             """).map { (try $0.decode("id", as: UUID.self), try $0.decode("nomination_id", as: UUID.self)) }
         var released = 0
+        let scheduler = Actor(accountID: nil, tokenName: "scheduler", grants: [])
         for (slate, nomination) in overdue {
-            try await pool.withTransaction { connection in
-                guard let current = try await Self.stored(slate, on: connection, lock: true),
-                      let speaker = current.slate.speakers.first(where: { $0.nomination == nomination && $0.state == .chosen }) else { return }
-                try await Self.record(.declined, of: speaker, on: current, now: now, actor: Actor(accountID: nil, tokenName: "scheduler", grants: []),
+            let outcome = try await step(slate, prepare: { stored -> UUID? in
+                guard let speaker = stored.slate.speakers.first(where: { $0.nomination == nomination }) else { return nil }
+                return try await Self.replacement(for: speaker, on: stored, now: now)
+            }) { stored, replacement, connection in
+                guard let speaker = stored.slate.speakers.first(where: { $0.nomination == nomination && $0.state == .chosen }) else {
+                    return .refused(.notFound)
+                }
+                try await Self.record(.declined, of: speaker, on: stored, replacement: replacement, now: now, actor: scheduler,
                                       requestID: nil, on: connection, reason: "no answer by the deadline")
-                released += 1
+                return .changed
             }
+            if case .done = outcome { released += 1 }
         }
         return released
     }
 
     /// Records a speaker's answer; a decline before the forum starts brings in a replacement,
     /// asked to answer within `answerTime` of `now` (never past the start).
-    static func record(_ state: Slate.Speaker.State, of speaker: Slate.Speaker, on stored: Stored, now: Date, actor: Actor, requestID: String?,
-                       on connection: PostgresConnection, reason: String? = nil) async throws {
+    static func record(_ state: Slate.Speaker.State, of speaker: Slate.Speaker, on stored: Stored, replacement: UUID?, now: Date, actor: Actor,
+                       requestID: String?, on connection: PostgresConnection, reason: String? = nil) async throws {
         let slate = stored.slate
         try await connection.query("""
             UPDATE slate_speaker SET state = \(state.rawValue), answered_at = now() WHERE slate_id = \(slate.id) AND nomination_id = \(speaker.nomination)
             """)
         var after: [String: JSONValue] = ["nomination": .string(speaker.nomination.uuidString), "state": .string(state.rawValue)]
         if let reason { after["reason"] = .string(reason) }
-        if state == .declined, now < stored.startsAt, let replacement = replacement(for: speaker, on: stored) {
+        if state == .declined, now < stored.startsAt, let replacement {
             try await connection.query("""
                 INSERT INTO slate_speaker (slate_id, nomination_id, place, minutes, replaced_nomination)
                 VALUES (\(slate.id), \(replacement), \(speaker.place), \(speaker.minutes), \(speaker.nomination))
@@ -258,7 +322,13 @@ public struct SelectionStore: Sendable {
             by: actor, requestID: requestID, on: connection)
     }
 
-    /// The first reserve whose entry keeps the applied rules, by the solver's own replacement rule.
+    /// The first reserve whose entry keeps the applied rules, by the solver's own replacement
+    /// rule, worked out off the event loop; none once the forum has started.
+    static func replacement(for speaker: Slate.Speaker, on stored: Stored, now: Date) async throws -> UUID? {
+        guard now < stored.startsAt else { return nil }
+        return try await offLoop { replacement(for: speaker, on: stored) }
+    }
+
     static func replacement(for speaker: Slate.Speaker, on stored: Stored) -> UUID? {
         let (slate, instance) = (stored.slate, stored.instance)
         let current = SelectionResult(selected: slate.holding.map { .init(nomination: $0.nomination.uuidString, minutes: $0.minutes) },
@@ -304,6 +374,42 @@ public struct SelectionStore: Sendable {
         }
     }
 
+    /// How often a step reads the slate again when it changed between the read and the lock.
+    static let optimisticAttempts = 4
+
+    /// What a step decided under the lock.
+    enum Step {
+        /// Written: the answer is the slate as committed.
+        case changed
+        /// Nothing written, for this reason.
+        case refused(SelectionOutcome)
+    }
+
+    /// A step on slate `id`, optimistically, so no CPU-heavy work runs while a row lock is
+    /// held: read and decode the slate with no lock, let `prepare` do the heavy part (the
+    /// solver) outside any transaction, then lock the slate row and `apply` only if its revision
+    /// is still the one read — otherwise read again. After a few rounds of losing it answers 503
+    /// (a serialization failure). The answer is the slate as committed, read after the commit.
+    private func step<Prepared>(_ id: UUID, prepare: (Stored) async throws -> Prepared,
+                                apply: (Stored, Prepared, PostgresConnection) async throws -> Step) async throws -> SelectionOutcome {
+        for _ in 0..<Self.optimisticAttempts {
+            guard let snapshot = try await pool.withConnection({ try await Self.stored(id, on: $0) }) else { return .notFound }
+            let prepared = try await prepare(snapshot)
+            let step: Step? = try await mapViolations { try await pool.withTransaction { connection in
+                guard let revision = try await connection.query("SELECT revision FROM slate WHERE id = \(id) FOR UPDATE").first?
+                    .decode("revision", as: Int.self) else { return .refused(.notFound) }
+                guard revision == snapshot.slate.revision else { return nil }
+                return try await apply(snapshot, prepared, connection)
+            } }
+            switch step {
+            case nil: continue
+            case .refused(let outcome)?: return outcome
+            case .changed?: return try await slate(id).map(SelectionOutcome.done) ?? .notFound
+            }
+        }
+        throw PostgresError(code: .serializationFailure, message: "the slate kept changing while a step on it was prepared")
+    }
+
     /// A slate with what its steps need beside it: the solver's instance and the forum's title and start.
     struct Stored {
         var slate: Slate
@@ -312,17 +418,25 @@ public struct SelectionStore: Sendable {
         var startsAt: Date
     }
 
-    static func slate(_ id: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Slate? {
-        try await stored(id, on: connection, lock: lock)?.slate
+    static func slate(_ id: UUID, on connection: PostgresConnection) async throws -> Slate? {
+        try await stored(id, on: connection)?.slate
     }
 
-    static func stored(_ id: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Stored? {
+    /// A slate with its instance, as committed; read with no lock (steps that change it lock its
+    /// row afterwards and check its revision, see ``step(_:prepare:apply:)``).
+    static func stored(_ id: UUID, on connection: PostgresConnection) async throws -> Stored? {
         guard let row = try await connection.query("""
-            SELECT s.id, s.forum_id, s.number, s.status, s.rules, s.applied, s.instance, s.result, s.reserves, s.review_comment, s.reviewed_at,
-                   s.confirm_by, s.created_at, s.revision, f.title, f.starts_at
-            FROM slate s JOIN forum f ON f.id = s.forum_id WHERE s.id = \(id) \(unsafeRaw: lock ? "FOR UPDATE OF s" : "")
+            SELECT s.id, s.forum_id, s.number, s.status, s.rules, s.applied, s.instance::text AS instance_json, s.result::text AS result_json,
+                   s.reserves, s.review_comment, s.reviewed_at, s.confirm_by, s.created_at, s.revision, f.title, f.starts_at
+            FROM slate s JOIN forum f ON f.id = s.forum_id WHERE s.id = \(id)
             """).first, let status = Slate.Status(rawValue: try row.decode("status")) else { return nil }
-        let instance = try row.decode("instance", as: PostgresJSON<SelectionInstance>.self).value
+        // The instance and the decisions run to thousands of entries at a large conference:
+        // decoded off the connection's event loop, whose other connections would wait.
+        let (instanceJSON, resultJSON) = (try row.decode("instance_json", as: String.self), try row.decode("result_json", as: String.self))
+        let (instance, result) = try await offLoop {
+            (try JSONDecoder().decode(SelectionInstance.self, from: Data(instanceJSON.utf8)),
+             try JSONDecoder().decode(SelectionResult.self, from: Data(resultJSON.utf8)))
+        }
         let developing = Dictionary(uniqueKeysWithValues: instance.nominations.map { ($0.id, $0.developing) })
         let speakers = try await connection.query("""
             SELECT sp.place, sp.nomination_id, p.name, o.name AS organisation_name, p.country, n.network_id, w.name AS network_name,
@@ -344,7 +458,6 @@ public struct SelectionStore: Sendable {
                 overrideJustification: try row.decode("override_justification"), replaced: try row.decode("replaced_nomination"),
                 confirmBy: try row.decode("confirm_by"))
         }
-        let result = try row.decode("result", as: PostgresJSON<SelectionResult>.self).value
         let slate = Slate(
             id: id, forum: try row.decode("forum_id"), number: try row.decode("number"), status: status,
             requestedRules: try row.decode("rules", as: PostgresJSON<SelectionInstance.Rules>.self).value,
