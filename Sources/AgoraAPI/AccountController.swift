@@ -16,8 +16,9 @@ struct AccountController {
         var id: UUID
         var name: String
         var roles: [RoleGrant]
-        /// Shown once: the holder redeems it at `POST /account-invitations/redeem`.
-        var invitation: InvitationView
+        /// Shown once: the holder redeems it at `POST /account-invitations/redeem`. Absent from
+        /// an `Idempotency-Key` replay (the code is never stored): issue a new one.
+        var invitation: InvitationView?
     }
 
     struct InvitationView: Encodable, Sendable {
@@ -47,19 +48,24 @@ struct AccountController {
         }
         routes.post("/accounts", rule: .roles([.secretariat])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["name", "email", "roles"])
-            return try await idempotency.run(request, body: body, context: context) {
+            return try await idempotency.run(request, body: body, context: context, answer: { (created: AccessStore.CreatedAccount) in
+                let account = created.account
+                var answer = try JSONAnswer(Created(id: account.id, name: account.name, roles: account.roles,
+                                                    invitation: created.invitation.map(InvitationView.init)),
+                                            status: .created, headers: [.location: "/accounts/\(account.id.uuidString)"])
+                // A replay never carries the code: secrets are not stored. Issue a new one instead.
+                answer.replayBody = try APIJSON.encode(Created(id: account.id, name: account.name, roles: account.roles, invitation: nil))
+                return answer
+            }) {
                 var reader = reader
                 let name = reader.string("name", required: true)
                 let email = Self.email(&reader) ?? nil
                 let grants = Self.roles(&reader, required: true)
                 try reader.check()
-                let (id, invitation) = try await refusingInvalidFields {
+                return try await refusingInvalidFields {
                     try await store.createAccount(name: name!, email: email, grants: grants!, invitationLifetime: AccessStore.invitationLifetime,
                                                   by: context.actor, requestID: context.requestID)
                 }
-                return try JSONAnswer(Created(id: id, name: name!, roles: grants!.sorted(by: RoleGrant.displayOrder),
-                                              invitation: InvitationView(invitation!)),
-                                      status: .created, headers: [.location: "/accounts/\(id.uuidString)"])
             }
         }
         routes.get("/accounts", rule: .roles([.secretariat])) { request, _ in

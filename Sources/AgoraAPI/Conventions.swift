@@ -3,6 +3,7 @@ import AgoraStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 extension HTTPField.Name {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
@@ -48,10 +49,13 @@ enum EntityTag {
 }
 
 /// A JSON answer kept as bytes, so a creating POST's answer can be stored and replayed.
-struct JSONAnswer {
+struct JSONAnswer: Sendable {
     var status: HTTPResponse.Status
     var headers: HTTPFields
     var body: Data
+    /// What a replay sends instead of `body`, when the answer holds a secret that is shown
+    /// once and never stored.
+    var replayBody: Data?
 
     init<Value: Encodable>(_ value: Value, status: HTTPResponse.Status, headers: HTTPFields = [:]) throws {
         self.status = status
@@ -69,17 +73,33 @@ struct JSONAnswer {
     var response: Response {
         Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
+
+    /// The headers as stored for a replay.
+    var storedHeaders: [String: String] {
+        var stored: [String: String] = [:]
+        for field in headers { stored[field.name.rawName] = field.value }
+        return stored
+    }
 }
 
 /// Creating POSTs with an `Idempotency-Key`: the first request runs, a retry with the same
 /// key and body gets the same answer again, the same key with another body is 422, and a
 /// retry while the first is still running is 409. Keys belong to the caller's account.
+///
+/// The answer is stored in the transaction of the change it answers (``IdempotentAnswer``):
+/// the store offers what it created before committing, and `answer` turns it into the stored
+/// answer there. A crash can then neither keep a change without its answer nor the reverse,
+/// so a claim left unanswered means nothing was created and may be run again.
 struct Idempotency {
     let store: IdempotencyStore
 
-    func run(_ request: Request, body: Data, context: AgoraRequestContext, _ produce: () async throws -> JSONAnswer) async throws -> Response {
+    /// Runs `produce` (it checks the request and calls a creating store method) and answers
+    /// with `answer` of what it returns.
+    func run<Value>(_ request: Request, body: Data, context: AgoraRequestContext,
+                    answer: @escaping @Sendable (Value) throws -> JSONAnswer,
+                    _ produce: () async throws -> Value) async throws -> Response {
         guard let key = request.headers[.idempotencyKey], let account = context.actor.accountID else {
-            return try await produce().response
+            return try answer(try await produce()).response
         }
         guard (1...200).contains(key.count) else {
             throw Problem(type: "invalid-idempotency-key", title: "Invalid Idempotency-Key", status: .badRequest,
@@ -88,20 +108,28 @@ struct Idempotency {
         let hash = IdempotencyStore.requestHash(method: "\(request.method)", path: request.uri.path, body: body)
         switch try await store.claim(account: account, key: key, requestHash: hash) {
         case .claimed:
-            let answer: JSONAnswer
+            let written = WrittenAnswer()
+            let writer = IdempotentAnswer.Writer { value, connection in
+                guard let value = value as? Value else { return }
+                let made = try answer(value)
+                try await IdempotencyStore.complete(account: account, key: key, status: made.status.code, headers: made.storedHeaders,
+                                                    body: made.replayBody ?? made.body, on: connection)
+                written.answer.withLock { $0 = made }
+            }
             do {
-                answer = try await produce()
+                let value = try await IdempotentAnswer.$writer.withValue(writer) { try await produce() }
+                if let made = written.answer.withLock({ $0 }) { return made.response }
+                // Refused (nothing was created), or a store that offered no answer: answer now.
+                let made = try answer(value)
+                try await store.complete(account: account, key: key, status: made.status.code, headers: made.storedHeaders,
+                                         body: made.replayBody ?? made.body)
+                return made.response
             } catch {
-                // Refused or failed: nothing was created, so the key is free for a retry.
+                // Refused or failed: nothing was created (an answer written with a change makes
+                // the release a no-op), so the key is free for a retry.
                 try? await store.release(account: account, key: key)
                 throw error
             }
-            // The object exists now; the claim is kept even if storing the answer fails, so a
-            // retry meets 409 rather than creating it twice.
-            var headers: [String: String] = [:]
-            for field in answer.headers { headers[field.name.rawName] = field.value }
-            try await store.complete(account: account, key: key, status: answer.status.code, headers: headers, body: answer.body)
-            return answer.response
         case .replay(let status, let headers, let body):
             var fields = HTTPFields()
             for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
@@ -114,6 +142,11 @@ struct Idempotency {
             throw Problem(type: "idempotency-mismatch", title: "Idempotency-Key reused", status: .unprocessableContent,
                           detail: "This Idempotency-Key was used for a different request.")
         }
+    }
+
+    /// The answer written inside the change's transaction, handed back to the request.
+    private final class WrittenAnswer: Sendable {
+        let answer = Mutex<JSONAnswer?>(nil)
     }
 }
 

@@ -57,21 +57,21 @@ struct ForumController {
         routes.post("/issues/:id/forums", rule: .roles([.secretariat])) { request, context in
             let issue = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.fields)
-            return try await idempotency.run(request, body: body, context: context) {
-                var reader = reader
-                let forum = Self.readForum(&reader, issue: issue)
-                try reader.check()
-                let created: Forum?
-                do {
-                    created = try await refusingInvalidFields { try await store.create(forum!, by: context.actor, requestID: context.requestID) }
-                } catch ForumCreationRefused.issueClosed {
-                    throw Problem(type: "issue-closed", title: "Issue closed", status: .conflict,
-                                  detail: "The issue is closed; its cycle takes no more forums.")
-                }
+            return try await idempotency.run(request, body: body, context: context, answer: { (created: Forum?) in
                 guard let created else { throw Problem.notFound("There is no such issue.") }
                 return try JSONAnswer(ForumView(created), status: .created, headers: [
                     .location: "/forums/\(created.id.uuidString)", .eTag: EntityTag.header(version: created.version),
                 ])
+            }) {
+                var reader = reader
+                let forum = Self.readForum(&reader, issue: issue)
+                try reader.check()
+                do {
+                    return try await refusingInvalidFields { try await store.create(forum!, by: context.actor, requestID: context.requestID) }
+                } catch ForumCreationRefused.issueClosed {
+                    throw Problem(type: "issue-closed", title: "Issue closed", status: .conflict,
+                                  detail: "The issue is closed; its cycle takes no more forums.")
+                }
             }
         }
 

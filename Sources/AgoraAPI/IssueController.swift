@@ -34,7 +34,11 @@ struct IssueController {
 
         routes.post("/issues", rule: .roles([.secretariat])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["slug", "title", "summary", "reportsTo", "goals"])
-            return try await idempotency.run(request, body: body, context: context) {
+            return try await idempotency.run(request, body: body, context: context, answer: { (issue: PolicyIssue) in
+                try JSONAnswer(issue, status: .created, headers: [
+                    .location: "/issues/\(issue.id.uuidString)", .eTag: EntityTag.header(version: issue.version),
+                ])
+            }) {
                 var reader = reader
                 let slug = reader.string("slug", required: true, maxLength: 100)
                 if let slug, slug.range(of: "^[a-z0-9]+(-[a-z0-9]+)*$", options: .regularExpression) == nil {
@@ -45,13 +49,10 @@ struct IssueController {
                 let reportsTo = reader.string("reportsTo", required: true)
                 let goals = Self.goals(&reader) ?? []
                 try reader.check()
-                let issue = try await refusingInvalidFields {
+                return try await refusingInvalidFields {
                     try await store.create(slug: slug!, title: title!, summary: summary, reportsTo: reportsTo!, goals: goals,
                                            by: context.actor, requestID: context.requestID)
                 }
-                return try JSONAnswer(issue, status: .created, headers: [
-                    .location: "/issues/\(issue.id.uuidString)", .eTag: EntityTag.header(version: issue.version),
-                ])
             }
         }
 

@@ -37,7 +37,12 @@ struct NetworkController {
 
         routes.post("/networks", rule: .roles([.secretariat])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
-            return try await idempotency.run(request, body: body, context: context) {
+            return try await idempotency.run(request, body: body, context: context, answer: { (network: Network) in
+                try JSONAnswer(network, status: .created, headers: [
+                    .location: "/networks/\(network.id.uuidString)",
+                    .eTag: EntityTag.header(version: network.version),
+                ])
+            }) {
                 var reader = reader
                 var fields = Network.Fields()
                 fields.name = reader.string("name", required: true)
@@ -45,11 +50,7 @@ struct NetworkController {
                 fields.description = reader.string("description", maxLength: 5000)
                 fields.website = Self.website(&reader)
                 try reader.check()
-                let network = try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
-                return try JSONAnswer(network, status: .created, headers: [
-                    .location: "/networks/\(network.id.uuidString)",
-                    .eTag: EntityTag.header(version: network.version),
-                ])
+                return try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
             }
         }
 

@@ -42,21 +42,22 @@ struct NominationController {
         routes.post("/forums/:id/nominations", rule: .roles([.network])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["network", "person", "rank", "statement"])
-            return try await idempotency.run(request, body: body, context: context) {
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: NominationOutcome) in
+                let nomination = try Self.answer(outcome)
+                return try JSONAnswer(nomination, status: .created, headers: [
+                    .location: "/nominations/\(nomination.id.uuidString)", .eTag: EntityTag.header(version: nomination.version),
+                ])
+            }) {
                 var reader = reader
                 let network = reader.uuid("network", required: true)
                 let person = reader.uuid("person", required: true)
                 let rank = reader.integer("rank", in: Self.ranks, required: true)
                 let statement = reader.string("statement", required: true, maxLength: Nomination.statementLimit)
                 try reader.check()
-                let outcome = try await refusingInvalidFields {
+                return try await refusingInvalidFields {
                     try await store.nominate(person!, for: forum, by: network!, rank: rank!, statement: statement!, within: context.actor.networks,
                                              actor: context.actor, requestID: context.requestID)
                 }
-                let nomination = try Self.answer(outcome)
-                return try JSONAnswer(nomination, status: .created, headers: [
-                    .location: "/nominations/\(nomination.id.uuidString)", .eTag: EntityTag.header(version: nomination.version),
-                ])
             }
         }
 

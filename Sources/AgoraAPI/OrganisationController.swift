@@ -32,7 +32,12 @@ struct OrganisationController {
 
         routes.post("/organisations", rule: .roles([.secretariat])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
-            return try await idempotency.run(request, body: body, context: context) {
+            return try await idempotency.run(request, body: body, context: context, answer: { (organisation: Organisation) in
+                try JSONAnswer(organisation, status: .created, headers: [
+                    .location: "/organisations/\(organisation.id.uuidString)",
+                    .eTag: EntityTag.header(version: organisation.version),
+                ])
+            }) {
                 var reader = reader
                 var fields = Organisation.Fields()
                 fields.name = reader.string("name", required: true)
@@ -41,11 +46,7 @@ struct OrganisationController {
                 fields.accreditation = reader.clearableString("accreditation")
                 fields.accreditedOn = reader.date("accreditedOn")
                 try reader.check()
-                let organisation = try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
-                return try JSONAnswer(organisation, status: .created, headers: [
-                    .location: "/organisations/\(organisation.id.uuidString)",
-                    .eTag: EntityTag.header(version: organisation.version),
-                ])
+                return try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
             }
         }
 

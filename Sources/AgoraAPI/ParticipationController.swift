@@ -21,12 +21,14 @@ struct ParticipationController {
         routes.post("/forums/:id/invitations", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["person"])
-            return try await idempotency.run(request, body: body, context: context) {
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: ParticipationOutcome<Invitation>) in
+                let invitation = try Self.answer(outcome)
+                return try JSONAnswer(invitation, status: .created, headers: [.location: "/invitations/\(invitation.id.uuidString)"])
+            }) {
                 var reader = reader
                 let person = reader.uuid("person", required: true)
                 try reader.check()
-                let invitation = try Self.answer(try await store.invite(person!, to: forum, by: context.actor, requestID: context.requestID))
-                return try JSONAnswer(invitation, status: .created, headers: [.location: "/invitations/\(invitation.id.uuidString)"])
+                return try await store.invite(person!, to: forum, by: context.actor, requestID: context.requestID)
             }
         }
 
@@ -51,13 +53,14 @@ struct ParticipationController {
         routes.post("/forums/:id/registrations", rule: .roles([.secretariat, .organisation])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["person"])
-            return try await idempotency.run(request, body: body, context: context) {
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: ParticipationOutcome<Registration>) in
+                let registration = try Self.answer(outcome)
+                return try JSONAnswer(registration, status: .created, headers: [.location: "/registrations/\(registration.id.uuidString)"])
+            }) {
                 var reader = reader
                 let person = reader.uuid("person", required: true)
                 try reader.check()
-                let registration = try Self.answer(try await store.register(person!, for: forum, within: Self.scope(context.actor),
-                                                                            by: context.actor, requestID: context.requestID))
-                return try JSONAnswer(registration, status: .created, headers: [.location: "/registrations/\(registration.id.uuidString)"])
+                return try await store.register(person!, for: forum, within: Self.scope(context.actor), by: context.actor, requestID: context.requestID)
             }
         }
 

@@ -25,15 +25,16 @@ struct PartnershipController {
         routes.post("/forums/:id/partners", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["organisation", "role"])
-            return try await idempotency.run(request, body: body, context: context) {
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: PartnershipOutcome<Partner>) in
+                try JSONAnswer(try Self.answer(outcome), status: .created)
+            }) {
                 var reader = reader
                 let organisation = reader.uuid("organisation", required: true)
                 let role = reader.string("role", required: true)
                 try reader.check()
-                let outcome = try await refusingInvalidFields {
+                return try await refusingInvalidFields {
                     try await store.addPartner(organisation!, role: role!, to: forum, by: context.actor, requestID: context.requestID)
                 }
-                return try JSONAnswer(try Self.answer(outcome), status: .created)
             }
         }
 
@@ -45,20 +46,21 @@ struct PartnershipController {
         routes.post("/forums/:id/commitments", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["organisation", "deliverable", "due", "status", "evidence"])
-            return try await idempotency.run(request, body: body, context: context) {
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: PartnershipOutcome<Commitment>) in
+                let commitment = try Self.answer(outcome)
+                return try JSONAnswer(commitment, status: .created, headers: [
+                    .location: "/commitments/\(commitment.id.uuidString)", .eTag: EntityTag.header(version: commitment.version),
+                ])
+            }) {
                 var reader = reader
                 var fields = Self.readCommitment(&reader)
                 fields.organisation = reader.uuid("organisation", required: true)
                 if fields.deliverable == nil, !reader.has("deliverable") { reader.errors.append(.init(field: "deliverable", message: "is required")) }
                 if fields.due == nil, !reader.has("due") { reader.errors.append(.init(field: "due", message: "is required")) }
                 try reader.check()
-                let outcome = try await refusingInvalidFields {
+                return try await refusingInvalidFields {
                     try await store.addCommitment(fields, to: forum, by: context.actor, requestID: context.requestID)
                 }
-                let commitment = try Self.answer(outcome)
-                return try JSONAnswer(commitment, status: .created, headers: [
-                    .location: "/commitments/\(commitment.id.uuidString)", .eTag: EntityTag.header(version: commitment.version),
-                ])
             }
         }
 

@@ -60,7 +60,13 @@ struct PersonController {
 
         routes.post("/people", rule: .roles([.secretariat, .organisation])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.fields)
-            return try await idempotency.run(request, body: body, context: context) {
+            let actor = context.actor
+            return try await idempotency.run(request, body: body, context: context, answer: { (person: Person) in
+                try JSONAnswer(PersonView(person, for: actor), status: .created, headers: [
+                    .location: "/people/\(person.id.uuidString)",
+                    .eTag: EntityTag.header(version: person.version),
+                ])
+            }) {
                 var reader = reader
                 var fields = Self.read(&reader, creating: true)
                 try reader.check()
@@ -71,11 +77,7 @@ struct PersonController {
                     }
                 }
                 if fields.languages == nil { fields.languages = [] }
-                let person = try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
-                return try JSONAnswer(PersonView(person, for: context.actor), status: .created, headers: [
-                    .location: "/people/\(person.id.uuidString)",
-                    .eTag: EntityTag.header(version: person.version),
-                ])
+                return try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
             }
         }
 

@@ -33,7 +33,9 @@ struct ReferenceController {
         }
         routes.post("/constituencies", rule: .roles([.secretariat])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["code", "name"])
-            return try await idempotency.run(request, body: body, context: context) {
+            return try await idempotency.run(request, body: body, context: context, answer: { (constituency: Constituency) in
+                try JSONAnswer(constituency, status: .created)
+            }) {
                 var reader = reader
                 let code = reader.string("code", required: true, maxLength: 40)
                 let name = reader.string("name", required: true, maxLength: 200)
@@ -42,8 +44,7 @@ struct ReferenceController {
                 }
                 try reader.check()
                 let constituency = Constituency(code: code!, name: name!)
-                try await refusingInvalidFields { try await store.addConstituency(constituency, by: context.actor, requestID: context.requestID) }
-                return try JSONAnswer(constituency, status: .created)
+                return try await refusingInvalidFields { try await store.addConstituency(constituency, by: context.actor, requestID: context.requestID) }
             }
         }
     }

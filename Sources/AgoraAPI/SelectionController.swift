@@ -60,9 +60,12 @@ struct SelectionController {
         routes.post("/forums/:id/selection", rule: .roles([.secretariat])) { request, context in
             guard let forum = try await forums.forum(try context.pathID()) else { throw Problem.notFound() }
             let (rules, body) = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
-            return try await idempotency.run(request, body: body, context: context) {
-                let slate = try Self.answer(try await store.run(forum.id, rules: rules, actor: context.actor, requestID: context.requestID))
-                return try JSONAnswer(SlateView(slate, for: context.actor), status: .created, headers: [.location: "/slates/\(slate.id.uuidString)"])
+            let actor = context.actor
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: SelectionOutcome) in
+                let slate = try Self.answer(outcome)
+                return try JSONAnswer(SlateView(slate, for: actor), status: .created, headers: [.location: "/slates/\(slate.id.uuidString)"])
+            }) {
+                try await store.run(forum.id, rules: rules, actor: context.actor, requestID: context.requestID)
             }
         }
 

@@ -117,14 +117,20 @@ public struct AccessStore: Sendable {
 
     /// Creates an account holding `grants`.
     public func createAccount(name: String, email: String? = nil, grants: Set<RoleGrant>, by actor: Actor, requestID: String? = nil) async throws -> UUID {
-        try await createAccount(name: name, email: email, grants: grants, invitationLifetime: nil, by: actor, requestID: requestID).id
+        try await createAccount(name: name, email: email, grants: grants, invitationLifetime: nil, by: actor, requestID: requestID).account.id
+    }
+
+    /// A new account and, when asked for, its first invitation (whose code is shown once).
+    public struct CreatedAccount: Sendable {
+        public var account: Account
+        public var invitation: IssuedInvitation?
     }
 
     /// Creates an account holding `grants` and, with an `invitationLifetime`, its first
     /// invitation, in one transaction: an account never exists without the code that lets its
     /// holder in.
     public func createAccount(name: String, email: String?, grants: Set<RoleGrant>, invitationLifetime: TimeInterval?, now: Date = Date(),
-                              by actor: Actor, requestID: String?) async throws -> (id: UUID, invitation: IssuedInvitation?) {
+                              by actor: Actor, requestID: String?) async throws -> CreatedAccount {
         guard grants.allSatisfy(\.isWellFormed) else {
             throw AccessStoreError(description: "a network role needs a network, an organisation role an organisation, a body only a bureau role")
         }
@@ -140,7 +146,9 @@ public struct AccessStore: Sendable {
             let invitation = try await invitationLifetime.asyncMap {
                 try await Self.invite(id, lifetime: $0, now: now, by: actor, requestID: requestID, on: connection)
             }
-            return (id, invitation)
+            let created = CreatedAccount(account: try await Self.account(id, on: connection)!, invitation: invitation)
+            try await IdempotentAnswer.offer(created, on: connection)
+            return created
         } }
     }
 

@@ -53,7 +53,8 @@ public struct DirectoryStore: Sendable {
     }
 
     /// Adds a constituency.
-    public func addConstituency(_ constituency: Constituency, by actor: Actor, requestID: String?) async throws {
+    @discardableResult
+    public func addConstituency(_ constituency: Constituency, by actor: Actor, requestID: String?) async throws -> Constituency {
         try await mapViolations {
             try await pool.withTransaction { connection in
                 try await connection.execute("INSERT INTO constituency (code, name) VALUES (\(constituency.code), \(constituency.name))")
@@ -61,6 +62,8 @@ public struct DirectoryStore: Sendable {
                     AuditChange(action: "constituency.create", objectType: "constituency", objectID: constituency.code,
                                 after: ["name": .string(constituency.name)]),
                     by: actor, requestID: requestID, on: connection)
+                try await IdempotentAnswer.offer(constituency, on: connection)
+                return constituency
             }
         }
     }

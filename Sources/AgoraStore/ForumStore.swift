@@ -51,6 +51,7 @@ public struct ForumStore: Sendable {
                     AuditChange(action: "forum.create", objectType: "forum", objectID: created.id.uuidString,
                                 after: ["issue": .string(forum.issue.uuidString), "kind": .string(forum.kind.rawValue), "title": .string(forum.title)]),
                     by: actor, requestID: requestID, on: connection)
+                try await IdempotentAnswer.offer(Optional(created) as Any, on: connection)
                 return created
             }
         }

@@ -14,6 +14,34 @@ public enum IdempotencyClaim: Sendable, Equatable {
     case mismatch
 }
 
+/// The answer to a creating request with an `Idempotency-Key`, written in the transaction of
+/// the change it answers: a crash can then neither keep the change without its answer (so a
+/// retry would meet "in progress" forever, or create it twice once the claim looked abandoned)
+/// nor the answer without its change.
+///
+/// The API sets ``writer`` around the request; each creating store method offers what it
+/// created with ``offer(_:on:)`` at the end of its transaction, and the writer turns it into the
+/// stored answer on that same connection.
+public enum IdempotentAnswer {
+    /// Writes the answer to `value` with `connection`, inside its transaction.
+    public struct Writer: Sendable {
+        let write: @Sendable (Any, PostgresConnection) async throws -> Void
+        /// A writer.
+        public init(_ write: @escaping @Sendable (Any, PostgresConnection) async throws -> Void) {
+            self.write = write
+        }
+    }
+
+    /// The writer of the request being answered, if it carries a key.
+    @TaskLocal public static var writer: Writer?
+
+    /// Called by a creating store method with what it returns, before its transaction commits.
+    public static func offer(_ value: Any, on connection: PostgresConnection) async throws {
+        guard let writer else { return }
+        try await writer.write(value, connection)
+    }
+}
+
 /// Idempotency keys of creating POSTs, per account, kept at least 24 hours.
 public struct IdempotencyStore: Sendable {
     private let pool: PostgresConnectionPool
@@ -21,6 +49,8 @@ public struct IdempotencyStore: Sendable {
     /// How long keys are kept.
     public static let retention: Duration = .seconds(24 * 3600)
     /// A claim unanswered this long is taken as abandoned (its server stopped mid-request).
+    /// Safe to claim again: an answer is written with its change, so an unanswered claim means
+    /// the change never committed.
     public static let abandonedAfter: Duration = .seconds(60)
 
     /// A store over `pool`.
@@ -65,11 +95,25 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
-    /// Stores the answer of a claimed key.
+    /// Stores the answer of a claimed key (for a change that offered no answer in its transaction).
     public func complete(account: UUID, key: String, status: Int, headers: [String: String], body: Data) async throws {
-        try await pool.execute("""
+        try await pool.withConnection { try await Self.complete(account: account, key: key, status: status, headers: headers, body: body, on: $0) }
+    }
+
+    /// Stores the answer of a claimed key with `connection`, in the transaction of the change.
+    public static func complete(account: UUID, key: String, status: Int, headers: [String: String], body: Data,
+                                on connection: PostgresConnection) async throws {
+        try await connection.execute("""
             UPDATE idempotency_key SET status = \(status), headers = \(PostgresJSON(headers))::jsonb, body = \(body)
             WHERE account_id = \(account) AND key = \(key)
+            """)
+    }
+
+    /// Deletes keys past their retention (kept at least ``retention``); returns how many.
+    @discardableResult
+    public func purge(now: Date = Date()) async throws -> Int {
+        try await pool.execute("""
+            DELETE FROM idempotency_key WHERE created_at < \(now.addingTimeInterval(-Double(Self.retention.components.seconds)))
             """)
     }
 

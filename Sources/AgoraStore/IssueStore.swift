@@ -34,6 +34,7 @@ public struct IssueStore: Sendable {
                     AuditChange(action: "issue.create", objectType: "issue", objectID: issue.id.uuidString,
                                 after: ["slug": .string(slug), "title": .string(title), "reportsTo": .string(reportsTo), "stage": .string(issue.stage.rawValue)]),
                     by: actor, requestID: requestID, on: connection)
+                try await IdempotentAnswer.offer(issue, on: connection)
                 return issue
             }
         }

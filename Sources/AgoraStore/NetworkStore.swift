@@ -48,6 +48,7 @@ public struct NetworkStore: Sendable {
                     AuditChange(action: "network.create", objectType: "network", objectID: id.uuidString,
                                 after: network.snapshot(["name", "constituency", "description", "website"])),
                     by: actor, requestID: requestID, on: connection)
+                try await IdempotentAnswer.offer(network, on: connection)
                 return network
             }
         }

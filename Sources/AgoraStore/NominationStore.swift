@@ -81,7 +81,9 @@ public struct NominationStore: Sendable {
                                     after: ["forum": .string(forum.uuidString), "network": .string(network.uuidString),
                                             "person": .string(person.uuidString), "rank": .number(Double(rank))]),
                         by: actor, requestID: requestID, on: connection)
-                    return .done(try await Self.nomination(id, on: connection)!)
+                    let outcome = NominationOutcome.done(try await Self.nomination(id, on: connection)!)
+                    try await IdempotentAnswer.offer(outcome, on: connection)
+                    return outcome
                 }
             }
         }

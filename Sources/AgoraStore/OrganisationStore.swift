@@ -49,6 +49,7 @@ public struct OrganisationStore: Sendable {
                     AuditChange(action: "organisation.create", objectType: "organisation", objectID: id.uuidString,
                                 after: organisation.snapshot(["name", "country", "constituency", "accreditation", "accreditedOn"])),
                     by: actor, requestID: requestID, on: connection)
+                try await IdempotentAnswer.offer(organisation, on: connection)
                 return organisation
             }
         }

@@ -53,7 +53,9 @@ public struct ParticipationStore: Sendable {
                 AuditChange(action: "invitation.create", objectType: "invitation", objectID: id.uuidString,
                             after: ["forum": .string(forum.uuidString), "person": .string(person.uuidString)]),
                 by: actor, requestID: requestID, on: connection)
-            return .done(try await Self.invitation(id, on: connection)!)
+            let outcome = ParticipationOutcome<Invitation>.done(try await Self.invitation(id, on: connection)!)
+            try await IdempotentAnswer.offer(outcome, on: connection)
+            return outcome
         }
     }
 
@@ -134,7 +136,9 @@ public struct ParticipationStore: Sendable {
                             after: ["forum": .string(forum.uuidString), "person": .string(person.uuidString),
                                     "organisation": .string(organisation.uuidString)]),
                 by: actor, requestID: requestID, on: connection)
-            return .done(try await Self.registration(id, on: connection)!)
+            let outcome = ParticipationOutcome<Registration>.done(try await Self.registration(id, on: connection)!)
+            try await IdempotentAnswer.offer(outcome, on: connection)
+            return outcome
         }
     }
 

@@ -41,7 +41,9 @@ public struct PartnershipStore: Sendable {
                     AuditChange(action: "partner.add", objectType: "forum", objectID: forum.uuidString,
                                 after: ["organisation": .string(organisation.uuidString), "role": .string(role)], isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
-                return .done(try await Self.partners(of: forum, on: connection).first { $0.organisation == organisation }!)
+                let outcome = PartnershipOutcome<Partner>.done(try await Self.partners(of: forum, on: connection).first { $0.organisation == organisation }!)
+                try await IdempotentAnswer.offer(outcome, on: connection)
+                return outcome
             }
         }
     }
@@ -99,6 +101,7 @@ public struct PartnershipStore: Sendable {
                     AuditChange(action: "commitment.create", objectType: "commitment", objectID: id.uuidString,
                                 after: Self.snapshot(created), isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
+                try await IdempotentAnswer.offer(PartnershipOutcome<Commitment>.done(created), on: connection)
                 return .done(created)
             }
         }

@@ -30,6 +30,7 @@ public struct PersonStore: Sendable {
                                 after: person.snapshot(["name", "organisation", "country", "languages", "gender", "email"]),
                                 personalFields: Person.personalFields),
                     by: actor, requestID: requestID, on: connection)
+                try await IdempotentAnswer.offer(person, on: connection)
                 return person
             }
         }

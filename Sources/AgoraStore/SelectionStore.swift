@@ -109,7 +109,7 @@ public struct SelectionStore: Sendable {
             } catch let error as SelectionInstanceError {
                 return .unsolvable(error.description)
             }
-            enum Written { case kept(UUID), refused(SelectionOutcome), stale }
+            enum Written { case kept(Slate), refused(SelectionOutcome), stale }
             let written: Written = try await pool.withTransaction { connection in
                 guard let row = try await connection.query("""
                     SELECT status, nominations_deadline, speaking_slots, speaking_minutes FROM forum WHERE id = \(forum) FOR UPDATE
@@ -118,13 +118,16 @@ public struct SelectionStore: Sendable {
                 // Solved for other candidates or places than there are now: solve again.
                 guard try row.decode("speaking_slots", as: Int?.self) == read.slots, try row.decode("speaking_minutes", as: Int?.self) == read.minutes,
                       try await Self.pool(of: forum, on: connection) == candidates else { return .stale }
-                return .kept(try await Self.keep(instance, result: result, rules: rules, applied: applied, forum: forum,
-                                                 actor: actor, requestID: requestID, on: connection))
+                let id = try await Self.keep(instance, result: result, rules: rules, applied: applied, forum: forum,
+                                             actor: actor, requestID: requestID, on: connection)
+                let slate = try await Self.stored(id, on: connection, known: (instance, result))!.slate
+                try await IdempotentAnswer.offer(SelectionOutcome.done(slate), on: connection)
+                return .kept(slate)
             }
             switch written {
             case .stale: continue
             case .refused(let refusal): return refusal
-            case .kept(let id): return try await slate(id).map(SelectionOutcome.done) ?? .notFound
+            case .kept(let slate): return .done(slate)
             }
         }
         throw PostgresError(code: .serializationFailure, message: "the nominations kept changing while the slate was being chosen")
@@ -424,19 +427,26 @@ public struct SelectionStore: Sendable {
 
     /// A slate with its instance, as committed; read with no lock (steps that change it lock its
     /// row afterwards and check its revision, see ``step(_:prepare:apply:)``).
-    static func stored(_ id: UUID, on connection: PostgresConnection) async throws -> Stored? {
+    /// `known`: the instance and result when the caller has them (it just wrote them), so they
+    /// are neither read nor decoded again.
+    static func stored(_ id: UUID, on connection: PostgresConnection, known: (SelectionInstance, SelectionResult)? = nil) async throws -> Stored? {
         guard let row = try await connection.query("""
-            SELECT s.id, s.forum_id, s.number, s.status, s.rules, s.applied, s.instance::text AS instance_json, s.result::text AS result_json,
+            SELECT s.id, s.forum_id, s.number, s.status, s.rules, s.applied,
+                   CASE WHEN \(known == nil) THEN s.instance::text END AS instance_json, CASE WHEN \(known == nil) THEN s.result::text END AS result_json,
                    s.reserves, s.review_comment, s.reviewed_at, s.confirm_by, s.created_at, s.revision, f.title, f.starts_at
             FROM slate s JOIN forum f ON f.id = s.forum_id WHERE s.id = \(id)
             """).first, let status = Slate.Status(rawValue: try row.decode("status")) else { return nil }
         // The instance and the decisions run to thousands of entries at a large conference:
         // decoded off the connection's event loop, whose other connections would wait.
-        let (instanceJSON, resultJSON) = (try row.decode("instance_json", as: String.self), try row.decode("result_json", as: String.self))
-        let (instance, result) = try await offLoop {
-            (try JSONDecoder().decode(SelectionInstance.self, from: Data(instanceJSON.utf8)),
-             try JSONDecoder().decode(SelectionResult.self, from: Data(resultJSON.utf8)))
+        let (instanceJSON, resultJSON) = (try row.decode("instance_json", as: String?.self), try row.decode("result_json", as: String?.self))
+        var decoded = known
+        if decoded == nil {
+            decoded = try await offLoop {
+                (try JSONDecoder().decode(SelectionInstance.self, from: Data((instanceJSON ?? "").utf8)),
+                 try JSONDecoder().decode(SelectionResult.self, from: Data((resultJSON ?? "").utf8)))
+            }
         }
+        guard let (instance, result) = decoded else { return nil }
         let developing = Dictionary(uniqueKeysWithValues: instance.nominations.map { ($0.id, $0.developing) })
         let speakers = try await connection.query("""
             SELECT sp.place, sp.nomination_id, p.name, o.name AS organisation_name, p.country, n.network_id, w.name AS network_name,

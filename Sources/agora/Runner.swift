@@ -31,6 +31,7 @@ struct Runner {
         if withScheduler {
             services.append(NoticeScheduler(database: database, logger: logger))
             services.append(ConfirmationDeadlines(store: SelectionStore(pool: pool), logger: logger))
+            services.append(IdempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger))
         }
         let app = buildApplication(configuration: configuration, pool: pool, logger: logger)
         services.append(app)
@@ -49,11 +50,12 @@ struct Runner {
         try await run(services)
     }
 
-    /// The scheduler: notices, and the speakers' confirmation deadlines.
+    /// The scheduler: notices, the speakers' confirmation deadlines, and the purge of old idempotency keys.
     func scheduler() async throws {
         let pool = PostgresConnectionPool(configuration: database, logger: logger)
         try await run([pool, NoticeScheduler(database: database, logger: logger),
-                       ConfirmationDeadlines(store: SelectionStore(pool: pool), logger: logger)])
+                       ConfirmationDeadlines(store: SelectionStore(pool: pool), logger: logger),
+                       IdempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger)])
     }
 
     func migrate() async throws {
