@@ -11,12 +11,13 @@ import TestSupport
 func withApp(
     configuration: AppConfiguration = AppConfiguration(port: 0),
     cache: TokenCache = TokenCache(),
+    statementTimeout: Duration? = nil,
     _ test: @Sendable (any TestClientProtocol, PostgresConnectionPool, String) async throws -> Void
 ) async throws {
     AgoraMetrics.bootstrap()
     let url = try await TestDatabase.shared.createMigratedDatabase("api")
     let pool = PostgresConnectionPool(
-        configuration: .init(connectionString: url, maximumConnections: 4, acquireTimeout: .seconds(1)),
+        configuration: .init(connectionString: url, maximumConnections: 4, acquireTimeout: .seconds(1), statementTimeout: statementTimeout),
         logger: TestDatabase.logger
     )
     let app = buildApplication(configuration: configuration, pool: pool, logger: TestDatabase.logger, tokenCache: cache)

@@ -300,3 +300,37 @@ struct PublicAuditTests {
         }
     }
 }
+
+@Suite("Contention is 503, never 500")
+struct ContentionTests {
+    @Test func aStatementThatOutwaitsItsTimeoutIs503WithRetryAfterAndChangesNothing() async throws {
+        try await withApp(statementTimeout: .milliseconds(300)) { client, pool, url in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let organisation = try await Fixture.organisation(pool, "Locked", constituency: "ngo")
+            // Another session holds the row until told to let go.
+            let holder = PostgresConnectionPool(configuration: .init(connectionString: url), logger: TestDatabase.logger)
+            let release = AsyncStream<Void>.makeStream()
+            let held = AsyncStream<Void>.makeStream()
+            let holding = Task {
+                try await holder.withTransaction { connection in
+                    try await connection.execute("SELECT 1 FROM organisation WHERE id = \(organisation) FOR UPDATE")
+                    held.continuation.yield()
+                    for await _ in release.stream { break }
+                }
+            }
+            for await _ in held.stream { break }
+            try await client.execute(uri: "/organisations/\(organisation)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"name": "Renamed"}"#)) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
+                let type = try problem(response.body).type
+                #expect(type == "/problems/database-busy")
+            }
+            release.continuation.yield()
+            try await holding.value
+            await holder.close()
+            let name = try await pool.query("SELECT name FROM organisation WHERE id = \(organisation)")[0].decode("name", as: String.self)
+            #expect(name == "Locked")
+        }
+    }
+}

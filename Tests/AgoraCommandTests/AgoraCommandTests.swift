@@ -100,6 +100,26 @@ struct AgoraCommandTests {
         #expect(withoutRole.status != 0)
     }
 
+    @Test func tokenCreateMakesFocalPointsContactsAndABodysBureau() async throws {
+        let database = try await TestDatabase.shared.createMigratedDatabase("command")
+        let pool = PostgresConnectionPool(configuration: .init(connectionString: database), logger: TestDatabase.logger)
+        let network = try await pool.query("INSERT INTO network (name, constituency) VALUES ('Net', 'ngo') RETURNING id")[0].decode("id", as: UUID.self)
+        let organisation = try await pool.query("INSERT INTO organisation (name, country, constituency) VALUES ('Org', 'KE', 'ngo') RETURNING id")[0]
+            .decode("id", as: UUID.self)
+        let created = try await run(["token", "create", "--network", network.uuidString, "--organisation", organisation.uuidString,
+                                     "--bureau", "--body", "Economic and Social Council", "--name", "scoped", "--account", "Scoped"], database: database)
+        #expect(created.status == 0)
+        let secret = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try #require(try await AccessStore(pool: pool).authenticate(tokenHash: TokenSecret.hash(secret)))
+        #expect(token.actor.networks == [network] && token.actor.organisations == [organisation])
+        #expect(token.actor.bureauBodies == ["Economic and Social Council"])
+        // A bureau without its body, and an unknown network, are refused without an account.
+        #expect(try await run(["token", "create", "--bureau", "--name", "x"], database: database).status != 0)
+        #expect(try await run(["token", "create", "--network", UUID().uuidString, "--name", "x", "--account", "Stranger"], database: database).status != 0)
+        #expect(try await pool.query("SELECT 1 FROM account WHERE name = 'Stranger'").isEmpty)
+        await pool.close()
+    }
+
     @Test func serveAnswersAndStopsGracefullyOnSIGTERM() async throws {
         let database = try await TestDatabase.shared.createMigratedDatabase("command")
         let port = try freePort()
