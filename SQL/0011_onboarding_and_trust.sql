@@ -12,6 +12,9 @@ CREATE TABLE account_invitation (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     account_id uuid NOT NULL REFERENCES account (id) ON DELETE CASCADE,
     code_hash bytea NOT NULL UNIQUE CHECK (length(code_hash) = 32),
+    -- A second code for the same invitation, minted by the scheduler when it e-mails the
+    -- invitation (the outbox holds no code): either code redeems it, once.
+    delivery_code_hash bytea UNIQUE CHECK (length(delivery_code_hash) = 32),
     created_at timestamptz NOT NULL DEFAULT now(),
     expires_at timestamptz NOT NULL,
     redeemed_at timestamptz,
@@ -46,6 +49,10 @@ CREATE INDEX audit_entry_public ON audit_entry (id) WHERE public;
 ALTER TABLE forum ADD COLUMN concluded_at timestamptz;
 UPDATE forum SET concluded_at = updated_at WHERE status = 'concluded';
 ALTER TABLE forum ADD CHECK ((status = 'concluded') = (concluded_at IS NOT NULL));
+
+-- Each claim of an idempotency key is its own: an answer is written only by the request that
+-- holds the claim, so a retry that took over an abandoned claim cannot be answered by the first.
+ALTER TABLE idempotency_key ADD COLUMN claim uuid NOT NULL DEFAULT gen_random_uuid();
 
 -- Per-request lookups that had no index.
 CREATE INDEX nomination_person ON nomination (person_id, network_id) WHERE withdrawn_at IS NULL;

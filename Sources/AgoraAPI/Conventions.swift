@@ -95,7 +95,7 @@ struct Idempotency {
 
     /// Runs `produce` (it checks the request and calls a creating store method) and answers
     /// with `answer` of what it returns.
-    func run<Value>(_ request: Request, body: Data, context: AgoraRequestContext,
+    func run<Value: Sendable>(_ request: Request, body: Data, context: AgoraRequestContext,
                     answer: @escaping @Sendable (Value) throws -> JSONAnswer,
                     _ produce: () async throws -> Value) async throws -> Response {
         guard let key = request.headers[.idempotencyKey], let account = context.actor.accountID else {
@@ -107,27 +107,30 @@ struct Idempotency {
         }
         let hash = IdempotencyStore.requestHash(method: "\(request.method)", path: request.uri.path, body: body)
         switch try await store.claim(account: account, key: key, requestHash: hash) {
-        case .claimed:
-            let written = WrittenAnswer()
+        case .claimed(let claim):
             let writer = IdempotentAnswer.Writer { value, connection in
                 guard let value = value as? Value else { return }
-                let made = try answer(value)
-                try await IdempotencyStore.complete(account: account, key: key, status: made.status.code, headers: made.storedHeaders,
-                                                    body: made.replayBody ?? made.body, on: connection)
-                written.answer.withLock { $0 = made }
+                // A slate's answer holds thousands of decisions: encoded off the event loop.
+                let made = try await offLoop { try answer(value) }
+                guard try await IdempotencyStore.complete(account: account, key: key, claim: claim, status: made.status.code,
+                                                          headers: made.storedHeaders, body: made.replayBody ?? made.body, on: connection) else {
+                    // Another request took the key over: this change must not commit beside its answer.
+                    throw Self.superseded
+                }
             }
             do {
                 let value = try await IdempotentAnswer.$writer.withValue(writer) { try await produce() }
-                if let made = written.answer.withLock({ $0 }) { return made.response }
-                // Refused (nothing was created), or a store that offered no answer: answer now.
+                // The answer comes from what the committed transaction returned (an attempt that
+                // was rolled back and retried may have made another one).
                 let made = try answer(value)
-                try await store.complete(account: account, key: key, status: made.status.code, headers: made.storedHeaders,
+                // Written already with the change, unless nothing was created: then store it now.
+                try await store.complete(account: account, key: key, claim: claim, status: made.status.code, headers: made.storedHeaders,
                                          body: made.replayBody ?? made.body)
                 return made.response
             } catch {
                 // Refused or failed: nothing was created (an answer written with a change makes
                 // the release a no-op), so the key is free for a retry.
-                try? await store.release(account: account, key: key)
+                try? await store.release(account: account, key: key, claim: claim)
                 throw error
             }
         case .replay(let status, let headers, let body):
@@ -144,10 +147,8 @@ struct Idempotency {
         }
     }
 
-    /// The answer written inside the change's transaction, handed back to the request.
-    private final class WrittenAnswer: Sendable {
-        let answer = Mutex<JSONAnswer?>(nil)
-    }
+    static let superseded = Problem(type: "idempotency-in-progress", title: "Request in progress", status: .conflict,
+                                    detail: "Another request with this Idempotency-Key took it over; nothing was changed by this one.")
 }
 
 /// A JSON object body read field by field, collecting validation errors (422) and refusing

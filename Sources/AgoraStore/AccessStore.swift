@@ -174,12 +174,14 @@ public struct AccessStore: Sendable {
     // MARK: Invitations
 
     /// Issues a new invitation code for `account`, voiding the open one; nil if there is no
-    /// such account. The code is written to the notice outbox (kind `account_invited`) so the
-    /// scheduler can e-mail it; that copy is erased when the code is redeemed or voided.
+    /// such account. An account with an e-mail address also gets an `account_invited` notice in
+    /// the outbox, naming the invitation but holding no code: the scheduler mints its own code
+    /// for the e-mail when it sends (``mintDeliveryCode(invitation:now:)``), so no code is
+    /// ever stored but as a hash.
     public func issueInvitation(account: UUID, lifetime: TimeInterval = Self.invitationLifetime, now: Date = Date(),
                                 by actor: Actor, requestID: String?) async throws -> IssuedInvitation? {
         try await pool.withTransaction { connection in
-            guard !(try await connection.query("SELECT 1 FROM account WHERE id = \(account) FOR UPDATE")).isEmpty else { return nil }
+            guard !(try await connection.query("SELECT 1 FROM account WHERE id = \(account) FOR NO KEY UPDATE")).isEmpty else { return nil }
             return try await Self.invite(account, lifetime: lifetime, now: now, by: actor, requestID: requestID, on: connection)
         }
     }
@@ -190,7 +192,6 @@ public struct AccessStore: Sendable {
             UPDATE account_invitation SET voided_at = now()
             WHERE account_id = \(account) AND redeemed_at IS NULL AND voided_at IS NULL RETURNING id
             """).map { try $0.decode("id", as: UUID.self) }
-        try await eraseInvitationCodes(voided, on: connection)
         let code = TokenSecret.generate(prefix: TokenSecret.invitationPrefix)
         let expiresAt = now.addingTimeInterval(lifetime)
         let id = try await connection.query("""
@@ -201,9 +202,9 @@ public struct AccessStore: Sendable {
             INSERT INTO notice (recipient_account, kind, payload, dedupe_key)
             SELECT a.id, 'account_invited',
                    jsonb_build_object('invitation', \(id.uuidString)::text, 'accountName', a.name, 'email', a.email,
-                                      'code', \(code)::text, 'expiresAt', \(expiresAt)::timestamptz),
+                                      'expiresAt', \(expiresAt)::timestamptz),
                    \("account_invited:\(id.uuidString)")
-            FROM account a WHERE a.id = \(account)
+            FROM account a WHERE a.id = \(account) AND a.email IS NOT NULL
             """)
         try await AuditLog.record(
             AuditChange(action: "account.invite", objectType: "account", objectID: account.uuidString,
@@ -213,13 +214,18 @@ public struct AccessStore: Sendable {
         return IssuedInvitation(id: id, account: account, code: code, expiresAt: expiresAt)
     }
 
-    /// The code is for the holder only: once redeemed or voided, the outbox's copy goes too.
-    private static func eraseInvitationCodes(_ invitations: [UUID], on connection: PostgresConnection) async throws {
-        guard !invitations.isEmpty else { return }
-        try await connection.execute("""
-            UPDATE notice SET payload = payload - 'code'
-            WHERE dedupe_key = ANY(\(invitations.map { "account_invited:\($0.uuidString)" }))
-            """)
+    /// A fresh code for e-mailing invitation `invitation`, stored as a hash beside the code the
+    /// secretariat was shown; either redeems the invitation, once. Minting again (a retried
+    /// send) replaces the previous e-mailed code. Nil when the invitation is no longer open
+    /// (redeemed, voided or expired): there is nothing to send.
+    public func mintDeliveryCode(invitation: UUID, now: Date = Date()) async throws -> IssuedInvitation? {
+        let code = TokenSecret.generate(prefix: TokenSecret.invitationPrefix)
+        guard let row = try await pool.query("""
+            UPDATE account_invitation SET delivery_code_hash = \(TokenSecret.hash(code))
+            WHERE id = \(invitation) AND redeemed_at IS NULL AND voided_at IS NULL AND expires_at > \(now)
+            RETURNING account_id, expires_at
+            """).first else { return nil }
+        return IssuedInvitation(id: invitation, account: try row.decode("account_id"), code: code, expiresAt: try row.decode("expires_at"))
     }
 
     /// Exchanges an invitation code for the account's first token; nil when the code is
@@ -231,13 +237,13 @@ public struct AccessStore: Sendable {
             guard let row = try await connection.query("""
                 UPDATE account_invitation i SET redeemed_at = now()
                 FROM account a
-                WHERE i.code_hash = \(TokenSecret.hash(code)) AND a.id = i.account_id AND a.disabled_at IS NULL
+                WHERE (i.code_hash = \(TokenSecret.hash(code)) OR i.delivery_code_hash = \(TokenSecret.hash(code)))
+                  AND a.id = i.account_id AND a.disabled_at IS NULL
                   AND i.redeemed_at IS NULL AND i.voided_at IS NULL AND i.expires_at > \(now)
                 RETURNING i.id, i.account_id
                 """).first else { return nil }
             let invitation = try row.decode("id", as: UUID.self)
             let account = try row.decode("account_id", as: UUID.self)
-            try await Self.eraseInvitationCodes([invitation], on: connection)
             let holder = Actor(accountID: account, tokenName: tokenName, grants: try await Self.grants(of: account, on: connection))
             try await AuditLog.record(
                 AuditChange(action: "account.invitation.redeem", objectType: "account", objectID: account.uuidString,
@@ -275,7 +281,7 @@ public struct AccessStore: Sendable {
             throw FieldViolation(field: "roles", message: "a network role names its network, an organisation role its organisation, only a bureau role a body")
         }
         return try await mapViolations { try await pool.withTransaction { connection in
-            guard !(try await connection.query("SELECT 1 FROM account WHERE id = \(id) FOR UPDATE")).isEmpty,
+            guard !(try await connection.query("SELECT 1 FROM account WHERE id = \(id) FOR NO KEY UPDATE")).isEmpty,
                   let before = try await Self.account(id, on: connection) else { return .notFound }
             if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
             var changed = Set<String>()

@@ -4,8 +4,9 @@ import PostgresClient
 
 /// What a request with an `Idempotency-Key` finds.
 public enum IdempotencyClaim: Sendable, Equatable {
-    /// First use of the key: answer the request, then ``IdempotencyStore/complete``.
-    case claimed
+    /// First use of the key (or a take-over of an abandoned claim): answer the request, writing
+    /// the answer with this claim (``IdempotencyStore/complete(account:key:claim:status:headers:body:on:)``).
+    case claimed(UUID)
     /// The key answered this same request before: send the stored answer again.
     case replay(status: Int, headers: [String: String], body: Data)
     /// The first request with this key is still being answered.
@@ -81,9 +82,9 @@ public struct IdempotencyStore: Sendable {
                 """)
             let inserted = try await connection.query("""
                 INSERT INTO idempotency_key (account_id, key, request_hash) VALUES (\(account), \(key), \(requestHash))
-                ON CONFLICT DO NOTHING RETURNING 1 AS claimed
+                ON CONFLICT DO NOTHING RETURNING claim
                 """)
-            if !inserted.isEmpty { return .claimed }
+            if let claim = inserted.first { return .claimed(try claim.decode("claim", as: UUID.self)) }
             let row = try await connection.query("""
                 SELECT request_hash, status, headers, body FROM idempotency_key WHERE account_id = \(account) AND key = \(key)
                 """)[0]
@@ -95,18 +96,23 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
-    /// Stores the answer of a claimed key (for a change that offered no answer in its transaction).
-    public func complete(account: UUID, key: String, status: Int, headers: [String: String], body: Data) async throws {
-        try await pool.withConnection { try await Self.complete(account: account, key: key, status: status, headers: headers, body: body, on: $0) }
+    /// Stores the answer of a request that changed nothing (a refusal answered 2xx, or a store
+    /// that offered no answer in its transaction), if the claim is still this request's.
+    public func complete(account: UUID, key: String, claim: UUID, status: Int, headers: [String: String], body: Data) async throws {
+        try await pool.withConnection { connection in
+            _ = try await Self.complete(account: account, key: key, claim: claim, status: status, headers: headers, body: body, on: connection)
+        }
     }
 
     /// Stores the answer of a claimed key with `connection`, in the transaction of the change.
-    public static func complete(account: UUID, key: String, status: Int, headers: [String: String], body: Data,
-                                on connection: PostgresConnection) async throws {
+    /// Returns false, writing nothing, when the claim is no longer this request's (it was taken
+    /// over as abandoned, or already answered): the caller must then not commit its change.
+    public static func complete(account: UUID, key: String, claim: UUID, status: Int, headers: [String: String], body: Data,
+                                on connection: PostgresConnection) async throws -> Bool {
         try await connection.execute("""
             UPDATE idempotency_key SET status = \(status), headers = \(PostgresJSON(headers))::jsonb, body = \(body)
-            WHERE account_id = \(account) AND key = \(key)
-            """)
+            WHERE account_id = \(account) AND key = \(key) AND claim = \(claim) AND status IS NULL
+            """) == 1
     }
 
     /// Deletes keys past their retention (kept at least ``retention``); returns how many.
@@ -117,8 +123,11 @@ public struct IdempotencyStore: Sendable {
             """)
     }
 
-    /// Gives up a claim whose request failed, so a retry can run it again.
-    public func release(account: UUID, key: String) async throws {
-        try await pool.execute("DELETE FROM idempotency_key WHERE account_id = \(account) AND key = \(key) AND status IS NULL")
+    /// Gives up a claim whose request failed, so a retry can run it again (only this request's
+    /// claim, and only while unanswered).
+    public func release(account: UUID, key: String, claim: UUID) async throws {
+        try await pool.execute("""
+            DELETE FROM idempotency_key WHERE account_id = \(account) AND key = \(key) AND claim = \(claim) AND status IS NULL
+            """)
     }
 }

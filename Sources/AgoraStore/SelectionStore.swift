@@ -2,12 +2,6 @@ import Agora
 import Foundation
 import PostgresClient
 
-/// Runs CPU-heavy work (the solver, decoding a stored instance) on Swift's global executor,
-/// never on a PostgresClient event-loop thread, whose every connection it would stall.
-func offLoop<Result>(_ work: () throws -> Result) async throws -> Result {
-    try await withTaskExecutorPreference(globalConcurrentExecutor) { try work() }
-}
-
 /// Why a selection step was refused, or what was done.
 public enum SelectionOutcome: Sendable {
     case done(Slate)

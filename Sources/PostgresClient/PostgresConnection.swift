@@ -307,12 +307,15 @@ public final class PostgresConnection: @unchecked Sendable {
     func collectResults(timeout: Duration?, cancellable: Bool = true) async throws -> PostgresRows {
         queryCounter &+= 1
         let queryID = queryCounter
-        runningQuery.store(queryID, ordering: .releasing)
+        runningQuery.store(queryID, ordering: .sequentiallyConsistent)
         defer {
-            runningQuery.store(0, ordering: .releasing)
+            // Sequentially consistent with `requestCancel`'s store-then-load: either it sees this
+            // statement finished and sends nothing, or this sees its request and gives the
+            // connection up — never neither (acquire/release alone would allow that).
+            runningQuery.store(0, ordering: .sequentiallyConsistent)
             // A cancel request asked for this statement may still be on its way: it must not
             // reach the next statement, so this connection is given up (the pool opens another).
-            if cancelRequested.load(ordering: .acquiring) == queryID { isBroken = true }
+            if cancelRequested.load(ordering: .sequentiallyConsistent) == queryID { isBroken = true }
         }
 
         let read = { () async throws -> PostgresRows in
@@ -377,10 +380,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Asks the server to cancel the statement `queryID`, if it is still the one running.
     /// `PQcancel` opens a new connection to the server, so it runs on the blocking pool.
     private func requestCancel(of queryID: UInt64) {
-        cancelRequested.store(queryID, ordering: .releasing)
+        cancelRequested.store(queryID, ordering: .sequentiallyConsistent)
         blockingPool.submit { [self] _ in
             cancelState.withLock { state in
-                guard runningQuery.load(ordering: .acquiring) == queryID, let cancel = state.cancel else { return }
+                guard runningQuery.load(ordering: .sequentiallyConsistent) == queryID, let cancel = state.cancel else { return }
                 var buffer = [CChar](repeating: 0, count: 256)
                 _ = PQcancel(cancel, &buffer, Int32(buffer.count))
             }

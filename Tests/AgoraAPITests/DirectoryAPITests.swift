@@ -52,8 +52,8 @@ struct DirectoryAPITests {
                 #expect($0.status == .notFound)
             }
             try await client.execute(uri: "/networks/\(ours)", method: .get) { response in
-                let read1 = try JSONDecoder().decode(MembersBody.self, from: Data(buffer: response.body)).members
-                #expect(read1 == 0)
+                let members = try JSONDecoder().decode(MembersBody.self, from: Data(buffer: response.body)).members
+                #expect(members == 0)
             }
             let contact = try await TestAccount.make(pool, name: "Forest Keepers contact", grants: [.organisation(member)])
             try await client.execute(uri: "/networks/\(ours)/members/\(member)/acceptance", method: .post, headers: contact.authorization) {

@@ -187,7 +187,7 @@ struct IdempotencyAndReferenceTests {
             // The first request with this key is still being answered (claimed, no answer stored yet).
             let hash = IdempotencyStore.requestHash(method: "POST", path: "/organisations", body: Data(body.utf8))
             let claim = try await IdempotencyStore(pool: pool).claim(account: first.id, key: "k1", requestHash: hash)
-            #expect(claim == .claimed)
+            guard case .claimed = claim else { Issue.record("the key was not claimed: \(claim)"); return }
             var headers = first.authorization
             headers[HTTPField.Name("Idempotency-Key")!] = "k1"
             try await client.execute(uri: "/organisations", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
@@ -224,6 +224,37 @@ struct IdempotencyAndReferenceTests {
             let answer = try row.decode("answer", as: String.self)
             #expect(change == answer)
             #expect(try row.decode("status", as: Int.self) == 201)
+        }
+    }
+
+    @Test func aRequestWhoseClaimWasTakenOverCommitsNothing() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let store = IdempotencyStore(pool: pool)
+            let body = #"{"name": "Slow", "country": "KE", "constituency": "ngo"}"#
+            let hash = IdempotencyStore.requestHash(method: "POST", path: "/organisations", body: Data(body.utf8))
+            guard case .claimed(let slow) = try await store.claim(account: secretariat.id, key: "k", requestHash: hash) else {
+                Issue.record("no claim"); return
+            }
+            // The slow request's claim looks abandoned; a retry takes the key over and answers.
+            try await pool.execute("UPDATE idempotency_key SET created_at = now() - interval '2 minutes'")
+            var headers = secretariat.authorization
+            headers[HTTPField.Name("Idempotency-Key")!] = "k"
+            try await client.execute(uri: "/organisations", method: .post, headers: headers, body: ByteBuffer(string: body)) { #expect($0.status == .created) }
+            // The slow request finishes its change now: its answer cannot be written, so the change rolls back.
+            await #expect(throws: Problem.self) {
+                try await IdempotentAnswer.$writer.withValue(IdempotentAnswer.Writer { _, connection in
+                    guard try await IdempotencyStore.complete(account: secretariat.id, key: "k", claim: slow, status: 201, headers: [:],
+                                                              body: Data(), on: connection) else {
+                        throw Problem(type: "idempotency-in-progress", title: "t", status: .conflict)
+                    }
+                }) {
+                    var fields = Organisation.Fields()
+                    (fields.name, fields.country, fields.constituency) = ("Slow", "KE", "ngo")
+                    _ = try await OrganisationStore(pool: pool).create(fields, by: .commandLine, requestID: nil)
+                }
+            }
+            #expect(try await pool.query("SELECT 1 FROM organisation WHERE name = 'Slow'").count == 1)
         }
     }
 

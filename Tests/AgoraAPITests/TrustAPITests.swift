@@ -38,23 +38,23 @@ extension SelectionAPITests {
             // A stranger from the directory cannot be nominated, so their personal data stays closed.
             let (status, body) = try await nominate(client, forum, by: water, person: stranger, rank: 1)
             #expect(status == .unprocessableContent)
-            let read1 = try fieldErrors(body).fields
-            #expect(read1 == ["person"])
-            let read2 = try await email(stranger)
-            #expect(read2 == nil)
+            let refused = try fieldErrors(body).fields
+            #expect(refused == ["person"])
+            let strangersEmail = try await email(stranger)
+            #expect(strangersEmail == nil)
             #expect(try await pool.query("SELECT 1 FROM nomination").isEmpty)
 
             // A member's person: seen while nominated, closed again once withdrawn.
             let (created, nominationBody) = try await nominate(client, forum, by: water, person: water.people[0], rank: 1)
             #expect(created == .created)
             let nomination = try JSONDecoder().decode(NominationBody.self, from: Data(buffer: nominationBody))
-            let read3 = try await email(water.people[0])
-            #expect(read3 == "Amina@example.org")
+            let nomineesEmail = try await email(water.people[0])
+            #expect(nomineesEmail == "Amina@example.org")
             try await client.execute(uri: "/nominations/\(nomination.id)/withdrawal", method: .post, headers: water.account.authorization) {
                 #expect($0.status == .ok)
             }
-            let read4 = try await email(water.people[0])
-            #expect(read4 == nil)
+            let withdrawnEmail = try await email(water.people[0])
+            #expect(withdrawnEmail == nil)
         }
     }
 
@@ -112,14 +112,14 @@ struct MembershipTests {
             func members() async throws -> Int {
                 try await client.execute(uri: "/networks/\(network)", method: .get) { try JSONDecoder().decode(MembersBody.self, from: Data(buffer: $0.body)).members }
             }
-            let read5 = try await members()
-            #expect(read5 == 0)
+            let membersWhileRequested = try await members()
+            #expect(membersWhileRequested == 0)
             try await client.execute(uri: "/networks/\(network)/members", method: .get) { #expect(String(buffer: $0.body).contains(#""items":[]"#)) }
             try await client.execute(uri: "/organisations/\(organisation)", method: .get) { #expect(!String(buffer: $0.body).contains(network.uuidString)) }
             // The speaking-time weight reads accepted members only.
             let weight = try await pool.query("SELECT count(*)::int AS n FROM network_member WHERE network_id = \(network) AND status = 'accepted'")
-            let read6 = try weight[0].decode("n", as: Int.self)
-            #expect(read6 == 0)
+            let acceptedCount = try weight[0].decode("n", as: Int.self)
+            #expect(acceptedCount == 0)
 
             // Both sides see the request; someone else's contact cannot accept it.
             for account in [focalPoint, contact] {
@@ -140,16 +140,16 @@ struct MembershipTests {
             try await client.execute(uri: "/networks/\(network)/members/\(organisation)/acceptance", method: .post, headers: contact.authorization) {
                 #expect($0.status == .ok)
             }
-            let read7 = try await members()
-            #expect(read7 == 1)
+            let membersOnceAccepted = try await members()
+            #expect(membersOnceAccepted == 1)
             try await client.execute(uri: "/organisations/\(organisation)", method: .get) { #expect(String(buffer: $0.body).contains(network.uuidString)) }
 
             // Either side ends it; the organisation here.
             try await client.execute(uri: "/networks/\(network)/members/\(organisation)", method: .delete, headers: contact.authorization) {
                 #expect($0.status == .noContent)
             }
-            let read8 = try await members()
-            #expect(read8 == 0)
+            let membersAfterLeaving = try await members()
+            #expect(membersAfterLeaving == 0)
             let audited = try await pool.query("SELECT action FROM audit_entry WHERE object_id = \(network.uuidString) ORDER BY id").map { try $0.decode("action", as: String.self) }
             #expect(audited == ["network.member.request", "network.member.accept", "network.member.remove"])
         }
@@ -163,14 +163,14 @@ struct MembershipTests {
             let secretariat = try await TestAccount.make(pool, name: "Secretariat", grants: [RoleGrant(.secretariat)])
             try await client.execute(uri: "/networks/\(network)/members/\(business)", method: .put, headers: focalPoint.authorization) { response in
                 #expect(response.status == .unprocessableContent)
-                let read9 = try fieldErrors(response.body).fields
-                #expect(read9 == ["organisation"])
+                let refusedFields = try fieldErrors(response.body).fields
+                #expect(refusedFields == ["organisation"])
             }
             // An unknown organisation is the client's mistake too (it was a 500).
             try await client.execute(uri: "/networks/\(network)/members/\(UUID())", method: .put, headers: focalPoint.authorization) { response in
                 #expect(response.status == .unprocessableContent)
-                let read10 = try fieldErrors(response.body).fields
-                #expect(read10 == ["organisation"])
+                let unknownFields = try fieldErrors(response.body).fields
+                #expect(unknownFields == ["organisation"])
             }
             #expect(try await pool.query("SELECT 1 FROM network_member").isEmpty)
             try await client.execute(uri: "/networks/\(network)/members/\(business)", method: .put, headers: secretariat.authorization) { response in
@@ -192,8 +192,8 @@ struct LifeCycleTrustTests {
             try await client.execute(uri: "/issues/\(issue)/transitions", method: .post, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"to": "review", "reason": "Again."}"#)) { response in
                 #expect(response.status == .conflict)
-                let read11 = try problem(response.body).type
-                #expect(read11 == "/problems/forum-not-concluded")
+                let type = try problem(response.body).type
+                #expect(type == "/problems/forum-not-concluded")
             }
             // A new partnership concluded now opens the way.
             let partnership = try await Fixture.forum(pool, issue: issue, kind: .partnership, status: .held)
@@ -214,8 +214,8 @@ struct LifeCycleTrustTests {
             try await client.execute(uri: "/issues/\(issue)/transitions", method: .post, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"to": "norm_setting", "reason": "\#(reason)"}"#)) { response in
                 #expect(response.status == .unprocessableContent)
-                let read12 = try fieldErrors(response.body).fields
-                #expect(read12 == ["reason"])
+                let refusedFields = try fieldErrors(response.body).fields
+                #expect(refusedFields == ["reason"])
             }
             try await pool.execute("UPDATE policy_issue SET stage = 'closed' WHERE id = \(issue)")
             try await client.execute(uri: "/issues/\(issue)/forums", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: """
@@ -223,8 +223,8 @@ struct LifeCycleTrustTests {
                  "startsAt": "2027-03-01T09:00", "endsAt": "2027-03-01T17:00"}
                 """)) { response in
                 #expect(response.status == .conflict)
-                let read13 = try problem(response.body).type
-                #expect(read13 == "/problems/issue-closed")
+                let type = try problem(response.body).type
+                #expect(type == "/problems/issue-closed")
             }
             #expect(try await pool.query("SELECT 1 FROM forum").isEmpty)
             try await client.execute(uri: "/issues/\(issue)", method: .patch, headers: secretariat.authorization,
@@ -254,21 +254,21 @@ struct LifeCycleTrustTests {
             try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"endsAt": "2020-01-01T00:00:00Z"}"#)) { response in
                 #expect(response.status == .unprocessableContent)
-                let read14 = try fieldErrors(response.body).fields
-                #expect(read14 == ["endsAt"])
+                let refusedFields = try fieldErrors(response.body).fields
+                #expect(refusedFields == ["endsAt"])
             }
             _ = try await ForumStore(pool: pool).changeStatus(forum, to: .nominationsClosed, by: .commandLine, requestID: nil)
             try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"speakingSlots": 8, "title": "Renamed"}"#)) { response in
                 #expect(response.status == .unprocessableContent)
-                let read15 = try fieldErrors(response.body).fields
-                #expect(read15 == ["speakingSlots"])
+                let refusedFields = try fieldErrors(response.body).fields
+                #expect(refusedFields == ["speakingSlots"])
             }
             let slots = try await pool.query("SELECT speaking_slots, title FROM forum WHERE id = \(forum)")[0]
-            let read16 = try slots.decode("speaking_slots", as: Int.self)
-            #expect(read16 == 6)
-            let read17 = try slots.decode("title", as: String.self)
-            #expect(read17 == "A conference")
+            let storedSlots = try slots.decode("speaking_slots", as: Int.self)
+            #expect(storedSlots == 6)
+            let storedTitle = try slots.decode("title", as: String.self)
+            #expect(storedTitle == "A conference")
 
             try await client.execute(uri: "/issues/\(issue)", method: .patch, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"reportsTo": "Human Rights Council", "goals": ["SDG 13"]}"#)) { response in
