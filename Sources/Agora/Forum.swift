@@ -112,10 +112,13 @@ public struct Forum: Codable, Sendable, Equatable {
     /// How many invited people accepted (round tables; kept by the database within the cap).
     public var acceptedCount: Int
     public var version: Int
+    /// The intergovernmental body the forum's issue reports to (whose bureau may see its drafts).
+    public var issueReportsTo: String?
 
     public init(id: UUID, issue: UUID, kind: ForumKind, title: String, venue: Venue, startsAt: Date, endsAt: Date,
                 nominationsDeadline: Date?, speakingSlots: Int?, speakingMinutes: Int?, participantCap: Int?, chair: String?,
-                status: ForumStatus, version: Int, acceptedCount: Int = 0) {
+                status: ForumStatus, version: Int, acceptedCount: Int = 0, issueReportsTo: String? = nil) {
+        self.issueReportsTo = issueReportsTo
         self.id = id
         self.issue = issue
         self.kind = kind

@@ -249,10 +249,14 @@ public struct Slate: Codable, Sendable, Equatable {
     public var confirmBy: Date?
     public var createdAt: Date
     public var revision: Int
+    /// The intergovernmental body the forum's issue reports to (whose bureau reviews the slate).
+    public var issueReportsTo: String?
 
     public init(id: UUID, forum: UUID, number: Int, status: Status, requestedRules: SelectionInstance.Rules, appliedRules: AppliedRules,
                 relaxed: [SelectionResult.Relaxation], objective: Double, speakers: [Speaker], reserves: [UUID],
-                decisions: [SelectionResult.Decision], reviewComment: String?, reviewedAt: Date?, confirmBy: Date?, createdAt: Date, revision: Int) {
+                decisions: [SelectionResult.Decision], reviewComment: String?, reviewedAt: Date?, confirmBy: Date?, createdAt: Date, revision: Int,
+                issueReportsTo: String? = nil) {
+        self.issueReportsTo = issueReportsTo
         self.id = id
         self.forum = forum
         self.number = number

@@ -3,25 +3,27 @@ import Foundation
 /// Who sees what: the one place the API asks (DESIGN §7). Pure decisions over the caller's
 /// roles and the object's state, so they are tested as a table and no controller decides alone.
 public enum Visibility {
-    /// Drafts and what is not public yet: forums in `draft`, slates before approval, a
-    /// hearing's proceedings before they are transmitted. The secretariat and the bureau.
-    public static func seesUnpublished(_ viewer: Actor) -> Bool {
-        viewer.has(.secretariat) || viewer.has(.bureau)
+    /// Drafts and what is not public yet of an issue reporting to `body`: forums in `draft`,
+    /// slates before approval, a hearing's proceedings before they are transmitted, full
+    /// nomination and participant lists. The secretariat, and the bureau of that body (a bureau
+    /// of another body, or one whose body is not named, sees what the public sees).
+    public static func seesUnpublished(_ viewer: Actor, issueReportsTo body: String?) -> Bool {
+        viewer.has(.secretariat) || body.map(viewer.bureauBodies.contains) == true
     }
 
-    /// Whether `viewer` sees a forum in `status`.
-    public static func seesForum(status: ForumStatus, viewer: Actor) -> Bool {
-        status.isPublic || seesUnpublished(viewer)
+    /// Whether `viewer` sees a forum in `status` of an issue reporting to `body`.
+    public static func seesForum(status: ForumStatus, issueReportsTo body: String?, viewer: Actor) -> Bool {
+        status.isPublic || seesUnpublished(viewer, issueReportsTo: body)
     }
 
     /// Whether `viewer` sees a slate in `status` (approved slates are public).
-    public static func seesSlate(status: Slate.Status, viewer: Actor) -> Bool {
-        status == .approved || seesUnpublished(viewer)
+    public static func seesSlate(status: Slate.Status, issueReportsTo body: String?, viewer: Actor) -> Bool {
+        status == .approved || seesUnpublished(viewer, issueReportsTo: body)
     }
 
     /// Whether `viewer` reads a hearing's proceedings (public once transmitted).
-    public static func seesProceedings(transmitted: Bool, viewer: Actor) -> Bool {
-        transmitted || seesUnpublished(viewer)
+    public static func seesProceedings(transmitted: Bool, issueReportsTo body: String?, viewer: Actor) -> Bool {
+        transmitted || seesUnpublished(viewer, issueReportsTo: body)
     }
 
     /// Whether `viewer` sees a person's personal data (languages, gender, e-mail): the
@@ -34,15 +36,15 @@ public enum Visibility {
     /// Whether `viewer` sees the gender of a speaker on a slate, nominated by `network`: those
     /// who see unpublished slates, and the network for its own speakers. (The slate's balance
     /// counts are public; they are worked out before genders are hidden.)
-    public static func seesSpeakerGender(network: UUID, viewer: Actor) -> Bool {
-        seesUnpublished(viewer) || viewer.networks.contains(network)
+    public static func seesSpeakerGender(network: UUID, issueReportsTo body: String?, viewer: Actor) -> Bool {
+        seesUnpublished(viewer, issueReportsTo: body) || viewer.networks.contains(network)
     }
 
     /// Whose people `viewer` sees in a forum's invitation and registration lists: nil for
-    /// everyone's (the secretariat and the bureau), otherwise the viewer's organisations
-    /// (empty for anyone else).
-    public static func participantScope(_ viewer: Actor) -> Set<UUID>? {
-        seesUnpublished(viewer) ? nil : viewer.organisations
+    /// everyone's (the secretariat and the issue's bureau), otherwise the viewer's
+    /// organisations (empty for anyone else).
+    public static func participantScope(_ viewer: Actor, issueReportsTo body: String?) -> Set<UUID>? {
+        seesUnpublished(viewer, issueReportsTo: body) ? nil : viewer.organisations
     }
 
     /// What a list of a forum's nominations shows `viewer`.
@@ -56,8 +58,8 @@ public enum Visibility {
     }
 
     /// The nominations `viewer` sees while the forum's list `isPublic` (after the deadline) or not.
-    public static func nominationList(isPublic: Bool, viewer: Actor) -> NominationList {
-        if seesUnpublished(viewer) { return .all }
+    public static func nominationList(isPublic: Bool, issueReportsTo body: String?, viewer: Actor) -> NominationList {
+        if seesUnpublished(viewer, issueReportsTo: body) { return .all }
         if isPublic { return .publicList }
         return .own(viewer.networks)
     }

@@ -45,7 +45,8 @@ struct ForumController {
         addOutcomeRoutes(to: routes)
 
         routes.get("/issues/:id/forums", rule: .everyone) { _, context in
-            let forums = try await store.forums(of: try context.pathID(), includeDrafts: Visibility.seesUnpublished(context.actor))
+            let forums = try await store.forums(of: try context.pathID(), includeDrafts: true)
+                .filter { Visibility.seesForum(status: $0.status, issueReportsTo: $0.issueReportsTo, viewer: context.actor) }
             return try APIJSON.response(Page(items: forums.map(ForumView.init), next: nil))
         }
 
@@ -143,7 +144,7 @@ struct ForumController {
         routes.get("/forums/:id/outcome", rule: .everyone) { _, context in
             let id = try context.pathID()
             guard let (forum, outcome) = try await store.outcome(id) else { throw Problem.notFound("This forum has no outcome yet.") }
-            if forum.kind == .hearing, !Visibility.seesProceedings(transmitted: try await proceedings.transmission(id) != nil, viewer: context.actor) {
+            if forum.kind == .hearing, !Visibility.seesProceedings(transmitted: try await proceedings.transmission(id) != nil, issueReportsTo: forum.issueReportsTo, viewer: context.actor) {
                 throw Problem.notFound("A hearing's proceedings are public once transmitted.")
             }
             return try APIJSON.response(outcome.publicJSON)
@@ -246,7 +247,7 @@ extension ForumStore {
     /// A forum `actor` may read, else 404: drafts only for the secretariat and the bureau. The
     /// forum's sub-resources (participants, partners, nominations, slate) answer through it.
     func visibleForum(_ id: UUID, to actor: Actor) async throws -> Forum {
-        guard let forum = try await forum(id), Visibility.seesForum(status: forum.status, viewer: actor) else { throw Problem.notFound() }
+        guard let forum = try await forum(id), Visibility.seesForum(status: forum.status, issueReportsTo: forum.issueReportsTo, viewer: actor) else { throw Problem.notFound() }
         return forum
     }
 }

@@ -64,7 +64,7 @@ struct NominationController {
         routes.get("/forums/:id/nominations", rule: .everyone) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             let isPublic = NominationWindow.isPublic(status: forum.status, deadline: forum.nominationsDeadline, now: Date())
-            switch Visibility.nominationList(isPublic: isPublic, viewer: context.actor) {
+            switch Visibility.nominationList(isPublic: isPublic, issueReportsTo: forum.issueReportsTo, viewer: context.actor) {
             case .all:
                 return try APIJSON.response(Page(items: try await store.nominations(of: forum.id, within: nil), next: nil))
             case .publicList:

@@ -34,7 +34,7 @@ struct ParticipationController {
 
         routes.get("/forums/:id/invitations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
-            let invitations = try await store.invitations(of: forum.id, within: Visibility.participantScope(context.actor))
+            let invitations = try await store.invitations(of: forum.id, within: Visibility.participantScope(context.actor, issueReportsTo: forum.issueReportsTo))
             return try APIJSON.response(Page(items: invitations, next: nil))
         }
 
@@ -66,7 +66,7 @@ struct ParticipationController {
 
         routes.get("/forums/:id/registrations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
-            let registrations = try await store.registrations(of: forum.id, within: Visibility.participantScope(context.actor))
+            let registrations = try await store.registrations(of: forum.id, within: Visibility.participantScope(context.actor, issueReportsTo: forum.issueReportsTo))
             return try APIJSON.response(Page(items: registrations, next: nil))
         }
 

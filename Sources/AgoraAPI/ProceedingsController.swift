@@ -60,7 +60,7 @@ struct ProceedingsController {
         guard let proceedings = try await store.proceedings(id) else {
             throw Problem.notFound("Proceedings exist for concluded hearings.")
         }
-        guard Visibility.seesProceedings(transmitted: proceedings.transmission != nil, viewer: actor) else {
+        guard Visibility.seesProceedings(transmitted: proceedings.transmission != nil, issueReportsTo: proceedings.issue.reportsTo, viewer: actor) else {
             throw Problem.notFound("A hearing's proceedings are public once transmitted.")
         }
         return proceedings

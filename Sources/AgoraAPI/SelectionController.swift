@@ -26,7 +26,7 @@ struct SelectionController {
             balance = slate.balance
             rulesHold = slate.rulesHold
             var shown = slate
-            for index in shown.speakers.indices where !Visibility.seesSpeakerGender(network: shown.speakers[index].network, viewer: actor) {
+            for index in shown.speakers.indices where !Visibility.seesSpeakerGender(network: shown.speakers[index].network, issueReportsTo: slate.issueReportsTo, viewer: actor) {
                 shown.speakers[index].gender = nil
             }
             self.slate = shown
@@ -71,14 +71,14 @@ struct SelectionController {
 
         routes.get("/forums/:id/slate", rule: .everyone) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
-            guard let slate = try await store.latest(of: forum.id, approvedOnly: !Visibility.seesUnpublished(context.actor)) else {
+            guard let slate = try await store.latest(of: forum.id, approvedOnly: !Visibility.seesUnpublished(context.actor, issueReportsTo: forum.issueReportsTo)) else {
                 throw Problem.notFound("This forum has no approved slate yet.")
             }
             return try APIJSON.response(SlateView(slate, for: context.actor))
         }
 
         routes.get("/slates/:id", rule: .everyone) { _, context in
-            guard let slate = try await store.slate(try context.pathID()), Visibility.seesSlate(status: slate.status, viewer: context.actor) else {
+            guard let slate = try await store.slate(try context.pathID()), Visibility.seesSlate(status: slate.status, issueReportsTo: slate.issueReportsTo, viewer: context.actor) else {
                 throw Problem.notFound()
             }
             return try APIJSON.response(SlateView(slate, for: context.actor))

@@ -28,7 +28,8 @@ public struct ForumStore: Sendable {
 
     static let columns = """
         id, issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at,
-        nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair, status, accepted_count, version
+        nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair, status, accepted_count, version,
+        (SELECT i.reports_to FROM policy_issue i WHERE i.id = forum.issue_id) AS issue_reports_to
         """
 
     /// Creates a draft forum of issue `issue`; nil if there is no such issue. A closed issue
@@ -195,6 +196,6 @@ public struct ForumStore: Sendable {
             nominationsDeadline: try row.decode("nominations_deadline"), speakingSlots: try row.decode("speaking_slots"),
             speakingMinutes: try row.decode("speaking_minutes"), participantCap: try row.decode("participant_cap"),
             chair: try row.decode("chair"), status: status, version: try row.decode("version"),
-            acceptedCount: try row.decode("accepted_count"))
+            acceptedCount: try row.decode("accepted_count"), issueReportsTo: try row.decode("issue_reports_to"))
     }
 }

@@ -427,7 +427,8 @@ public struct SelectionStore: Sendable {
         guard let row = try await connection.query("""
             SELECT s.id, s.forum_id, s.number, s.status, s.rules, s.applied,
                    CASE WHEN \(known == nil) THEN s.instance::text END AS instance_json, CASE WHEN \(known == nil) THEN s.result::text END AS result_json,
-                   s.reserves, s.review_comment, s.reviewed_at, s.confirm_by, s.created_at, s.revision, f.title, f.starts_at
+                   s.reserves, s.review_comment, s.reviewed_at, s.confirm_by, s.created_at, s.revision, f.title, f.starts_at,
+                   (SELECT i.reports_to FROM policy_issue i WHERE i.id = f.issue_id) AS issue_reports_to
             FROM slate s JOIN forum f ON f.id = s.forum_id WHERE s.id = \(id)
             """).first, let status = Slate.Status(rawValue: try row.decode("status")) else { return nil }
         // The instance and the decisions run to thousands of entries at a large conference:
@@ -468,7 +469,8 @@ public struct SelectionStore: Sendable {
             appliedRules: try row.decode("applied", as: PostgresJSON<AppliedRules>.self).value,
             relaxed: result.relaxed, objective: result.objective, speakers: speakers, reserves: try row.decode("reserves"),
             decisions: result.decisions, reviewComment: try row.decode("review_comment"), reviewedAt: try row.decode("reviewed_at"),
-            confirmBy: try row.decode("confirm_by"), createdAt: try row.decode("created_at"), revision: try row.decode("revision"))
+            confirmBy: try row.decode("confirm_by"), createdAt: try row.decode("created_at"), revision: try row.decode("revision"),
+            issueReportsTo: try row.decode("issue_reports_to"))
         return Stored(slate: slate, instance: instance, forumTitle: try row.decode("title"), startsAt: try row.decode("starts_at"))
     }
 }

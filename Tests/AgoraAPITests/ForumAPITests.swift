@@ -52,7 +52,9 @@ struct ForumAPITests {
     @Test func draftsAreForTheSecretariatAndTheBureauUntilAnnounced() async throws {
         try await withApp { client, pool, _ in
             let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
-            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant.bureau("Economic and Social Council")])
+            // The bureau of the body the issue reports to sees its drafts; another body's does not.
+            let bureau = try await TestAccount.make(pool, name: "Bureau", grants: [RoleGrant.bureau("Second Committee of the General Assembly")])
+            let otherBureau = try await TestAccount.make(pool, name: "Other bureau", grants: [RoleGrant.bureau("Economic and Social Council")])
             let issue = try await issue(pool)
             let id = try await client.execute(uri: "/issues/\(issue)/forums", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: """
                 {"kind": "hearing", "title": "Hearing on coastal cities", "chair": "President of the General Assembly",
@@ -62,6 +64,7 @@ struct ForumAPITests {
 
             try await client.execute(uri: "/forums/\(id)", method: .get) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/forums/\(id)", method: .get, headers: bureau.authorization) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/forums/\(id)", method: .get, headers: otherBureau.authorization) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/forums/\(id)/status", method: .post, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"to": "held"}"#)) { response in
                 #expect(response.status == .conflict)

@@ -16,11 +16,13 @@ struct VisibilityTests {
     /// The callers of the tables, named so a failing row says who it was about.
     enum Caller {
         case anonymous, participant, bureau, network, organisation, secretariat
+        /// The bureau of another body than the one the object's issue reports to.
+        case otherBureau
         /// A bureau role that serves no body.
         case bureauWithoutBody
 
         /// The callers every table covers.
-        static let everyone: [Caller] = [.anonymous, .participant, .bureau, .network, .organisation, .secretariat]
+        static let everyone: [Caller] = [.anonymous, .participant, .bureau, .otherBureau, .network, .organisation, .secretariat]
 
         var actor: Actor {
             switch self {
@@ -30,6 +32,7 @@ struct VisibilityTests {
             case .network: Self.account([.network(VisibilityTests.ourNetwork)])
             case .organisation: Self.account([.organisation(VisibilityTests.ourOrganisation)])
             case .secretariat: Self.account([RoleGrant(.secretariat)])
+            case .otherBureau: Self.account([.bureau("Human Rights Council")])
             case .bureauWithoutBody: Self.account([RoleGrant(.bureau)])
             }
         }
@@ -41,9 +44,11 @@ struct VisibilityTests {
 
     // MARK: Unpublished objects
 
-    @Test func forumsInDraftAreSeenOnlyByTheSecretariatAndTheBureau() {
+    @Test func forumsInDraftAreSeenOnlyByTheSecretariatAndTheBureauOfTheIssuesBody() {
         var rows: [(caller: Caller, state: ForumStatus, expected: Bool)] = [
             (.anonymous, .draft, false),
+            (.otherBureau, .draft, false),
+            (.bureauWithoutBody, .draft, false),
             (.participant, .draft, false),
             (.network, .draft, false),
             (.organisation, .draft, false),
@@ -56,7 +61,7 @@ struct VisibilityTests {
         }
         #expect(Set(rows.map { $0.state }) == Set(ForumStatus.allCases), "the table covers every forum status")
         for (caller, state, expected) in rows {
-            #expect(Visibility.seesForum(status: state, viewer: caller.actor) == expected, "\(caller) \(state)")
+            #expect(Visibility.seesForum(status: state, issueReportsTo: Self.ecosoc, viewer: caller.actor) == expected, "\(caller) \(state)")
         }
     }
 
@@ -67,10 +72,11 @@ struct VisibilityTests {
             (.network, .proposed, false), (.network, .approved, true), (.network, .returned, false),
             (.organisation, .proposed, false), (.organisation, .approved, true), (.organisation, .returned, false),
             (.bureau, .proposed, true), (.bureau, .approved, true), (.bureau, .returned, true),
+            (.otherBureau, .proposed, false), (.otherBureau, .approved, true), (.otherBureau, .returned, false),
             (.secretariat, .proposed, true), (.secretariat, .approved, true), (.secretariat, .returned, true),
         ]
         for (caller, state, expected) in rows {
-            #expect(Visibility.seesSlate(status: state, viewer: caller.actor) == expected, "\(caller) \(state)")
+            #expect(Visibility.seesSlate(status: state, issueReportsTo: Self.ecosoc, viewer: caller.actor) == expected, "\(caller) \(state)")
         }
     }
 
@@ -81,10 +87,11 @@ struct VisibilityTests {
             (.network, false, false), (.network, true, true),
             (.organisation, false, false), (.organisation, true, true),
             (.bureau, false, true), (.bureau, true, true),
+            (.otherBureau, false, false), (.otherBureau, true, true),
             (.secretariat, false, true), (.secretariat, true, true),
         ]
         for (caller, transmitted, expected) in rows {
-            #expect(Visibility.seesProceedings(transmitted: transmitted, viewer: caller.actor) == expected,
+            #expect(Visibility.seesProceedings(transmitted: transmitted, issueReportsTo: Self.ecosoc, viewer: caller.actor) == expected,
                     "\(caller) transmitted: \(transmitted)")
         }
     }
@@ -151,12 +158,13 @@ struct VisibilityTests {
             (.network, .another, false),
             (.secretariat, .ours, true), (.secretariat, .another, true),
             (.bureau, .ours, true), (.bureau, .another, true),
+            (.otherBureau, .ours, false), (.otherBureau, .another, false),
             (.organisation, .ours, false), (.organisation, .another, false),
             (.participant, .ours, false), (.participant, .another, false),
             (.anonymous, .ours, false), (.anonymous, .another, false),
         ]
         for (caller, state, expected) in rows {
-            #expect(Visibility.seesSpeakerGender(network: state.id, viewer: caller.actor) == expected, "\(caller) \(state)")
+            #expect(Visibility.seesSpeakerGender(network: state.id, issueReportsTo: Self.ecosoc, viewer: caller.actor) == expected, "\(caller) \(state)")
         }
     }
 
@@ -164,29 +172,31 @@ struct VisibilityTests {
         let rows: [(caller: Caller, expected: Set<UUID>?)] = [
             (.secretariat, nil),
             (.bureau, nil),
+            (.otherBureau, []),
             (.organisation, [Self.ourOrganisation]),
             (.network, []),
             (.participant, []),
             (.anonymous, []),
         ]
         for (caller, expected) in rows {
-            #expect(Visibility.participantScope(caller.actor) == expected, "\(caller)")
+            #expect(Visibility.participantScope(caller.actor, issueReportsTo: Self.ecosoc) == expected, "\(caller)")
         }
         let contactOfTwo = Caller.account([.organisation(Self.ourOrganisation), .organisation(Self.otherOrganisation)])
-        #expect(Visibility.participantScope(contactOfTwo) == [Self.ourOrganisation, Self.otherOrganisation])
+        #expect(Visibility.participantScope(contactOfTwo, issueReportsTo: Self.ecosoc) == [Self.ourOrganisation, Self.otherOrganisation])
     }
 
     @Test func nominationListsShowAllToTheSecretariatAndTheBureauAndOwnNetworksBeforeTheyArePublic() {
         let rows: [(caller: Caller, isPublic: Bool, expected: Visibility.NominationList)] = [
             (.secretariat, false, .all), (.secretariat, true, .all),
             (.bureau, false, .all), (.bureau, true, .all),
+            (.otherBureau, false, .own([])), (.otherBureau, true, .publicList),
             (.network, false, .own([Self.ourNetwork])), (.network, true, .publicList),
             (.organisation, false, .own([])), (.organisation, true, .publicList),
             (.participant, false, .own([])), (.participant, true, .publicList),
             (.anonymous, false, .own([])), (.anonymous, true, .publicList),
         ]
         for (caller, isPublic, expected) in rows {
-            #expect(Visibility.nominationList(isPublic: isPublic, viewer: caller.actor) == expected, "\(caller) public: \(isPublic)")
+            #expect(Visibility.nominationList(isPublic: isPublic, issueReportsTo: Self.ecosoc, viewer: caller.actor) == expected, "\(caller) public: \(isPublic)")
         }
     }
 
