@@ -145,29 +145,34 @@ extension Forum {
     public static let editableFields: Set<String> = ["title", "venue", "startsAt", "endsAt", "nominationsDeadline",
                                                       "speakingSlots", "speakingMinutes", "participantCap", "chair"]
 
-    /// The fields that still make sense to change at `status`: speaking slots, minutes and the
-    /// nomination deadline until nominations close; the venue and times until the agenda is
-    /// published; the title, cap and chair until the forum is concluded; nothing after.
-    public static func editableFields(at status: ForumStatus) -> Set<String> {
+    /// The fields that still make sense to change: speaking slots, minutes and the nomination
+    /// deadline until nominations close (by status or by the deadline passing: after that the
+    /// list is public and slates are chosen from it); the venue and times until the agenda is
+    /// published; the title, cap and chair until the forum is concluded; nothing after. Slots
+    /// and minutes never set may still be set, since no slate can be chosen without them.
+    public func editableFields(now: Date) -> Set<String> {
         let always: Set<String> = ["title", "participantCap", "chair"]
         let untilAgenda: Set<String> = ["venue", "startsAt", "endsAt"]
-        let untilNominationsClose: Set<String> = ["nominationsDeadline", "speakingSlots", "speakingMinutes"]
+        var fields: Set<String>
         switch status {
-        case .draft, .announced, .nominationsOpen: return always.union(untilAgenda).union(untilNominationsClose)
-        case .nominationsClosed: return always.union(untilAgenda)
-        case .agendaPublished, .held: return always
+        case .draft, .announced, .nominationsOpen, .nominationsClosed: fields = always.union(untilAgenda)
+        case .agendaPublished, .held: fields = always
         case .concluded: return []
         }
+        if status < .nominationsOpen || NominationWindow.isOpen(status: status, deadline: nominationsDeadline, now: now) {
+            fields.formUnion(["nominationsDeadline", "speakingSlots", "speakingMinutes"])
+        } else if status < .held {
+            if speakingSlots == nil { fields.insert("speakingSlots") }
+            if speakingMinutes == nil { fields.insert("speakingMinutes") }
+        }
+        return fields
     }
 
-    /// The forum with `changes` applied, or the problems with them: fields that can no longer
-    /// change at its status, an end not after the start, a hearing without a chair.
-    public func applying(_ changes: Changes) -> Result<Forum, FieldProblems> {
+    /// The forum with `changes` applied at `now`, or the problems with them: fields that can no
+    /// longer change (only those whose value would change: a full-object PATCH repeating them is
+    /// fine), an end not after the start, a hearing without a chair.
+    public func applying(_ changes: Changes, now: Date = Date()) -> Result<Forum, FieldProblems> {
         var problems: [FieldProblem] = []
-        let allowed = Self.editableFields(at: status)
-        for field in changes.names.subtracting(allowed).sorted() {
-            problems.append(FieldProblem(field: field, message: "can no longer change: the forum is \(status.rawValue)"))
-        }
         var changed = self
         if let title = changes.title { changed.title = title }
         if let venue = changes.venue { changed.venue = venue }
@@ -178,6 +183,11 @@ extension Forum {
         if let minutes = changes.speakingMinutes { changed.speakingMinutes = minutes }
         if let cap = changes.participantCap { changed.participantCap = cap }
         if let chair = changes.chair { changed.chair = chair }
+        let allowed = editableFields(now: now)
+        for field in Self.differingFields(self, changed).subtracting(allowed).sorted() {
+            problems.append(FieldProblem(field: field, message: "can no longer change: the forum is \(status.rawValue)"
+                                             + (status == .nominationsOpen ? " and its nominations deadline has passed" : "")))
+        }
         if changed.endsAt <= changed.startsAt {
             problems.append(FieldProblem(field: changes.endsAt != nil ? "endsAt" : "startsAt", message: "the forum must end after it starts"))
         }
@@ -191,6 +201,21 @@ extension Forum {
             problems.append(FieldProblem(field: "participantCap", message: "\(acceptedCount) people have accepted already"))
         }
         return problems.isEmpty ? .success(changed) : .failure(FieldProblems(problems))
+    }
+
+    /// The editable fields whose values differ between two versions of a forum.
+    static func differingFields(_ lhs: Forum, _ rhs: Forum) -> Set<String> {
+        var fields = Set<String>()
+        if lhs.title != rhs.title { fields.insert("title") }
+        if lhs.venue != rhs.venue { fields.insert("venue") }
+        if lhs.startsAt != rhs.startsAt { fields.insert("startsAt") }
+        if lhs.endsAt != rhs.endsAt { fields.insert("endsAt") }
+        if lhs.nominationsDeadline != rhs.nominationsDeadline { fields.insert("nominationsDeadline") }
+        if lhs.speakingSlots != rhs.speakingSlots { fields.insert("speakingSlots") }
+        if lhs.speakingMinutes != rhs.speakingMinutes { fields.insert("speakingMinutes") }
+        if lhs.participantCap != rhs.participantCap { fields.insert("participantCap") }
+        if lhs.chair != rhs.chair { fields.insert("chair") }
+        return fields
     }
 
     /// A change to a forum: each field nil when unchanged; the double optionals set or clear.

@@ -73,13 +73,26 @@ public struct ForumStore: Sendable {
     /// Changes a forum's fields that still make sense for its status (checked under the row
     /// lock, so a concurrent status change cannot slip between check and write). Throws
     /// ``FieldProblems`` for fields that can no longer change or values that do not fit.
-    public func update(_ id: UUID, _ changes: Forum.Changes, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Forum> {
+    public func update(_ id: UUID, _ changes: Forum.Changes, expectedVersion: Int?, now: Date = Date(),
+                       by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Forum> {
         try await mapViolations { try await pool.withTransaction { connection in
             guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
                 .first.map(Self.forum) else { return .notFound }
             if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
-            let wanted = try before.applying(changes).get()
+            let wanted = try before.applying(changes, now: now).get()
             guard wanted != before else { return .updated(before) }
+            if wanted.startsAt < before.startsAt {
+                // Speakers are asked to answer before the start: an earlier start brings their
+                // deadlines forward with it.
+                try await connection.execute("""
+                    UPDATE slate_speaker sp SET confirm_by = least(sp.confirm_by, \(wanted.startsAt))
+                    FROM slate s WHERE s.id = sp.slate_id AND s.forum_id = \(id) AND sp.confirm_by > \(wanted.startsAt)
+                    """)
+                try await connection.execute("""
+                    UPDATE slate SET confirm_by = least(confirm_by, \(wanted.startsAt)), revision = revision + 1
+                    WHERE forum_id = \(id) AND status = 'approved'
+                    """)
+            }
             let after = try Self.forum(try await connection.query("""
                 UPDATE forum SET title = \(wanted.title), venue_name = \(wanted.venue.name), venue_city = \(wanted.venue.city),
                     venue_country = \(wanted.venue.country.uppercased()), time_zone = \(wanted.venue.timeZone),

@@ -184,11 +184,26 @@ public struct NominationStore: Sendable {
               -- Named to the selection committee after being nominated: not a candidate any more.
               AND NOT EXISTS (SELECT 1 FROM selection_committee sc JOIN account a ON a.id = sc.account_id
                               WHERE sc.forum_id = n.forum_id AND a.person_id = n.person_id)
+              -- A network speaks for its members: once the person's organisation has left, not a candidate.
+              AND EXISTS (SELECT 1 FROM network_member m WHERE m.network_id = n.network_id AND m.organisation_id = p.organisation_id
+                          AND m.status = 'accepted')
             """).map { row in
             Candidate(nomination: try row.decode("id"), person: try row.decode("person_id"), network: try row.decode("network_id"),
                       constituency: try row.decode("constituency"), networkMembers: try row.decode("members"), rank: try row.decode("rank"),
                       developing: try row.decode("developing"), gender: try row.decode("gender"), submittedAt: try row.decode("submitted_at"))
         }
+    }
+
+    /// The forum's active nominations of people whose organisation is no longer an accepted
+    /// member of the nominating network.
+    static func formerMemberNominations(of forum: UUID, on connection: PostgresConnection) async throws -> [UUID] {
+        try await connection.query("""
+            SELECT n.id FROM nomination n JOIN person p ON p.id = n.person_id
+            WHERE n.forum_id = \(forum) AND n.withdrawn_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM network_member m WHERE m.network_id = n.network_id AND m.organisation_id = p.organisation_id
+                              AND m.status = 'accepted')
+            ORDER BY n.id
+            """).map { try $0.decode("id", as: UUID.self) }
     }
 
     /// The forum's active nominations of people who sit on its selection committee.

@@ -52,11 +52,13 @@ public struct SelectionStore: Sendable {
     struct CandidatePool: Equatable, Sendable {
         var candidates: [Candidate]
         var committee: [UUID]
+        var formerMembers: [UUID]
     }
 
     static func pool(of forum: UUID, on connection: PostgresConnection) async throws -> CandidatePool {
         CandidatePool(candidates: try await NominationStore.candidates(of: forum, on: connection),
-                      committee: try await NominationStore.committeeNominations(of: forum, on: connection))
+                      committee: try await NominationStore.committeeNominations(of: forum, on: connection),
+                      formerMembers: try await NominationStore.formerMemberNominations(of: forum, on: connection))
     }
 
     /// The instance of the forum's candidates, solved off the event loop and outside any
@@ -75,6 +77,10 @@ public struct SelectionStore: Sendable {
             for committee in pool.committee {
                 result.decisions.append(.init(nomination: committee.uuidString, outcome: .notSelected,
                                               reason: "Not considered: the person sits on the forum's selection committee."))
+            }
+            for former in pool.formerMembers where !pool.committee.contains(former) {
+                result.decisions.append(.init(nomination: former.uuidString, outcome: .notSelected,
+                                              reason: "Not considered: the person's organisation is no longer a member of the nominating network."))
             }
             return (instance, result, solved.rules)
         }

@@ -58,6 +58,27 @@ extension SelectionAPITests {
         }
     }
 
+    @Test func aNominationOfAnOrganisationThatLeftTheNetworkIsNoLongerACandidate() async throws {
+        try await withApp { client, pool, _ in
+            let forum = try await openForum(pool, kind: .conference, slots: 2)
+            let water = try await nominator(pool, "Water Network", constituency: "ngo", people: [("Amina", "KE", "woman"), ("Ben", "DE", "man")])
+            var nominations: [UUID] = []
+            for (index, person) in water.people.enumerated() {
+                let (_, body) = try await nominate(client, forum, by: water, person: person, rank: index + 1)
+                nominations.append(try JSONDecoder().decode(NominationBody.self, from: Data(buffer: body)).id)
+            }
+            // Amina's organisation leaves the network (both share one here: both leave).
+            try await pool.execute("DELETE FROM network_member WHERE network_id = \(water.network)")
+            _ = try await ForumStore(pool: pool).changeStatus(forum, to: .nominationsClosed, by: .commandLine, requestID: nil)
+            guard case .done(let slate) = try await SelectionStore(pool: pool).run(forum, rules: .defaults(for: .conference),
+                                                                                  actor: .commandLine, requestID: nil) else {
+                Issue.record("no slate"); return
+            }
+            #expect(slate.speakers.isEmpty)
+            #expect(Set(slate.decisions.filter { $0.reason.contains("no longer a member") }.map(\.nomination)) == Set(nominations.map(\.uuidString)))
+        }
+    }
+
     @Test func onlyTheBureauOfTheIssuesBodyReviewsAndNeverOnceTheForumHasStarted() async throws {
         try await withApp { client, pool, _ in
             let forum = try await openForum(pool, kind: .hearing, slots: 3)
@@ -264,6 +285,10 @@ struct LifeCycleTrustTests {
                 let refusedFields = try fieldErrors(response.body).fields
                 #expect(refusedFields == ["speakingSlots"])
             }
+            // Repeating a value that can no longer change is no change (a full-object PATCH).
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"speakingSlots": 6, "title": "Renamed"}"#)) { #expect($0.status == .ok) }
+            try await pool.execute("UPDATE forum SET title = 'A conference' WHERE id = \(forum)")
             let slots = try await pool.query("SELECT speaking_slots, title FROM forum WHERE id = \(forum)")[0]
             let storedSlots = try slots.decode("speaking_slots", as: Int.self)
             #expect(storedSlots == 6)
@@ -277,6 +302,30 @@ struct LifeCycleTrustTests {
             }
             try await client.execute(uri: "/issues/\(issue)", method: .patch, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"stage": "closed"}"#)) { #expect($0.status == .badRequest) }
+        }
+    }
+}
+
+@Suite("Forum edits never reopen a closed list")
+struct ForumEditTests {
+    @Test func aPassedDeadlineIsFinalButSlotsNeverSetMayStillBeSet() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let issue = try await Fixture.issue(pool)
+            let forum = try await Fixture.forum(pool, issue: issue, kind: .conference, status: .nominationsOpen)
+            // Nominations are open by status, but the deadline has passed: the list is public now.
+            try await pool.execute("UPDATE forum SET nominations_deadline = now() - interval '1 hour' WHERE id = \(forum)")
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"nominationsDeadline": "2030-01-01T00:00:00Z"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                let fields = try fieldErrors(response.body).fields
+                #expect(fields == ["nominationsDeadline"])
+            }
+            // Slots and minutes were never set: no slate could be chosen without them, so they still may be.
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"speakingSlots": 4, "speakingMinutes": 40}"#)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"speakingSlots": 5}"#)) { #expect($0.status == .unprocessableContent) }
         }
     }
 }
