@@ -52,7 +52,7 @@ struct AccountController {
                 let account = created.account
                 var answer = try JSONAnswer(Created(id: account.id, name: account.name, roles: account.roles,
                                                     invitation: created.invitation.map(InvitationView.init)),
-                                            status: .created, headers: [.location: "/accounts/\(account.id.uuidString)"])
+                                            status: .created, headers: [.location: "/accounts/\(account.id.uuidString)", .cacheControl: "no-store"])
                 // A replay never carries the code: secrets are not stored. Issue a new one instead.
                 answer.replayBody = try APIJSON.encode(Created(id: account.id, name: account.name, roles: account.roles, invitation: nil))
                 return answer
@@ -103,7 +103,7 @@ struct AccountController {
             guard let invitation = try await store.issueInvitation(account: try context.pathID(), by: context.actor, requestID: context.requestID) else {
                 throw Problem.notFound()
             }
-            return try APIJSON.response(InvitationView(invitation), status: .created)
+            return try APIJSON.response(InvitationView(invitation), status: .created, headers: [.cacheControl: "no-store"])
         }
         routes.post("/account-invitations/redeem", rule: .everyone) { request, context in
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["code", "tokenName"])
@@ -114,7 +114,8 @@ struct AccountController {
                 // Unknown, used, voided, expired or of a disabled account: one answer for all.
                 throw Problem.unauthenticated("The invitation code is not valid. Ask the secretariat for a new one.")
             }
-            return EditedResponse(status: .created, response: TokenController.TokenView(issued.info, secret: issued.secret))
+            return try APIJSON.response(TokenController.TokenView(issued.info, secret: issued.secret), status: .created,
+                                        headers: [.cacheControl: "no-store"])
         }
         routes.get("/accounts/:id/tokens", rule: .roles([.secretariat])) { request, context in
             let account = try context.pathID()

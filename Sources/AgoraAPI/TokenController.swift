@@ -54,7 +54,8 @@ struct TokenController {
             try reader.check()
             let issued = try await store.issueToken(account: try context.accountID(), name: name!, expiresAt: expiresAt,
                                                     by: context.actor, requestID: context.requestID)
-            return EditedResponse(status: .created, response: TokenView(issued.info, secret: issued.secret))
+            // A secret shown once: no cache may keep it.
+            return try APIJSON.response(TokenView(issued.info, secret: issued.secret), status: .created, headers: [.cacheControl: "no-store"])
         }
         routes.delete("/tokens/:id", rule: .authenticated) { _, context in
             guard let id = context.parameters.get("id", as: UUID.self),

@@ -56,6 +56,17 @@ public enum TokenSecret {
         return prefix + encoded
     }
 
+    /// Whether `secret` has the shape of a token this server issues (`agora_` and 43 base64url
+    /// characters), so a made-up token of another shape costs no database query.
+    public static func isWellFormed(_ secret: String) -> Bool {
+        guard secret.hasPrefix(prefix) else { return false }
+        let body = secret.utf8.dropFirst(prefix.utf8.count)
+        return body.count == 43 && body.allSatisfy { byte in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+    }
+
     /// The stored form of a secret.
     public static func hash(_ secret: String) -> Data {
         Data(SHA256.hash(data: Data(secret.utf8)))

@@ -35,10 +35,9 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
             throw FieldViolation(field: "reason", message: "must be 1 to 5000 characters")
         case (.checkViolation, "organisation_check"):
             throw FieldViolation(field: "accreditedOn", message: "needs an accreditation")
-        case (.checkViolation, let name):
+        case (.checkViolation, _):
             // PostgreSQL names a column's check TABLE_COLUMN_check.
-            let field = name.split(separator: "_").dropFirst().dropLast().joined(separator: "_")
-            throw FieldViolation(field: field.isEmpty ? "body" : field.camelCased, message: "is not valid")
+            throw FieldViolation(field: error.constraintField, message: "is not valid")
         case (.uniqueViolation, "policy_issue_slug_key"):
             throw FieldViolation(field: "slug", message: "is already taken")
         case (.uniqueViolation, let name) where name.hasSuffix("name_key"):
@@ -48,13 +47,5 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
         default:
             throw error
         }
-    }
-}
-
-extension String {
-    var camelCased: String {
-        let parts = split(separator: "_")
-        guard let first = parts.first else { return self }
-        return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 }

@@ -55,7 +55,8 @@ public struct NominationStore: Sendable {
             try await rankConflicts(rank) {
                 // Crossing changes to one network's nominations may deadlock; PostgreSQL picks one to fail, and it runs again.
                 try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
-                    guard let (status, deadline) = try await Self.window(forum, on: connection) else { return .notFound }
+                    // A draft is not public: its existence is not revealed to a network by a refusal.
+                    guard let (status, deadline) = try await Self.window(forum, on: connection), status != .draft else { return .notFound }
                     guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { return .closed(status: status, deadline: deadline) }
                     guard let organisation = try await connection.query("SELECT organisation_id FROM person WHERE id = \(person)").first else {
                         return .unknownPerson

@@ -109,6 +109,7 @@ public struct SelectionStore: Sendable {
             } catch let error as SelectionInstanceError {
                 return .unsolvable(error.description)
             }
+            let encoded = try await EncodedSlate.encoding(instance, result)
             enum Written { case kept(Slate), refused(SelectionOutcome), stale }
             let written: Written = try await pool.withTransaction { connection in
                 guard let row = try await connection.query("""
@@ -118,7 +119,7 @@ public struct SelectionStore: Sendable {
                 // Solved for other candidates or places than there are now: solve again.
                 guard try row.decode("speaking_slots", as: Int?.self) == read.slots, try row.decode("speaking_minutes", as: Int?.self) == read.minutes,
                       try await Self.pool(of: forum, on: connection) == candidates else { return .stale }
-                let id = try await Self.keep(instance, result: result, rules: rules, applied: applied, forum: forum,
+                let id = try await Self.keep(instance, result: result, encoded: encoded, rules: rules, applied: applied, forum: forum,
                                              actor: actor, requestID: requestID, on: connection)
                 let slate = try await Self.stored(id, on: connection, known: (instance, result))!.slate
                 try await IdempotentAnswer.offer(SelectionOutcome.done(slate), on: connection)
@@ -133,6 +134,20 @@ public struct SelectionStore: Sendable {
         throw PostgresError(code: .serializationFailure, message: "the nominations kept changing while the slate was being chosen")
     }
 
+    /// A solved instance and result as JSON text, encoded off the event loop before any lock is
+    /// taken (at a large conference they run to thousands of entries).
+    struct EncodedSlate: Sendable {
+        var instance: String
+        var result: String
+
+        static func encoding(_ instance: SelectionInstance, _ result: SelectionResult) async throws -> EncodedSlate {
+            try await offLoop {
+                EncodedSlate(instance: String(decoding: try JSONEncoder().encode(instance), as: UTF8.self),
+                             result: String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
+            }
+        }
+    }
+
     /// Why a slate cannot be chosen now, if it cannot.
     static func refusalToRun(status: ForumStatus, deadline: Date?, now: Date) -> SelectionOutcome? {
         guard NominationWindow.isPublic(status: status, deadline: deadline, now: now), status < .held else {
@@ -142,14 +157,14 @@ public struct SelectionStore: Sendable {
     }
 
     /// Writes a solved slate as the forum's next version, with its places and a public audit entry.
-    static func keep(_ instance: SelectionInstance, result: SelectionResult, rules: SelectionInstance.Rules, applied: AppliedRules,
+    static func keep(_ instance: SelectionInstance, result: SelectionResult, encoded: EncodedSlate, rules: SelectionInstance.Rules, applied: AppliedRules,
                      forum: UUID, actor: Actor, requestID: String?, on connection: PostgresConnection) async throws -> UUID {
         let number = try await connection.query("SELECT COALESCE(max(number), 0) + 1 AS n FROM slate WHERE forum_id = \(forum)")[0].decode("n", as: Int.self)
         let reserves = result.reserves.compactMap(UUID.init(uuidString:))
         let id = try await connection.query("""
             INSERT INTO slate (forum_id, number, rules, applied, instance, result, reserves, created_by)
-            VALUES (\(forum), \(number), \(PostgresJSON(rules))::jsonb, \(PostgresJSON(applied))::jsonb, \(PostgresJSON(instance))::jsonb,
-                    \(PostgresJSON(result))::jsonb, \(reserves), \(actor.accountID))
+            VALUES (\(forum), \(number), \(PostgresJSON(rules))::jsonb, \(PostgresJSON(applied))::jsonb, \(encoded.instance)::jsonb,
+                    \(encoded.result)::jsonb, \(reserves), \(actor.accountID))
             RETURNING id
             """)[0].decode("id", as: UUID.self)
         for (place, speaker) in result.selected.enumerated() {
