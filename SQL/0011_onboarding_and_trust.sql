@@ -43,11 +43,24 @@ CREATE INDEX network_member_pending ON network_member (organisation_id) WHERE st
 
 -- Public audit entries name the actor's role, never the account or token.
 ALTER TABLE audit_entry ADD COLUMN actor_role text;
+-- Entries written before: the command line and background jobs by their token names, accounts
+-- by their most senior role now.
+UPDATE audit_entry e SET actor_role = CASE
+    WHEN e.account_id IS NULL AND e.token_name = 'command line' THEN 'secretariat'
+    WHEN e.account_id IS NULL THEN 'system'
+    ELSE coalesce((SELECT r.role FROM account_role r WHERE r.account_id = e.account_id
+                   ORDER BY array_position(ARRAY['secretariat', 'bureau', 'network', 'organisation', 'participant'], r.role) LIMIT 1),
+                  'participant')
+    END;
 CREATE INDEX audit_entry_public ON audit_entry (id) WHERE public;
 
 -- Leaving a stage needs a forum of it concluded since the issue last entered the stage.
 ALTER TABLE forum ADD COLUMN concluded_at timestamptz;
-UPDATE forum SET concluded_at = updated_at WHERE status = 'concluded';
+-- The conclusion's own audit entry tells when; updated_at is a fallback (it may be later).
+UPDATE forum f SET concluded_at = coalesce(
+    (SELECT max(a.at) FROM audit_entry a WHERE a.object_type = 'forum' AND a.object_id = f.id::text AND a.action = 'forum.conclude'),
+    f.updated_at)
+WHERE f.status = 'concluded';
 ALTER TABLE forum ADD CHECK ((status = 'concluded') = (concluded_at IS NOT NULL));
 
 -- Each claim of an idempotency key is its own: an answer is written only by the request that

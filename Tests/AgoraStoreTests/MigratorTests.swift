@@ -107,4 +107,32 @@ struct MigratorTests {
             await pool.close()
         }
     }
+
+    @Test func onboardingAndTrustBackfillsConclusionTimesAndRolesFromTheAuditLog() async throws {
+        try await withEmptyDatabase { url in
+            let pool = pool(url)
+            let all = try Migrator.loadMigrations(from: Migrator.defaultDirectory())
+            _ = try await Migrator(pool: pool, migrations: all.filter { $0.version < 11 }, logger: TestDatabase.logger).migrate()
+            // A forum concluded a year ago and edited since, and an account that made a public entry.
+            try await pool.execute("""
+                WITH issue AS (INSERT INTO policy_issue (slug, title, reports_to) VALUES ('old', 'Old', 'Body') RETURNING id),
+                     forum AS (INSERT INTO forum (issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at, status, outcome, updated_at)
+                               SELECT id, 'round_table', 'Old', 'Hall', 'Nairobi', 'KE', 'Africa/Nairobi', now() - interval '2 years',
+                                      now() - interval '2 years' + interval '1 hour', 'concluded', '{}'::jsonb, now() FROM issue RETURNING id),
+                     account AS (INSERT INTO account (name) VALUES ('A bureau member') RETURNING id),
+                     role AS (INSERT INTO account_role (account_id, role) SELECT id, 'bureau' FROM account)
+                INSERT INTO audit_entry (at, account_id, token_name, action, object_type, object_id, public)
+                SELECT now() - interval '1 year', NULL, 'command line', 'forum.conclude', 'forum', forum.id::text, true FROM forum
+                UNION ALL SELECT now(), account.id, 'laptop', 'slate.approve', 'slate', 's', true FROM account
+                """)
+            _ = try await Migrator(pool: pool, migrations: all, logger: TestDatabase.logger).migrate()
+            let concluded = try await pool.query("SELECT concluded_at < now() - interval '360 days' AS old FROM forum")[0]
+            #expect(try concluded.decode("old", as: Bool.self))
+            let roles = try await pool.query("SELECT action, actor_role FROM audit_entry ORDER BY action").map {
+                "\(try $0.decode("action", as: String.self)):\(try $0.decode("actor_role", as: String.self))"
+            }
+            #expect(roles == ["forum.conclude:secretariat", "slate.approve:bureau"])
+            await pool.close()
+        }
+    }
 }
