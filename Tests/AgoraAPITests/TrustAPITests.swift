@@ -79,6 +79,37 @@ extension SelectionAPITests {
         }
     }
 
+    @Test func twoSpeakersDecliningAtOnceAreEachReplacedByADifferentReserve() async throws {
+        try await withApp { client, pool, _ in
+            let forum = try await openForum(pool, kind: .conference, slots: 2)
+            let water = try await nominator(pool, "Water Network", constituency: "ngo",
+                                            people: [("Amina", "KE", "woman"), ("Ben", "DE", "man"), ("Cy", "DE", "man"), ("Di", "KE", "woman")])
+            for (index, person) in water.people.enumerated() { _ = try await nominate(client, forum, by: water, person: person, rank: index + 1) }
+            _ = try await ForumStore(pool: pool).changeStatus(forum, to: .nominationsClosed, by: .commandLine, requestID: nil)
+            let store = SelectionStore(pool: pool)
+            var rules = SelectionInstance.Rules.defaults(for: .conference)
+            rules.maxPerNetwork = 4
+            guard case .done(let proposed) = try await store.run(forum, rules: rules, actor: .commandLine, requestID: nil),
+                  case .done(let slate) = try await store.review(proposed.id, approve: true, comment: nil,
+                                                                 actor: Actor(accountID: nil, tokenName: "c", grants: [.bureau("Economic and Social Council")]),
+                                                                 requestID: nil) else {
+                Issue.record("no approved slate"); return
+            }
+            #expect(slate.holding.count == 2 && slate.reserves.count == 2)
+            let (first, second) = (slate.holding[0].nomination, slate.holding[1].nomination)
+            async let one = store.answer(slate.id, nomination: first, confirm: false, within: nil, actor: .commandLine, requestID: nil)
+            async let two = store.answer(slate.id, nomination: second, confirm: false, within: nil, actor: .commandLine, requestID: nil)
+            let outcomes = try await [one, two]
+            for outcome in outcomes { guard case .done = outcome else { Issue.record("an answer was refused: \(outcome)"); return } }
+            let after = try #require(try await store.slate(slate.id))
+            // Both declined, each place went to its own reserve, and the slate moved on twice.
+            #expect(Set(after.holding.map(\.nomination)) == Set(slate.reserves))
+            #expect(after.speakers.filter { $0.state == .declined }.count == 2)
+            #expect(after.reserves.isEmpty)
+            #expect(after.revision == slate.revision + 2)
+        }
+    }
+
     @Test func onlyTheBureauOfTheIssuesBodyReviewsAndNeverOnceTheForumHasStarted() async throws {
         try await withApp { client, pool, _ in
             let forum = try await openForum(pool, kind: .hearing, slots: 3)
