@@ -220,15 +220,25 @@ extension Forum {
 
     /// A change to a forum: each field nil when unchanged; the double optionals set or clear.
     public struct Changes: Sendable, Equatable {
+        /// A new title.
         public var title: String?
+        /// Another venue (its zone reads the local times given with it).
         public var venue: Venue?
+        /// A new start.
         public var startsAt: Date?
+        /// A new end.
         public var endsAt: Date?
+        /// A new nominations deadline, or `.some(nil)` to clear it.
         public var nominationsDeadline: Date??
+        /// How many speaking places, or `.some(nil)` to clear.
         public var speakingSlots: Int??
+        /// The total speaking minutes, or `.some(nil)` to clear.
         public var speakingMinutes: Int??
+        /// A new participant cap, or `.some(nil)` to clear (not for round tables).
         public var participantCap: Int??
+        /// A new chair, or `.some(nil)` to clear (not for hearings).
         public var chair: String??
+        /// No change.
         public init() {}
 
         /// The fields the change names.

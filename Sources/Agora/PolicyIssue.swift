@@ -35,10 +35,15 @@ extension PolicyIssue {
     /// A change to an issue's description: each field nil when unchanged. The slug (its
     /// address) and the stage (moved only by transitions) do not change this way.
     public struct Changes: Sendable, Equatable {
+        /// A new title.
         public var title: String?
+        /// A new summary (may be empty).
         public var summary: String?
+        /// Another intergovernmental body to report to (its bureau then reviews the issue's slates).
         public var reportsTo: String?
+        /// New tags.
         public var goals: [String]?
+        /// No change.
         public init() {}
 
         /// The fields the change names.

@@ -15,7 +15,9 @@ struct AccountController {
     struct Created: Encodable, Sendable {
         var id: UUID
         var name: String
+        var email: String?
         var roles: [RoleGrant]
+        var version: Int
         /// Shown once: the holder redeems it at `POST /account-invitations/redeem`. Absent from
         /// an `Idempotency-Key` replay (the code is never stored): issue a new one.
         var invitation: InvitationView?
@@ -50,11 +52,14 @@ struct AccountController {
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["name", "email", "roles"])
             return try await idempotency.run(request, body: body, context: context, answer: { (created: AccessStore.CreatedAccount) in
                 let account = created.account
-                var answer = try JSONAnswer(Created(id: account.id, name: account.name, roles: account.roles,
-                                                    invitation: created.invitation.map(InvitationView.init)),
-                                            status: .created, headers: [.location: "/accounts/\(account.id.uuidString)", .cacheControl: "no-store"])
+                var view = Created(id: account.id, name: account.name, email: account.email, roles: account.roles, version: account.version,
+                                   invitation: created.invitation.map(InvitationView.init))
+                var answer = try JSONAnswer(view, status: .created, headers: [
+                    .location: "/accounts/\(account.id.uuidString)", .eTag: EntityTag.header(version: account.version), .cacheControl: "no-store",
+                ])
                 // A replay never carries the code: secrets are not stored. Issue a new one instead.
-                answer.replayBody = try APIJSON.encode(Created(id: account.id, name: account.name, roles: account.roles, invitation: nil))
+                view.invitation = nil
+                answer.replayBody = try APIJSON.encode(view)
                 return answer
             }) {
                 var reader = reader
@@ -87,8 +92,12 @@ struct AccountController {
             changes.email = Self.email(&reader)
             changes.roles = Self.roles(&reader, required: false)
             changes.disabled = reader.bool("disabled")
+            // The secretariat cannot lock itself out by mistake.
             if changes.disabled == true, id == context.actor.accountID {
                 reader.errors.append(.init(field: "disabled", message: "you cannot disable your own account"))
+            }
+            if let roles = changes.roles, id == context.actor.accountID, context.actor.has(.secretariat), !roles.contains(RoleGrant(.secretariat)) {
+                reader.errors.append(.init(field: "roles", message: "you cannot remove your own secretariat role"))
             }
             try reader.check()
             let expected = try EntityTag.expectedVersion(request)
@@ -156,11 +165,18 @@ struct AccountController {
         }
         var grants = Set<RoleGrant>()
         for (index, item) in items.enumerated() {
-            guard let data = try? APIJSON.encode(item), let grant = try? JSONDecoder().decode(RoleGrant.self, from: data), grant.isWellFormed else {
+            if case .object(let fields) = item, case let unknown = fields.keys.filter({ !["role", "network", "organisation", "body"].contains($0) }),
+               !unknown.isEmpty {
+                reader.errors += unknown.sorted().map { .init(field: "roles.\(index).\($0)", message: "unknown field") }
+                continue
+            }
+            guard let data = try? APIJSON.encode(item), var grant = try? JSONDecoder().decode(RoleGrant.self, from: data), grant.isWellFormed else {
                 reader.errors.append(.init(field: "roles.\(index)", message: "must be {role, network?, organisation?, body?}: a network role names its network, an organisation role its organisation, a bureau role its body"))
                 continue
             }
-            if grant.role == .bureau, (grant.body ?? "").trimmingCharacters(in: .whitespaces).isEmpty || grant.body!.unicodeScalars.count > 300 {
+            // Issues name their body as typed; a stray space must not make a bureau miss it.
+            grant.body = grant.body?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if grant.role == .bureau, (grant.body ?? "").isEmpty || grant.body!.unicodeScalars.count > 300 {
                 reader.errors.append(.init(field: "roles.\(index).body", message: "a bureau role names the intergovernmental body it serves (1 to 300 characters)"))
                 continue
             }

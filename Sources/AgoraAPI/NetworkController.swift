@@ -102,10 +102,14 @@ struct NetworkController {
         // networks (asked) and organisations (to answer).
         routes.get("/membership-requests", rule: .authenticated) { request, context in
             let actor = context.actor
-            let requests = actor.has(.secretariat)
-                ? try await store.membershipRequests(networks: nil, organisations: nil)
-                : try await store.membershipRequests(networks: actor.networks, organisations: actor.organisations)
-            return try APIJSON.response(try Page(slicing: requests, try PageRequest(request), key: { "\($0.network)/\($0.organisation)" }))
+            let page = try PageRequest(request)
+            let after = try page.cursor.map { try Cursor.decode($0, as: MembershipRequestPosition.self) }
+            let everyone = actor.has(.secretariat)
+            let requests = try await store.membershipRequests(networks: everyone ? nil : actor.networks, organisations: everyone ? nil : actor.organisations,
+                                                              limit: page.limit + 1, after: after)
+            return try APIJSON.response(Page(fetched: requests, limit: page.limit) {
+                MembershipRequestPosition(requestedAt: $0.requestedAt ?? .distantPast, network: $0.network, organisation: $0.organisation)
+            })
         }
     }
 

@@ -12,12 +12,14 @@ public struct IdempotencyKeyPurge: Service {
     private let interval: Duration
     private let logger: Logger
 
+    /// A purge of `store` every `interval`.
     public init(store: IdempotencyStore, interval: Duration = .seconds(3600), logger: Logger) {
         self.store = store
         self.interval = interval
         self.logger = logger
     }
 
+    /// Purges now and every `interval` until graceful shutdown.
     public func run() async throws {
         let store = store
         let interval = interval

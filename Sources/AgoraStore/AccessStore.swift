@@ -75,33 +75,46 @@ public enum TokenSecret {
 
 /// An account as the secretariat administers it.
 public struct Account: Codable, Sendable, Equatable {
+    /// The account's id.
     public var id: UUID
+    /// Who holds it (a person, an office).
     public var name: String
     /// Where invitations and notices go; personal data.
     public var email: String?
+    /// The roles it holds, in display order.
     public var roles: [RoleGrant]
     /// When it was disabled; nil while its tokens work.
     public var disabledAt: Date?
+    /// When it was created.
     public var createdAt: Date
+    /// Counts changes, for `ETag` and `If-Match`.
     public var version: Int
 }
 
-/// The fields of an account the secretariat can change.
+/// The fields of an account the secretariat can change; nil leaves one as it is.
 public struct AccountChanges: Sendable, Equatable {
+    /// A new name.
     public var name: String?
+    /// A new e-mail address, or `.some(nil)` to clear it.
     public var email: String??
+    /// The roles to hold instead of the present ones.
     public var roles: Set<RoleGrant>?
+    /// Disable (true) or enable (false) the account.
     public var disabled: Bool?
+    /// No change.
     public init() {}
 }
 
 /// A one-time invitation code: the only moment it exists outside the account holder's hands
 /// (and the notice that e-mails it, see ``AccessStore/issueInvitation(account:lifetime:now:by:requestID:)``).
 public struct IssuedInvitation: Sendable, Equatable {
+    /// The invitation.
     public var id: UUID
+    /// The account it lets in.
     public var account: UUID
     /// `agorainv_…`: shown once.
     public var code: String
+    /// After this instant the code no longer redeems.
     public var expiresAt: Date
 }
 
@@ -133,7 +146,9 @@ public struct AccessStore: Sendable {
 
     /// A new account and, when asked for, its first invitation (whose code is shown once).
     public struct CreatedAccount: Sendable {
+        /// The account as stored.
         public var account: Account
+        /// Its first invitation, when one was asked for.
         public var invitation: IssuedInvitation?
     }
 

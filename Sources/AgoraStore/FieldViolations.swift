@@ -2,8 +2,11 @@ import PostgresClient
 
 /// A constraint that refused a value, reported against the API field it concerns.
 public struct FieldViolation: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The API field (camelCase).
     public var field: String
+    /// Why its value was refused.
     public var message: String
+    /// A refusal of `field`.
     public init(field: String, message: String) {
         self.field = field
         self.message = message

@@ -97,22 +97,23 @@ public struct IssueStore: Sendable {
     /// A bureau's scope follows `reportsTo`, so a change of body moves the issue's slates to the new body's bureau.
     public func update(_ id: UUID, _ changes: PolicyIssue.Changes, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<PolicyIssue> {
         try await mapViolations { try await pool.withTransaction { connection in
-            try await versionedUpdate(
-                action: "issue.update", objectType: "issue", id: id, changedFields: changes.names, expectedVersion: expectedVersion,
-                fetch: { lock in
-                    try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM policy_issue WHERE id = \(id) \(unsafeRaw: lock ? "FOR UPDATE" : "")")
-                        .first.map(Self.issue)
-                },
-                version: \.version, snapshot: { $0.snapshot($1) },
-                apply: { before in
-                    let wanted = try before.applying(changes).get()
-                    try await connection.execute("""
-                        UPDATE policy_issue SET title = \(wanted.title), summary = \(wanted.summary), reports_to = \(wanted.reportsTo),
-                            goals = \(wanted.goals), version = version + 1, updated_at = now()
-                        WHERE id = \(id)
-                        """)
-                },
+            guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM policy_issue WHERE id = \(id) FOR UPDATE")
+                .first.map(Self.issue) else { return .notFound }
+            if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
+            // Nothing asked, or nothing different: no new version, no audit entry.
+            guard !changes.names.isEmpty else { return .updated(before) }
+            let wanted = try before.applying(changes).get()
+            guard wanted != before else { return .updated(before) }
+            let after = try Self.issue(try await connection.query("""
+                UPDATE policy_issue SET title = \(wanted.title), summary = \(wanted.summary), reports_to = \(wanted.reportsTo),
+                    goals = \(wanted.goals), version = version + 1, updated_at = now()
+                WHERE id = \(id) RETURNING \(unsafeRaw: Self.columns)
+                """)[0])
+            try await AuditLog.record(
+                AuditChange(action: "issue.update", objectType: "issue", objectID: id.uuidString,
+                            before: before.snapshot(changes.names), after: after.snapshot(changes.names)),
                 by: actor, requestID: requestID, on: connection)
+            return .updated(after)
         } }
     }
 

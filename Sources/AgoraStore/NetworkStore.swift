@@ -4,15 +4,41 @@ import PostgresClient
 
 /// A network's membership of an organisation, or the network's request for it.
 public struct Membership: Codable, Sendable, Equatable {
+    /// Where a membership stands.
     public enum Status: String, Codable, Sendable {
         /// Asked by the network; counts nowhere until accepted.
         case requested
         /// Accepted by the organisation (or admitted by the secretariat).
         case accepted
     }
+    /// The network.
+    public var network: UUID
+    /// The member (or asked) organisation.
+    public var organisation: UUID
+    /// Requested or accepted.
+    public var status: Status
+    /// When the network asked (in lists of requests).
+    public var requestedAt: Date?
+
+    /// A membership.
+    public init(network: UUID, organisation: UUID, status: Status, requestedAt: Date? = nil) {
+        self.network = network
+        self.organisation = organisation
+        self.status = status
+        self.requestedAt = requestedAt
+    }
+}
+
+/// Where a page of membership requests ends.
+public struct MembershipRequestPosition: Codable, Sendable {
+    public var requestedAt: Date
     public var network: UUID
     public var organisation: UUID
-    public var status: Status
+    public init(requestedAt: Date, network: UUID, organisation: UUID) {
+        self.requestedAt = requestedAt
+        self.network = network
+        self.organisation = organisation
+    }
 }
 
 /// What a membership change came to.
@@ -74,7 +100,7 @@ public struct NetworkStore: Sendable {
                     action: "network.update", objectType: "network", id: id, changedFields: fields.names,
                     expectedVersion: expectedVersion,
                     fetch: { lock in try await Self.fetch(id, on: connection, lock: lock) }, version: \.version, snapshot: { $0.snapshot($1) },
-                    apply: { _ in
+                    apply: {
                         try await connection.execute("""
                         UPDATE network SET
                             name = coalesce(\(fields.name), name),
@@ -173,17 +199,20 @@ public struct NetworkStore: Sendable {
         }
     }
 
-    /// Pending membership requests: all of them (`networks` and `organisations` nil), or those
-    /// of the given networks or organisations.
-    public func membershipRequests(networks: Set<UUID>?, organisations: Set<UUID>?) async throws -> [Membership] {
+    /// Pending membership requests, oldest first: all of them (`networks` and `organisations`
+    /// nil), or those of the given networks or organisations; at most `limit`, after `after`.
+    public func membershipRequests(networks: Set<UUID>?, organisations: Set<UUID>?, limit: Int,
+                                   after: MembershipRequestPosition?) async throws -> [Membership] {
         let all = networks == nil && organisations == nil
         return try await pool.query("""
-            SELECT network_id, organisation_id, status FROM network_member
+            SELECT network_id, organisation_id, status, joined_at FROM network_member
             WHERE status = 'requested' AND (\(all) OR network_id = ANY(\(Array(networks ?? []))) OR organisation_id = ANY(\(Array(organisations ?? []))))
-            ORDER BY joined_at, network_id, organisation_id LIMIT 1000
+              AND (\(after?.requestedAt)::timestamptz IS NULL
+                   OR (joined_at, network_id, organisation_id) > (\(after?.requestedAt)::timestamptz, \(after?.network)::uuid, \(after?.organisation)::uuid))
+            ORDER BY joined_at, network_id, organisation_id LIMIT \(limit)
             """).map { row in
             Membership(network: try row.decode("network_id"), organisation: try row.decode("organisation_id"),
-                       status: Membership.Status(rawValue: try row.decode("status")) ?? .requested)
+                       status: Membership.Status(rawValue: try row.decode("status")) ?? .requested, requestedAt: try row.decode("joined_at"))
         }
     }
 

@@ -81,7 +81,7 @@ public struct OrganisationStore: Sendable {
                     action: "organisation.update", objectType: "organisation", id: id, changedFields: fields.names,
                     expectedVersion: expectedVersion,
                     fetch: { lock in try await Self.fetch(id, on: connection, lock: lock) }, version: \.version, snapshot: { $0.snapshot($1) },
-                    apply: { _ in
+                    apply: {
                         try await connection.execute("""
                         UPDATE organisation SET
                             name = coalesce(\(fields.name), name),

@@ -70,7 +70,7 @@ public struct PersonStore: Sendable {
                     action: "person.update", objectType: "person", id: id, changedFields: fields.names, personalFields: Person.personalFields,
                     expectedVersion: expectedVersion, inScope: { person in organisations.map { scope in person.organisation.map(scope.contains) == true } ?? true },
                     fetch: { lock in try await Self.fetch(id, on: connection, lock: lock) }, version: \.version, snapshot: { $0.snapshot($1) },
-                    apply: { _ in
+                    apply: {
                         try await connection.execute("""
                         UPDATE person SET
                             name = coalesce(\(fields.name), name),

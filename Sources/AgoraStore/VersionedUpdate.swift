@@ -11,12 +11,12 @@ func versionedUpdate<Value: Sendable>(
     expectedVersion: Int?, inScope: (Value) -> Bool = { _ in true },
     fetch: (_ lock: Bool) async throws -> Value?, version: (Value) -> Int,
     snapshot: (Value, Set<String>) -> [String: JSONValue],
-    apply: (_ before: Value) async throws -> Void,
+    apply: () async throws -> Void,
     by actor: Actor, requestID: String?, on connection: PostgresConnection
 ) async throws -> UpdateOutcome<Value> {
     guard let before = try await fetch(true), inScope(before) else { return .notFound }
     if let expectedVersion, expectedVersion != version(before) { return .stale(current: before) }
-    try await apply(before)
+    try await apply()
     guard let after = try await fetch(false) else { return .notFound }
     try await AuditLog.record(
         AuditChange(action: action, objectType: objectType, objectID: id.uuidString,

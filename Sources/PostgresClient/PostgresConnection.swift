@@ -271,19 +271,25 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Asks the server for an empty answer and waits at most `limit` for it. A connection whose
     /// peer vanished without closing it (a crashed host, a dropped route) shows up only as
     /// silence, which TCP alone would notice minutes later.
-    func ping(within limit: Duration) async throws {
+    /// Returns false when the task was cancelled meanwhile (the caller is shutting down).
+    func ping(within limit: Duration) async throws -> Bool {
         loop.assertInLoop()
         try checkUsable()
         try await send(PQsendQuery(handle, ""))
         let deadline = ContinuousClock.now + limit
         while PQisBusy(handle) != 0 {
-            if case .timedOut = await loop.wait(fd: socket, for: Int16(POLLIN), deadline: deadline, cancellable: false) {
+            switch await loop.wait(fd: socket, for: Int16(POLLIN), deadline: deadline, cancellable: true) {
+            case .timedOut:
                 isBroken = true
                 throw PostgresError(code: .connectionLost, message: "the server did not answer a ping within \(limit)")
+            case .cancelled:
+                return false
+            case .ready:
+                if PQconsumeInput(handle) == 0 { throw connectionError() }
             }
-            if PQconsumeInput(handle) == 0 { throw connectionError() }
         }
         while let result = PQgetResult(handle) { PQclear(result) }
+        return true
     }
 
     // MARK: The protocol, non-blocking
@@ -381,7 +387,11 @@ public final class PostgresConnection: @unchecked Sendable {
     /// `PQcancel` opens a new connection to the server, so it runs on the blocking pool.
     private func requestCancel(of queryID: UInt64) {
         cancelRequested.store(queryID, ordering: .sequentiallyConsistent)
-        blockingPool.submit { [self] _ in
+        blockingPool.submit { [self] work in
+            // A stopped pool runs the item at once on this thread, marked cancelled: then send
+            // nothing rather than open a connection from the event loop (the statement's own
+            // deadline still gives up on it).
+            guard work == .active else { return }
             cancelState.withLock { state in
                 guard runningQuery.load(ordering: .sequentiallyConsistent) == queryID, let cancel = state.cancel else { return }
                 var buffer = [CChar](repeating: 0, count: 256)

@@ -130,7 +130,7 @@ extension PostgresConnection {
             switch await loop.wait(fd: socket, for: Int16(POLLIN), deadline: .now + pingInterval, cancellable: true) {
             case .cancelled: return
             case .timedOut:
-                try await ping(within: pingTimeout)
+                guard try await ping(within: pingTimeout) else { return }
                 continue
             case .ready: break
             }

@@ -208,6 +208,14 @@ struct AccountInvitationTests {
             try await client.execute(uri: "/accounts/\(secretariat.id)", method: .patch, headers: with(secretariat), body: json(#"{"disabled": true}"#)) {
                 #expect($0.status == .unprocessableContent)
             }
+            try await client.execute(uri: "/accounts/\(secretariat.id)", method: .patch, headers: with(secretariat),
+                                     body: json(#"{"roles": [{"role": "participant"}]}"#)) { #expect($0.status == .unprocessableContent) }
+            // Nothing a caller sends is ignored: an unknown key of a role is named.
+            try await client.execute(uri: "/accounts/\(member.id)", method: .patch, headers: with(secretariat),
+                                     body: json(#"{"roles": [{"role": "participant", "admin": true}]}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("roles.0.admin"))
+            }
         }
     }
 
