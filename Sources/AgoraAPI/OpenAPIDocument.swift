@@ -242,6 +242,7 @@ components:
         status: {type: string}
         acceptedCount: {type: integer, description: Invited people who accepted (round tables).}
         version: {type: integer}
+        issueReportsTo: {type: string, description: The intergovernmental body the forum's issue reports to (its bureau sees the forum's drafts).}
         local:
           type: object
           description: The same times as read at the venue, with their offset.
@@ -1325,7 +1326,7 @@ paths:
         - {$ref: "#/components/parameters/cursor"}
         - {name: objectType, in: query, schema: {type: string}}
         - {name: objectId, in: query, schema: {type: string}}
-        - {name: account, in: query, schema: {type: string, format: uuid}}
+        - {name: account, in: query, description: "The secretariat only (public entries name roles, not accounts): 400 for others.", schema: {type: string, format: uuid}}
         - {name: since, in: query, schema: {type: string, format: date-time}}
         - {name: until, in: query, schema: {type: string, format: date-time}}
       responses:

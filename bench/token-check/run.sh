@@ -2,7 +2,8 @@
 # What checking a token costs: GET /organisations/{id} by 32 concurrent wrk connections, once
 # with a secretariat token (checked from the in-memory cache after the first request) and
 # once anonymously (the organisation is public), against a release build of `agora serve` on
-# a throwaway cluster. Prints both rates and, last, the ratio. Environment: SECONDS_PER_RUN.
+# a throwaway cluster, and once with an unknown token (answered 401 from the negative cache).
+# Prints the rates and, last, the authenticated/anonymous ratio. Environment: SECONDS_PER_RUN.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -49,6 +50,11 @@ url="http://127.0.0.1:$port/organisations/$id"
 rate() { wrk -t2 -c32 -d"${duration}s" "$@" "$url" | awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }'; }
 authenticated=$(rate -H "Authorization: Bearer $token")
 anonymous=$(rate)
+# A flood of one unknown token (well formed, so it is not refused by its shape): after the
+# first 401 it is refused from the negative cache, with no database query each.
+unknown_token="agora_$(python3 -c 'print("u" * 43)')"
+unknown=$(rate -H "Authorization: Bearer $unknown_token")
 echo "authenticated GET /organisations/{id}: $authenticated req/s"
 echo "anonymous GET /organisations/{id}: $anonymous req/s"
+echo "unknown token (401) GET /organisations/{id}: $unknown req/s"
 echo "token-check authenticated/anonymous ratio: $(python3 -c "print(f'{$authenticated / $anonymous:.3f}')")"
