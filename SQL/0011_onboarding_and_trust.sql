@@ -58,7 +58,9 @@ CREATE INDEX audit_entry_public ON audit_entry (id) WHERE public;
 ALTER TABLE forum ADD COLUMN concluded_at timestamptz;
 -- The conclusion's own audit entry tells when; updated_at is a fallback (it may be later).
 UPDATE forum f SET concluded_at = coalesce(
-    (SELECT max(a.at) FROM audit_entry a WHERE a.object_type = 'forum' AND a.object_id = f.id::text AND a.action = 'forum.conclude'),
+    -- Object ids are written as Swift writes UUIDs (upper case).
+    (SELECT max(a.at) FROM audit_entry a WHERE a.object_type = 'forum' AND a.object_id IN (upper(f.id::text), f.id::text)
+                                           AND a.action = 'forum.conclude'),
     f.updated_at)
 WHERE f.status = 'concluded';
 ALTER TABLE forum ADD CHECK ((status = 'concluded') = (concluded_at IS NOT NULL));

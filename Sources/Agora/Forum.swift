@@ -188,6 +188,9 @@ extension Forum {
             problems.append(FieldProblem(field: field, message: "can no longer change: the forum is \(status.rawValue)"
                                              + (status == .nominationsOpen ? " and its nominations deadline has passed" : "")))
         }
+        if changed.startsAt != startsAt, changed.startsAt <= now {
+            problems.append(FieldProblem(field: "startsAt", message: "a forum cannot be moved to start in the past"))
+        }
         if changed.endsAt <= changed.startsAt {
             problems.append(FieldProblem(field: changes.endsAt != nil ? "endsAt" : "startsAt", message: "the forum must end after it starts"))
         }

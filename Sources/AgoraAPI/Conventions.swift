@@ -108,8 +108,14 @@ struct Idempotency {
         let hash = IdempotencyStore.requestHash(method: "\(request.method)", path: request.uri.path, body: body)
         switch try await store.claim(account: account, key: key, requestHash: hash) {
         case .claimed(let claim):
+            let written = Written()
             let writer = IdempotentAnswer.Writer { value, connection in
-                guard let value = value as? Value else { return }
+                guard let value = value as? Value else {
+                    // A store offered something this route does not answer with: a programming
+                    // error, caught by the tests; the answer is then stored after the commit.
+                    assertionFailure("\(type(of: value)) offered where \(Value.self) was expected")
+                    return
+                }
                 // A slate's answer holds thousands of decisions: encoded off the event loop.
                 let made = try await offLoop { try answer(value) }
                 guard try await IdempotencyStore.complete(account: account, key: key, claim: claim, status: made.status.code,
@@ -117,6 +123,7 @@ struct Idempotency {
                     // Another request took the key over: this change must not commit beside its answer.
                     throw Self.superseded
                 }
+                written.flag.withLock { $0 = true }
             }
             do {
                 let value = try await IdempotentAnswer.$writer.withValue(writer) { try await produce() }
@@ -124,13 +131,17 @@ struct Idempotency {
                 // was rolled back and retried may have made another one).
                 let made = try answer(value)
                 // Written already with the change, unless nothing was created: then store it now.
-                try await store.complete(account: account, key: key, claim: claim, status: made.status.code, headers: made.storedHeaders,
-                                         body: made.replayBody ?? made.body)
+                if !written.flag.withLock({ $0 }) {
+                    try await store.complete(account: account, key: key, claim: claim, status: made.status.code, headers: made.storedHeaders,
+                                             body: made.replayBody ?? made.body)
+                }
                 return made.response
             } catch {
                 // Refused or failed: nothing was created (an answer written with a change makes
-                // the release a no-op), so the key is free for a retry.
-                try? await store.release(account: account, key: key, claim: claim)
+                // the release a no-op), so the key is free for a retry. In a task of its own, so
+                // a cancelled request (a client gone, a shutdown) still lets its claim go.
+                let store = store
+                await Task { try? await store.release(account: account, key: key, claim: claim) }.value
                 throw error
             }
         case .replay(let status, let headers, let body):
@@ -145,6 +156,11 @@ struct Idempotency {
             throw Problem(type: "idempotency-mismatch", title: "Idempotency-Key reused", status: .unprocessableContent,
                           detail: "This Idempotency-Key was used for a different request.")
         }
+    }
+
+    /// Whether the answer was written in the change's transaction.
+    private final class Written: Sendable {
+        let flag = Mutex(false)
     }
 
     static let superseded = Problem(type: "idempotency-in-progress", title: "Request in progress", status: .conflict,

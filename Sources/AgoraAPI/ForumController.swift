@@ -103,6 +103,9 @@ struct ForumController {
                 throw Problem.notFound()
             case .invalidOutcome:
                 throw Problem.notFound()
+            case .deadlinePassed(let deadline):
+                throw Problem(type: "nominations-deadline-passed", title: "Nominations deadline passed", status: .conflict,
+                              detail: "The nominations deadline (\(ISO8601DateFormatter().string(from: deadline))) has passed; move it with PATCH /forums/{id} first.")
             case .notAllowed(let allowed):
                 var problem = Problem(type: "status-not-allowed", title: "Not the forum's next status", status: .conflict,
                                       detail: "The forum may move to: " + (allowed.isEmpty ? "nothing here (concluding records its outcome)" : allowed.map(\.rawValue).joined(separator: ", ")) + ".")
@@ -136,7 +139,7 @@ struct ForumController {
                 throw Problem.notFound()
             case .invalidOutcome(let problems):
                 throw Problem.validation(problems.map { .init(field: $0.field, message: $0.message) })
-            case .notAllowed:
+            case .notAllowed, .deadlinePassed:
                 throw Problem(type: "forum-not-held", title: "Forum not held yet", status: .conflict,
                               detail: "A forum is concluded with its outcome once it has been held (it is \(forum.status.rawValue)).")
             }

@@ -188,9 +188,6 @@ struct SelectionController {
         case .tooFewConstituencies(let count):
             throw Problem(type: "too-few-constituencies", title: "Too few constituencies", status: .conflict,
                           detail: "A hearing's slate needs speakers from at least \(Slate.hearingMinimumConstituencies) constituencies; this one has \(count).")
-        case .notYourSpeaker:
-            throw Problem(type: "not-your-network", title: "Not your network", status: .forbidden,
-                          detail: "Only a focal point of the speaker's network (or the secretariat) answers for the speaker.")
         case .started:
             throw Problem(type: "forum-started", title: "The forum has started", status: .conflict,
                           detail: "Speakers confirm or decline before the forum starts; after that the slate no longer changes.")

@@ -65,7 +65,7 @@ public struct AuditStore: Sendable {
               AND (\(filter.account)::uuid IS NULL OR account_id = \(filter.account)::uuid)
               AND (\(filter.since)::timestamptz IS NULL OR at >= \(filter.since)::timestamptz)
               AND (\(filter.until)::timestamptz IS NULL OR at < \(filter.until)::timestamptz)
-              AND (NOT \(filter.onlyPublic) OR public)
+              \(unsafeRaw: filter.onlyPublic ? "AND public" : "") -- literal, so a generic plan still uses the partial index
               AND (\(before)::bigint IS NULL OR id < \(before)::bigint)
             ORDER BY id DESC LIMIT \(limit)
             """).map { row in

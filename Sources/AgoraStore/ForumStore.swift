@@ -10,6 +10,8 @@ public enum ForumStatusOutcome: Sendable {
     case notAllowed(allowed: [ForumStatus])
     /// The outcome names something the directory does not know (a hearing statement's constituency).
     case invalidOutcome([FieldProblem])
+    /// Nominations cannot open: their deadline has passed (move it first).
+    case deadlinePassed(Date)
 }
 
 /// Why a forum cannot be created.
@@ -81,17 +83,8 @@ public struct ForumStore: Sendable {
             if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
             let wanted = try before.applying(changes, now: now).get()
             guard wanted != before else { return .updated(before) }
-            if wanted.startsAt < before.startsAt {
-                // Speakers are asked to answer before the start: an earlier start brings their
-                // deadlines forward with it.
-                try await connection.execute("""
-                    UPDATE slate_speaker sp SET confirm_by = least(sp.confirm_by, \(wanted.startsAt))
-                    FROM slate s WHERE s.id = sp.slate_id AND s.forum_id = \(id) AND sp.confirm_by > \(wanted.startsAt)
-                    """)
-                try await connection.execute("""
-                    UPDATE slate SET confirm_by = least(confirm_by, \(wanted.startsAt)), revision = revision + 1
-                    WHERE forum_id = \(id) AND status = 'approved'
-                    """)
+            if wanted.startsAt != before.startsAt {
+                try await Self.moveSpeakerDeadlines(of: id, start: wanted.startsAt, on: connection)
             }
             let after = try Self.forum(try await connection.query("""
                 UPDATE forum SET title = \(wanted.title), venue_name = \(wanted.venue.name), venue_city = \(wanted.venue.city),
@@ -107,6 +100,34 @@ public struct ForumStore: Sendable {
                 by: actor, requestID: requestID, on: connection)
             return .updated(after)
         } }
+    }
+
+    /// A moved start: the forum's slates move on (a new revision, so a step prepared against the
+    /// old start is prepared again), and speakers still asked to answer after an earlier start
+    /// get the start as their deadline, with a notice saying so. The forum row is locked by the
+    /// caller; slates are locked before their speakers, the order every slate step keeps.
+    static func moveSpeakerDeadlines(of forum: UUID, start: Date, on connection: PostgresConnection) async throws {
+        let slates = try await connection.query("""
+            UPDATE slate SET confirm_by = least(confirm_by, \(start)), revision = revision + 1 WHERE forum_id = \(forum) RETURNING id
+            """).map { try $0.decode("id", as: UUID.self) }
+        guard !slates.isEmpty else { return }
+        let moved = try await connection.query("""
+            UPDATE slate_speaker SET confirm_by = \(start)
+            WHERE slate_id = ANY(\(slates)) AND state = 'chosen' AND confirm_by > \(start)
+            RETURNING slate_id, nomination_id
+            """)
+        for row in moved {
+            let (slate, nomination) = (try row.decode("slate_id", as: UUID.self), try row.decode("nomination_id", as: UUID.self))
+            try await connection.execute("""
+                INSERT INTO notice (recipient_person, kind, payload, dedupe_key)
+                SELECT n.person_id, 'speaker.confirmation_deadline_moved',
+                       jsonb_build_object('forum', \(forum.uuidString)::text, 'slate', \(slate.uuidString)::text,
+                                          'nomination', \(nomination.uuidString)::text, 'confirmBy', \(start)::timestamptz),
+                       \("slate:\(slate.uuidString):confirm:\(nomination.uuidString):moved:\(Int(start.timeIntervalSince1970))")
+                FROM nomination n WHERE n.id = \(nomination)
+                ON CONFLICT (dedupe_key) DO NOTHING
+                """)
+        }
     }
 
     static func snapshot(_ forum: Forum, _ fields: Set<String>) -> [String: JSONValue] {
@@ -133,12 +154,15 @@ public struct ForumStore: Sendable {
     }
 
     /// Moves a forum to its next status (not to `concluded`, which needs an outcome).
-    public func changeStatus(_ id: UUID, to target: ForumStatus, by actor: Actor, requestID: String?) async throws -> ForumStatusOutcome {
+    public func changeStatus(_ id: UUID, to target: ForumStatus, now: Date = Date(), by actor: Actor, requestID: String?) async throws -> ForumStatusOutcome {
         try await pool.withTransaction { connection in
             guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
                 .first.map(Self.forum) else { return .notFound }
             let allowed = before.status.allowedNext(kind: before.kind).filter { $0 != .concluded }
             guard allowed.contains(target) else { return .notAllowed(allowed: allowed) }
+            // Opened after its deadline, a forum could never take a nomination (nor move the
+            // deadline, which is final once passed while open).
+            if target == .nominationsOpen, let deadline = before.nominationsDeadline, deadline <= now { return .deadlinePassed(deadline) }
             let after = try Self.forum(try await connection.query("""
                 UPDATE forum SET status = \(target.rawValue), version = version + 1, updated_at = now() WHERE id = \(id)
                 RETURNING \(unsafeRaw: Self.columns)

@@ -188,6 +188,8 @@ public struct NominationStore: Sendable {
               -- A network speaks for its members: once the person's organisation has left, not a candidate.
               AND EXISTS (SELECT 1 FROM network_member m WHERE m.network_id = n.network_id AND m.organisation_id = p.organisation_id
                           AND m.status = 'accepted')
+            -- A stable order: a slate is written only if the candidates read again are the same list.
+            ORDER BY n.id
             """).map { row in
             Candidate(nomination: try row.decode("id"), person: try row.decode("person_id"), network: try row.decode("network_id"),
                       constituency: try row.decode("constituency"), networkMembers: try row.decode("members"), rank: try row.decode("rank"),

@@ -16,8 +16,6 @@ public enum SelectionOutcome: Sendable {
     case invalidOverride(String)
     /// A hearing's slate needs speakers from at least three constituencies.
     case tooFewConstituencies(Int)
-    /// The caller may not answer for this speaker.
-    case notYourSpeaker
     /// The forum has started: its speakers no longer change.
     case started
     /// The solver refused the instance (it names why).
@@ -66,7 +64,7 @@ public struct SelectionStore: Sendable {
     /// person's second nomination; a committee member's).
     static func solve(_ pool: CandidatePool, forum: UUID, slots: Int, minutes: Int,
                       rules: SelectionInstance.Rules) async throws -> (SelectionInstance, SelectionResult, AppliedRules) {
-        try await offLoop {
+        try await solving {
             let instance = SelectionInstance(candidates: pool.candidates, slots: slots, speakingMinutes: minutes, rules: rules, forum: forum)
             let solved = try SelectionSolver.solveWithRules(instance, forum: forum.uuidString)
             var result = solved.result
@@ -225,6 +223,8 @@ public struct SelectionStore: Sendable {
     public func review(_ slate: UUID, approve: Bool, comment: String?, now: Date = Date(), actor: Actor, requestID: String?) async throws -> SelectionOutcome {
         try await step(slate, prepare: { _ in }) { stored, _, connection in
             let before = stored.slate
+            // Another body's bureau learns nothing of this slate, not even its status.
+            guard Visibility.mayReviewSlate(issueReportsTo: before.issueReportsTo ?? "", viewer: actor) else { return .refused(.notFound) }
             guard before.status == .proposed else { return .refused(.wrongStatus(before.status)) }
             let forum = try await connection.query("""
                 SELECT f.kind, f.title, f.starts_at, i.reports_to FROM forum f JOIN policy_issue i ON i.id = f.issue_id
@@ -276,10 +276,11 @@ public struct SelectionStore: Sendable {
             return try await Self.replacement(for: speaker, on: stored, now: now)
         }) { stored, replacement, connection in
             let before = stored.slate
+            // Whose speaker first: a stranger learns nothing of the slate's status.
+            guard let speaker = before.speakers.first(where: { $0.nomination == nomination }) else { return .refused(.notFound) }
+            guard networks.map({ $0.contains(speaker.network) }) ?? true else { return .refused(.notFound) }
             guard before.status == .approved else { return .refused(.wrongStatus(before.status)) }
             guard now < stored.startsAt else { return .refused(.started) }
-            guard let speaker = before.speakers.first(where: { $0.nomination == nomination }) else { return .refused(.notFound) }
-            guard networks.map({ $0.contains(speaker.network) }) ?? true else { return .refused(.notYourSpeaker) }
             // A chosen speaker answers; a confirmed one may still withdraw (decline). Repeating an answer changes nothing.
             guard speaker.state == .chosen || (speaker.state == .confirmed && !confirm) else { return .refused(.done(before)) }
             try await Self.record(confirm ? .confirmed : .declined, of: speaker, on: stored, replacement: replacement, now: now,
@@ -296,21 +297,29 @@ public struct SelectionStore: Sendable {
             WHERE s.status = 'approved' AND sp.confirm_by < \(now) AND sp.state = 'chosen'
             """).map { (try $0.decode("id", as: UUID.self), try $0.decode("nomination_id", as: UUID.self)) }
         var released = 0
+        var failure: (any Error)?
         let scheduler = Actor(accountID: nil, tokenName: "scheduler", grants: [])
         for (slate, nomination) in overdue {
-            let outcome = try await step(slate, prepare: { stored -> UUID? in
-                guard let speaker = stored.slate.speakers.first(where: { $0.nomination == nomination }) else { return nil }
-                return try await Self.replacement(for: speaker, on: stored, now: now)
-            }) { stored, replacement, connection in
-                guard let speaker = stored.slate.speakers.first(where: { $0.nomination == nomination && $0.state == .chosen }) else {
-                    return .refused(.notFound)
+            do {
+                let outcome = try await step(slate, prepare: { stored -> UUID? in
+                    guard let speaker = stored.slate.speakers.first(where: { $0.nomination == nomination }) else { return nil }
+                    return try await Self.replacement(for: speaker, on: stored, now: now)
+                }) { stored, replacement, connection in
+                    guard let speaker = stored.slate.speakers.first(where: { $0.nomination == nomination && $0.state == .chosen }) else {
+                        return .refused(.notFound)
+                    }
+                    try await Self.record(.declined, of: speaker, on: stored, replacement: replacement, now: now, actor: scheduler,
+                                          requestID: nil, on: connection, reason: "no answer by the deadline")
+                    return .changed
                 }
-                try await Self.record(.declined, of: speaker, on: stored, replacement: replacement, now: now, actor: scheduler,
-                                      requestID: nil, on: connection, reason: "no answer by the deadline")
-                return .changed
+                if case .done = outcome { released += 1 }
+            } catch {
+                // One slate's trouble (a deadlock, a lost connection) must not hold back the others;
+                // it is reported once all were tried, and the next run tries it again.
+                failure = failure ?? error
             }
-            if case .done = outcome { released += 1 }
         }
+        if let failure { throw failure }
         return released
     }
 
@@ -344,7 +353,7 @@ public struct SelectionStore: Sendable {
     /// rule, worked out off the event loop; none once the forum has started.
     static func replacement(for speaker: Slate.Speaker, on stored: Stored, now: Date) async throws -> UUID? {
         guard now < stored.startsAt else { return nil }
-        return try await offLoop { replacement(for: speaker, on: stored) }
+        return try await solving { replacement(for: speaker, on: stored) }
     }
 
     static func replacement(for speaker: Slate.Speaker, on stored: Stored) -> UUID? {
@@ -414,6 +423,9 @@ public struct SelectionStore: Sendable {
             guard let snapshot = try await pool.withConnection({ try await Self.stored(id, on: $0) }) else { return .notFound }
             let prepared = try await prepare(snapshot)
             let step: Step? = try await mapViolations { try await pool.withTransaction { connection in
+                // The forum first, then the slate, as every path takes them (a forum edit moves
+                // its slates' deadlines): no deadlock between the two.
+                try await connection.execute("SELECT 1 FROM forum WHERE id = \(snapshot.slate.forum) FOR UPDATE")
                 guard let revision = try await connection.query("SELECT revision FROM slate WHERE id = \(id) FOR UPDATE").first?
                     .decode("revision", as: Int.self) else { return .refused(.notFound) }
                 guard revision == snapshot.slate.revision else { return nil }

@@ -80,7 +80,7 @@ extension SelectionAPITests {
     }
 
     @Test func twoSpeakersDecliningAtOnceAreEachReplacedByADifferentReserve() async throws {
-        try await withApp { client, pool, _ in
+        try await withApp { client, pool, url in
             let forum = try await openForum(pool, kind: .conference, slots: 2)
             let water = try await nominator(pool, "Water Network", constituency: "ngo",
                                             people: [("Amina", "KE", "woman"), ("Ben", "DE", "man"), ("Cy", "DE", "man"), ("Di", "KE", "woman")])
@@ -97,8 +97,30 @@ extension SelectionAPITests {
             }
             #expect(slate.holding.count == 2 && slate.reserves.count == 2)
             let (first, second) = (slate.holding[0].nomination, slate.holding[1].nomination)
+            // Both answers read the slate, then wait for the forum another session holds: the
+            // second to get it finds the slate moved on and must read it again.
+            let holder = PostgresConnectionPool(configuration: .init(connectionString: url), logger: TestDatabase.logger)
+            let (held, holding) = AsyncStream<Void>.makeStream()
+            let (release, releasing) = AsyncStream<Void>.makeStream()
+            let holderTask = Task {
+                defer { holding.finish() }
+                try await holder.withTransaction { connection in
+                    try await connection.execute("SELECT 1 FROM forum WHERE id = \(forum) FOR UPDATE")
+                    holding.yield()
+                    for await _ in release { break }
+                }
+            }
+            defer { releasing.finish() }
+            for await _ in held { break }
             async let one = store.answer(slate.id, nomination: first, confirm: false, within: nil, actor: .commandLine, requestID: nil)
             async let two = store.answer(slate.id, nomination: second, confirm: false, within: nil, actor: .commandLine, requestID: nil)
+            try await waitUntil(timeout: .seconds(10), "both answers to wait for the forum") {
+                try await pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")[0]
+                    .decode("n", as: Int.self) == 2
+            }
+            releasing.yield()
+            try await holderTask.value
+            await holder.close()
             let outcomes = try await [one, two]
             for outcome in outcomes { guard case .done = outcome else { Issue.record("an answer was refused: \(outcome)"); return } }
             let after = try #require(try await store.slate(slate.id))
@@ -107,6 +129,42 @@ extension SelectionAPITests {
             #expect(after.speakers.filter { $0.state == .declined }.count == 2)
             #expect(after.reserves.isEmpty)
             #expect(after.revision == slate.revision + 2)
+        }
+    }
+
+    @Test func anEarlierStartBringsSpeakersDeadlinesWithItAndTellsThem() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let forum = try await openForum(pool, kind: .conference, slots: 1)
+            let water = try await nominator(pool, "Water Network", constituency: "ngo", people: [("Amina", "KE", "woman")])
+            _ = try await nominate(client, forum, by: water, person: water.people[0], rank: 1)
+            _ = try await ForumStore(pool: pool).changeStatus(forum, to: .nominationsClosed, by: .commandLine, requestID: nil)
+            let store = SelectionStore(pool: pool)
+            guard case .done(let proposed) = try await store.run(forum, rules: .defaults(for: .conference), actor: .commandLine, requestID: nil),
+                  case .done(let slate) = try await store.review(proposed.id, approve: true, comment: nil,
+                                                                 actor: Actor(accountID: nil, tokenName: "c", grants: [.bureau("Economic and Social Council")]),
+                                                                 requestID: nil) else {
+                Issue.record("no approved slate"); return
+            }
+            // Asked to answer within a week; the forum now starts in three days.
+            let start = Date().addingTimeInterval(3 * 86_400)
+            let startText = ISO8601DateFormatter().string(from: start)
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization, body: ByteBuffer(string: """
+                {"startsAt": "\(startText)", "endsAt": "\(ISO8601DateFormatter().string(from: start.addingTimeInterval(3600)))"}
+                """)) { #expect($0.status == .ok) }
+            let after = try #require(try await store.slate(slate.id))
+            let confirmBy = try #require(after.speakers.first?.confirmBy)
+            #expect(abs(confirmBy.timeIntervalSince(start)) < 1)
+            #expect(after.revision == slate.revision + 1)
+            let told = try await pool.query("SELECT count(*)::int AS n FROM notice WHERE kind = 'speaker.confirmation_deadline_moved'")[0]
+            #expect(try told.decode("n", as: Int.self) == 1)
+            // Never into the past.
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"startsAt": "2020-01-01T00:00:00Z"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                let fields = try fieldErrors(response.body).fields
+                #expect(fields.contains("startsAt"))
+            }
         }
     }
 
@@ -335,15 +393,15 @@ struct LifeCycleTrustTests {
                 let refusedFields = try fieldErrors(response.body).fields
                 #expect(refusedFields == ["speakingSlots"])
             }
-            // Repeating a value that can no longer change is no change (a full-object PATCH).
-            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
-                                     body: ByteBuffer(string: #"{"speakingSlots": 6, "title": "Renamed"}"#)) { #expect($0.status == .ok) }
-            try await pool.execute("UPDATE forum SET title = 'A conference' WHERE id = \(forum)")
+            // The refused PATCH wrote nothing, not even the title it also asked for.
             let slots = try await pool.query("SELECT speaking_slots, title FROM forum WHERE id = \(forum)")[0]
             let storedSlots = try slots.decode("speaking_slots", as: Int.self)
             #expect(storedSlots == 6)
             let storedTitle = try slots.decode("title", as: String.self)
             #expect(storedTitle == "A conference")
+            // Repeating a value that can no longer change is no change (a full-object PATCH).
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"speakingSlots": 6, "title": "Renamed"}"#)) { #expect($0.status == .ok) }
 
             try await client.execute(uri: "/issues/\(issue)", method: .patch, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"reportsTo": "Human Rights Council", "goals": ["SDG 13"]}"#)) { response in
@@ -362,6 +420,26 @@ struct LifeCycleTrustTests {
 
 @Suite("Forum edits never reopen a closed list")
 struct ForumEditTests {
+    @Test func nominationsDoNotOpenPastTheirDeadline() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            let issue = try await Fixture.issue(pool)
+            let forum = try await Fixture.forum(pool, issue: issue, kind: .conference, status: .announced)
+            try await pool.execute("UPDATE forum SET nominations_deadline = now() - interval '1 day' WHERE id = \(forum)")
+            try await client.execute(uri: "/forums/\(forum)/status", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"to": "nominations_open"}"#)) { response in
+                #expect(response.status == .conflict)
+                let type = try problem(response.body).type
+                #expect(type == "/problems/nominations-deadline-passed")
+            }
+            // Still announced, so the deadline may be moved, and then nominations open.
+            try await client.execute(uri: "/forums/\(forum)", method: .patch, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"nominationsDeadline": "2031-01-01T00:00:00Z"}"#)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/forums/\(forum)/status", method: .post, headers: secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"to": "nominations_open"}"#)) { #expect($0.status == .ok) }
+        }
+    }
+
     @Test func aPassedDeadlineIsFinalButSlotsNeverSetMayStillBeSet() async throws {
         try await withApp { client, pool, _ in
             let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
@@ -416,12 +494,16 @@ struct ContentionTests {
             let release = AsyncStream<Void>.makeStream()
             let held = AsyncStream<Void>.makeStream()
             let holding = Task {
+                // Ends the wait below whatever happens here (a failure before holding included).
+                defer { held.continuation.finish() }
                 try await holder.withTransaction { connection in
                     try await connection.execute("SELECT 1 FROM organisation WHERE id = \(organisation) FOR UPDATE")
                     held.continuation.yield()
                     for await _ in release.stream { break }
                 }
             }
+            // Lets the row go even if an expectation below throws, so the database can be dropped.
+            defer { release.continuation.finish() }
             for await _ in held.stream { break }
             try await client.execute(uri: "/organisations/\(organisation)", method: .patch, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"name": "Renamed"}"#)) { response in

@@ -122,7 +122,7 @@ struct MigratorTests {
                      account AS (INSERT INTO account (name) VALUES ('A bureau member') RETURNING id),
                      role AS (INSERT INTO account_role (account_id, role) SELECT id, 'bureau' FROM account)
                 INSERT INTO audit_entry (at, account_id, token_name, action, object_type, object_id, public)
-                SELECT now() - interval '1 year', NULL, 'command line', 'forum.conclude', 'forum', forum.id::text, true FROM forum
+                SELECT now() - interval '1 year', NULL, 'command line', 'forum.conclude', 'forum', upper(forum.id::text), true FROM forum
                 UNION ALL SELECT now(), account.id, 'laptop', 'slate.approve', 'slate', 's', true FROM account
                 """)
             _ = try await Migrator(pool: pool, migrations: all, logger: TestDatabase.logger).migrate()
