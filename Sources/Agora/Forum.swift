@@ -194,13 +194,13 @@ extension Forum {
         if changed.endsAt <= changed.startsAt {
             problems.append(FieldProblem(field: changes.endsAt != nil ? "endsAt" : "startsAt", message: "the forum must end after it starts"))
         }
-        if kind == .hearing && changed.chair == nil {
+        // Checked only when asked to change, so an edit of other fields never trips over them.
+        if changes.chair != nil, kind == .hearing, changed.chair == nil {
             problems.append(FieldProblem(field: "chair", message: "a hearing is chaired by a named official"))
         }
-        if kind == .roundTable && changed.participantCap == nil {
+        if changes.participantCap != nil, kind == .roundTable, changed.participantCap == nil {
             problems.append(FieldProblem(field: "participantCap", message: "a round table has a cap"))
-        }
-        if let cap = changed.participantCap, cap < acceptedCount {
+        } else if changes.participantCap != nil, let cap = changed.participantCap, cap < acceptedCount {
             problems.append(FieldProblem(field: "participantCap", message: "\(acceptedCount) people have accepted already"))
         }
         return problems.isEmpty ? .success(changed) : .failure(FieldProblems(problems))

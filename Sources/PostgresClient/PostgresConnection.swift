@@ -283,6 +283,8 @@ public final class PostgresConnection: @unchecked Sendable {
                 isBroken = true
                 throw PostgresError(code: .connectionLost, message: "the server did not answer a ping within \(limit)")
             case .cancelled:
+                // The empty query is still on its way: this connection is out of step now.
+                isBroken = true
                 return false
             case .ready:
                 if PQconsumeInput(handle) == 0 { throw connectionError() }
