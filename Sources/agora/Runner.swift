@@ -30,8 +30,8 @@ struct Runner {
         var services: [any Service] = [pool]
         if withScheduler {
             services.append(NoticeScheduler(database: database, logger: logger))
-            services.append(ConfirmationDeadlines(store: SelectionStore(pool: pool), logger: logger))
-            services.append(IdempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger))
+            services.append(PeriodicJob.confirmationDeadlines(store: SelectionStore(pool: pool), logger: logger))
+            services.append(PeriodicJob.idempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger))
         }
         let app = buildApplication(configuration: configuration, pool: pool, logger: logger)
         services.append(app)
@@ -54,8 +54,8 @@ struct Runner {
     func scheduler() async throws {
         let pool = PostgresConnectionPool(configuration: database, logger: logger)
         try await run([pool, NoticeScheduler(database: database, logger: logger),
-                       ConfirmationDeadlines(store: SelectionStore(pool: pool), logger: logger),
-                       IdempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger)])
+                       PeriodicJob.confirmationDeadlines(store: SelectionStore(pool: pool), logger: logger),
+                       PeriodicJob.idempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger)])
     }
 
     func migrate() async throws {
