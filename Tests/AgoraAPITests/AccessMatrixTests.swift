@@ -26,25 +26,8 @@ struct AccessMatrixTests {
 
     @Test func everyRoleGetsTheRightAnswer() async throws {
         try await withApp { client, pool, _ in
-            // Objects of "ours" (the scoped callers' own) and "theirs" (someone else's).
-            var organisationFields = Organisation.Fields()
-            organisationFields.country = "BR"
-            organisationFields.constituency = "ngo"
-            organisationFields.name = "Our organisation"
-            let ourOrganisation = try await OrganisationStore(pool: pool).create(organisationFields, by: .commandLine, requestID: nil).id
-            organisationFields.name = "Their organisation"
-            let theirOrganisation = try await OrganisationStore(pool: pool).create(organisationFields, by: .commandLine, requestID: nil).id
-            var networkFields = Network.Fields()
-            networkFields.constituency = "ngo"
-            networkFields.name = "Our network"
-            let ourNetwork = try await NetworkStore(pool: pool).create(networkFields, by: .commandLine, requestID: nil).id
-            networkFields.name = "Their network"
-            let theirNetwork = try await NetworkStore(pool: pool).create(networkFields, by: .commandLine, requestID: nil).id
-            var personFields = Person.Fields()
-            personFields.name = "Their person"
-            personFields.country = "BR"
-            personFields.organisation = .some(theirOrganisation)
-            let theirPerson = try await PersonStore(pool: pool).create(personFields, by: .commandLine, requestID: nil).id
+            let (ourOrganisation, ourNetwork, theirs) = try await Self.objects(pool)
+            let (theirOrganisation, theirNetwork, theirPerson) = (theirs.organisation, theirs.network, theirs.person)
 
             var tokens: [Caller: HTTPFields] = [.anonymous: [:]]
             let grants: [Caller: Set<RoleGrant>] = [
@@ -130,6 +113,30 @@ struct AccessMatrixTests {
         var person: UUID
     }
 
+    /// The objects of "ours" (the scoped callers' own organisation and network) and "theirs"
+    /// (someone else's organisation, network and person).
+    static func objects(_ pool: PostgresConnectionPool) async throws -> (ourOrganisation: UUID, ourNetwork: UUID, theirs: Objects) {
+        var organisationFields = Organisation.Fields()
+        organisationFields.country = "BR"
+        organisationFields.constituency = "ngo"
+        organisationFields.name = "Our organisation"
+        let ourOrganisation = try await OrganisationStore(pool: pool).create(organisationFields, by: .commandLine, requestID: nil).id
+        organisationFields.name = "Their organisation"
+        let theirOrganisation = try await OrganisationStore(pool: pool).create(organisationFields, by: .commandLine, requestID: nil).id
+        var networkFields = Network.Fields()
+        networkFields.constituency = "ngo"
+        networkFields.name = "Our network"
+        let ourNetwork = try await NetworkStore(pool: pool).create(networkFields, by: .commandLine, requestID: nil).id
+        networkFields.name = "Their network"
+        let theirNetwork = try await NetworkStore(pool: pool).create(networkFields, by: .commandLine, requestID: nil).id
+        var personFields = Person.Fields()
+        personFields.name = "Their person"
+        personFields.country = "BR"
+        personFields.organisation = .some(theirOrganisation)
+        let theirPerson = try await PersonStore(pool: pool).create(personFields, by: .commandLine, requestID: nil).id
+        return (ourOrganisation, ourNetwork, Objects(organisation: theirOrganisation, network: theirNetwork, person: theirPerson))
+    }
+
     /// Writing routes anyone may call, each with why: a new one must be added here on purpose.
     static let publicWritingRoutes: [String: String] = [
         "POST /account-invitations/redeem": "the invitation code is the credential",
@@ -140,25 +147,8 @@ struct AccessMatrixTests {
     /// ``scopedCases(theirs:)`` says (404: someone else's object is not revealed).
     @Test func everyWritingRouteOfTheRouterIsInTheMatrix() async throws {
         try await withApp { client, pool, _ in
-            var organisationFields = Organisation.Fields()
-            organisationFields.country = "BR"
-            organisationFields.constituency = "ngo"
-            organisationFields.name = "Our organisation"
-            let ourOrganisation = try await OrganisationStore(pool: pool).create(organisationFields, by: .commandLine, requestID: nil).id
-            organisationFields.name = "Their organisation"
-            let theirOrganisation = try await OrganisationStore(pool: pool).create(organisationFields, by: .commandLine, requestID: nil).id
-            var networkFields = Network.Fields()
-            networkFields.constituency = "ngo"
-            networkFields.name = "Our network"
-            let ourNetwork = try await NetworkStore(pool: pool).create(networkFields, by: .commandLine, requestID: nil).id
-            networkFields.name = "Their network"
-            let theirNetwork = try await NetworkStore(pool: pool).create(networkFields, by: .commandLine, requestID: nil).id
-            var personFields = Person.Fields()
-            personFields.name = "Their person"
-            personFields.country = "BR"
-            personFields.organisation = .some(theirOrganisation)
-            let theirPerson = try await PersonStore(pool: pool).create(personFields, by: .commandLine, requestID: nil).id
-            let theirs = Objects(organisation: theirOrganisation, network: theirNetwork, person: theirPerson)
+            let (ourOrganisation, ourNetwork, theirs) = try await Self.objects(pool)
+            let (theirOrganisation, theirNetwork, theirPerson) = (theirs.organisation, theirs.network, theirs.person)
             // Their membership request, which only their organisation's contact may answer.
             _ = try await NetworkStore(pool: pool).addMember(theirOrganisation, to: theirNetwork,
                                                              by: Actor(accountID: nil, tokenName: "t", grants: [.network(theirNetwork)]), requestID: nil)
