@@ -17,6 +17,22 @@ public final class AccessControlledRoutes: @unchecked Sendable {
         self.router = router
     }
 
+    /// The methods registered for the paths that `path` matches (`{…}` matches one segment),
+    /// sorted: what a 405 lists in `Allow` when the request's method is not among them.
+    func allowedMethods(for path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        var methods = Set<String>()
+        for key in rules.keys {
+            let parts = key.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let pattern = parts[1].split(separator: "/", omittingEmptySubsequences: true)
+            guard pattern.count == segments.count,
+                  zip(pattern, segments).allSatisfy({ $0.hasPrefix("{") && $0.hasSuffix("}") || $0 == $1 }) else { continue }
+            methods.insert(String(parts[0]))
+        }
+        return methods.sorted()
+    }
+
     /// Adds a route that answers only callers `rule` allows: 401 without a valid token, 403
     /// with a token that lacks the role. Object scope is checked by the handler (404).
     @discardableResult

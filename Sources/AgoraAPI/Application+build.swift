@@ -27,15 +27,17 @@ public func buildApplication(
 public func buildRoutes(configuration: AppConfiguration, pool: PostgresConnectionPool, tokenCache: TokenCache) -> AccessControlledRoutes {
     AgoraMetrics.bootstrap()
     let router = Router(context: AgoraRequestContext.self)
+    // The routes are registered below; the 405 middleware reads them when requests come.
+    let routes = AccessControlledRoutes(router: router)
     // Order matters: metrics outermost so error answers are counted and timed too; problems
-    // next so every error below becomes problem+json; then limits, logging, and the caller.
+    // next so every error below becomes problem+json; then 405s, limits, logging, and the caller.
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
     router.add(middleware: RequestLimitsMiddleware(maximumBodySize: configuration.maximumBodySize))
     router.add(middleware: LogRequestsMiddleware(.info))
     let accessStore = AccessStore(pool: pool)
     router.add(middleware: TokenAuthenticationMiddleware(store: accessStore, cache: tokenCache))
-    let routes = AccessControlledRoutes(router: router)
     HealthController(pool: pool, readinessTimeout: configuration.readinessTimeout).addRoutes(to: routes)
     MetricsController().addRoutes(to: routes)
     TokenController(store: accessStore, cache: tokenCache).addRoutes(to: routes)

@@ -21,7 +21,8 @@ public struct Problem: Error, Codable, Sendable, Equatable {
     public var instance: String?
     /// Field-level validation errors (422).
     public var errors: [FieldError]?
-    /// For a refused life-cycle move: the stages the issue may move to.
+    /// For a refused life-cycle move: the stages the issue may move to; for a method not
+    /// allowed on a path (405): the methods that are (also sent as `Allow`).
     public var allowed: [String]?
 
     /// One invalid field of a request body.
@@ -154,6 +155,27 @@ public struct Problem: Error, Codable, Sendable, Equatable {
     }
 }
 
+/// A request for a path the API serves, with a method it does not serve there: 405 with the
+/// methods it does serve (`Allow`), rather than the router's 404.
+struct MethodNotAllowedMiddleware: RouterMiddleware {
+    typealias Context = AgoraRequestContext
+    let routes: AccessControlledRoutes
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            // The router found no route; handlers answer a missing object with a Problem instead.
+            let allowed = routes.allowedMethods(for: request.uri.path)
+            guard !allowed.isEmpty else { throw error }
+            var problem = Problem(type: "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed,
+                                  detail: "\(request.method) is not served at this path; it serves " + allowed.joined(separator: ", ") + ".")
+            problem.allowed = allowed
+            throw problem
+        }
+    }
+}
+
 /// Turns every error — thrown by a handler, by the router (unknown route) or by body
 /// decoding — into a problem+json answer, and logs what the client does not see.
 struct ProblemMiddleware: RouterMiddleware {
@@ -171,6 +193,10 @@ struct ProblemMiddleware: RouterMiddleware {
             }
             var response = problem.response(requestID: context.requestID)
             response.headers[.requestID] = context.requestID
+            if problem.status == 405, let allowed = problem.allowed {
+                // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
+                response.headers[.allow] = allowed.joined(separator: ", ")
+            }
             if problem.status == 503 {
                 // RFC 9110: when to come back. Nothing was changed, so a retry is safe.
                 response.headers[.retryAfter] = "1"

@@ -20,6 +20,24 @@ struct HTTPSkeletonTests {
         }
     }
 
+    @Test func anUndeclaredMethodOnAKnownPathIs405WithAllow() async throws {
+        try await withApp { client, _, _ in
+            // A path with a capture: only GET and PATCH are served at /forums/{id}.
+            try await client.execute(uri: "/forums/\(UUID())", method: .put, body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, PATCH")
+                let body = try problem(response.body)
+                #expect(body.type == "/problems/method-not-allowed")
+            }
+            try await client.execute(uri: "/tokens", method: .init("TRACE")!) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, POST")
+            }
+            // A path nobody serves stays 404.
+            try await client.execute(uri: "/nowhere/at/all", method: .put) { #expect($0.status == .notFound) }
+        }
+    }
+
     @Test func unknownRoutesAnswer404AsProblemJSON() async throws {
         try await withApp { client, _, _ in
             try await client.execute(uri: "/forums/nowhere", method: .get) { response in
