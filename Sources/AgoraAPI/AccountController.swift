@@ -104,8 +104,9 @@ struct AccountController {
             let outcome = try await refusingInvalidFields {
                 try await store.updateAccount(id, changes, expectedVersion: expected, by: context.actor, requestID: context.requestID)
             }
-            // This server forgets the account's tokens at once; the others when the notification arrives.
-            if case .updated = outcome { cache.remove(account: id) }
+            // Cached tokens carry the roles and the enabled state: when those change, this server
+            // forgets the account's tokens at once (the others when the notification arrives).
+            if case .updated = outcome, changes.roles != nil || changes.disabled != nil { cache.remove(account: id) }
             return try updateAnswer(outcome) { $0.version }
         }
         routes.post("/accounts/:id/invitations", rule: .roles([.secretariat])) { _, context in

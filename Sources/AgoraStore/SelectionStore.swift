@@ -223,15 +223,15 @@ public struct SelectionStore: Sendable {
     public func review(_ slate: UUID, approve: Bool, comment: String?, now: Date = Date(), actor: Actor, requestID: String?) async throws -> SelectionOutcome {
         try await step(slate, prepare: { _ in }) { stored, _, connection in
             let before = stored.slate
-            // Another body's bureau learns nothing of this slate, not even its status.
-            guard Visibility.mayReviewSlate(issueReportsTo: before.issueReportsTo ?? "", viewer: actor) else { return .refused(.notFound) }
-            guard before.status == .proposed else { return .refused(.wrongStatus(before.status)) }
+            // The forum is locked already (by `step`); its issue's body read now, under that lock.
             let forum = try await connection.query("""
                 SELECT f.kind, f.title, f.starts_at, i.reports_to FROM forum f JOIN policy_issue i ON i.id = f.issue_id
-                WHERE f.id = \(before.forum) FOR UPDATE OF f
+                WHERE f.id = \(before.forum)
                 """)[0]
-            // A bureau reviews only slates of forums whose issue reports to the body it serves.
+            // A bureau reviews only slates of forums whose issue reports to the body it serves;
+            // another body's bureau learns nothing of this slate, not even its status.
             guard Visibility.mayReviewSlate(issueReportsTo: try forum.decode("reports_to"), viewer: actor) else { return .refused(.notFound) }
+            guard before.status == .proposed else { return .refused(.wrongStatus(before.status)) }
             let startsAt: Date = try forum.decode("starts_at")
             // Approving asks speakers to confirm before the start: too late once it has begun.
             if approve, now >= startsAt { return .refused(.started) }
