@@ -59,7 +59,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Mustache", package: "swift-mustache"),
-            ]
+            ],
+            // Compiled into the binary, so a deployment has nothing to ship next to it.
+            resources: [.embedInCode("Resources/openapi.yaml")]
         ),
         .target(
             name: "AgoraScheduler",

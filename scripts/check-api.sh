@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# `make check-api`: hold the server to its contract. Validates openapi.yaml as OpenAPI 3.1
+# (openapi-spec-validator), then runs schemathesis against a real `agora dev` (demo data) on a
+# throwaway cluster: every operation, once with a secretariat token and once anonymously,
+# phases examples, coverage, fuzzing and stateful, `--checks all`. Exits non-zero on any
+# failure. make test runs it after `swift test`.
+#
+#   scripts/check-api.sh [--skip-build] [--document-from-tree] [extra schemathesis options]
+# --document-from-tree fuzzes with the openapi.yaml in the tree instead of the one the server
+# serves (compiled in), to iterate on the document without rebuilding. AGORA_BINARY names
+# the agora binary to run (default: this tree's debug build).
+# Bounds (env): AGORA_FUZZ_EXAMPLES (per operation, default 25), AGORA_FUZZ_MAX_TIME
+# (seconds per run, default 240), AGORA_FUZZ_SEED (default: random; schemathesis prints it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+skip_build=false
+from_tree=false
+while [[ ${1:-} == --skip-build || ${1:-} == --document-from-tree ]]; do
+  if [[ $1 == --skip-build ]]; then skip_build=true; else from_tree=true; fi
+  shift
+done
+
+scripts/install-deps.sh
+
+# schemathesis and the validator, pinned, in a virtual environment under .build/ (not in git).
+venv=.build/api-fuzz-venv
+requirements=scripts/check-api-requirements.txt
+if ! cmp -s "$requirements" "$venv/requirements.txt" 2>/dev/null; then
+  echo "check-api: installing schemathesis into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$venv/requirements.txt"
+fi
+
+document=Sources/AgoraAPI/Resources/openapi.yaml
+echo "check-api: validating $document as OpenAPI 3.1"
+"$venv/bin/python" - "$document" <<'PY'
+import sys, yaml
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.validators import OpenAPIV31SpecValidator
+with open(sys.argv[1]) as f:
+    spec = yaml.safe_load(f)
+validate(spec, cls=OpenAPIV31SpecValidator)
+print("check-api: the document is valid OpenAPI 3.1")
+PY
+
+if [[ -n ${AGORA_BINARY:-} ]]; then
+  bin=$AGORA_BINARY
+else
+  if ! $skip_build; then swift build --product agora; fi
+  bin="$(swift build --show-bin-path)/agora"
+fi
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+server_pid=
+# shellcheck disable=SC2317  # called by the trap below
+cleanup() {
+  if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  scripts/pg-cluster.sh stop "$tmp/data" || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+pg_port=$(scripts/pg-cluster.sh free-port)
+scripts/pg-cluster.sh init "$tmp/data" --throwaway
+scripts/pg-cluster.sh start "$tmp/data" "$pg_port" "$tmp/run" --throwaway
+scripts/pg-cluster.sh ensure-db "$pg_port" agora
+export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/agora"
+
+api_port=$(scripts/pg-cluster.sh free-port)
+AGORA_LOG_LEVEL=warning "$bin" dev --port "$api_port" >"$tmp/agora.log" 2>&1 &
+server_pid=$!
+base="http://127.0.0.1:$api_port"
+
+# Wait for the server (and its demo token) with a deadline, not a fixed sleep.
+deadline=$((SECONDS + 120))
+until curl -fsS "$base/readyz" >/dev/null 2>&1; do
+  if ! kill -0 "$server_pid" 2>/dev/null || ((SECONDS > deadline)); then
+    echo "check-api: agora did not start" >&2; cat "$tmp/agora.log" >&2; exit 1
+  fi
+  sleep 0.2
+done
+token=$(sed -n 's/^ *export AGORA_TOKEN=//p' "$tmp/agora.log" | head -n 1)
+[[ -n $token ]] || { echo "check-api: no demo token in the server's output" >&2; cat "$tmp/agora.log" >&2; exit 1; }
+
+examples=${AGORA_FUZZ_EXAMPLES:-25}
+max_time=${AGORA_FUZZ_MAX_TIME:-240}
+seed=()
+if [[ -n ${AGORA_FUZZ_SEED:-} ]]; then seed=(--seed "$AGORA_FUZZ_SEED"); fi
+
+run_schemathesis() { # label, extra options...
+  local label=$1; shift
+  echo "check-api: schemathesis, $label"
+  local location=("$base/openapi.yaml")
+  if $from_tree; then location=("$document" --url "$base"); fi
+  "$venv/bin/schemathesis" run "${location[@]}" \
+    --phases examples,coverage,fuzzing,stateful \
+    --checks all \
+    --max-examples "$examples" \
+    --max-time "$max_time" \
+    --workers 2 \
+    --request-timeout 10 \
+    --report junit --report-dir ".build/check-api/$label" \
+    "${seed[@]}" "$@"
+}
+
+status=0
+run_schemathesis secretariat --header "Authorization: Bearer $token" "$@" || status=$?
+run_schemathesis anonymous "$@" || status=$?
+if ((status != 0)); then
+  echo "check-api: schemathesis found failures (server log: last lines below)" >&2
+  tail -n 40 "$tmp/agora.log" >&2
+fi
+exit "$status"
