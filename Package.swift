@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "AgoraAPI",
             dependencies: [
-                "Agora", "AgoraStore", "PostgresClient",
+                "Agora", "AgoraStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -171,7 +171,7 @@ extension Forum {
     /// The forum with `changes` applied at `now`, or the problems with them: fields that can no
     /// longer change (only those whose value would change: a full-object PATCH repeating them is
     /// fine), an end not after the start, a hearing without a chair.
-    public func applying(_ changes: Changes, now: Date = Date()) -> Result<Forum, FieldProblems> {
+    public func applying(_ changes: Changes, now: Date = Date()) -> Result<Forum, Refusal> {
         var problems: [FieldProblem] = []
         var changed = self
         if let title = changes.title { changed.title = title }
@@ -203,7 +203,7 @@ extension Forum {
         } else if changes.participantCap != nil, let cap = changed.participantCap, cap < acceptedCount {
             problems.append(FieldProblem(field: "participantCap", message: "\(acceptedCount) people have accepted already"))
         }
-        return problems.isEmpty ? .success(changed) : .failure(FieldProblems(problems))
+        return problems.isEmpty ? .success(changed) : .failure(.invalid(problems))
     }
 
     /// The editable fields whose values differ between two versions of a forum.

@@ -63,7 +63,7 @@ public enum IssueLifeCycle {
     }
 
     /// Why a move is refused.
-    public enum Refusal: Sendable, Equatable {
+    public enum Reason: Sendable, Equatable {
         /// The move is not part of the cycle; `allowed` lists the moves that are.
         case moveNotAllowed(from: IssueStage, to: IssueStage, allowed: [IssueStage])
         /// Every transition needs a reason.
@@ -76,7 +76,7 @@ public enum IssueLifeCycle {
     public enum Action: Sendable, Equatable {
         /// Record the transition (who and when are the caller's to add).
         case transition(from: IssueStage, to: IssueStage, kind: TransitionKind, reason: String)
-        case refuse(Refusal)
+        case refuse(Reason)
     }
 
     /// Decides what `event` does to an issue at `stage`. Checks in order: the move is in the
@@ -102,6 +102,24 @@ public enum IssueLifeCycle {
         case (.review, .normSetting): .normRevision
         case (_, .closed): .closure
         default: .forward
+        }
+    }
+}
+
+extension IssueLifeCycle.Reason {
+    /// The refusal a caller is answered with.
+    public var refusal: Refusal {
+        switch self {
+        case .moveNotAllowed(let from, let to, let allowed):
+            Refusal(.transitionNotAllowed,
+                    "An issue at \(from.rawValue) cannot move to \(to.rawValue); it may move to: "
+                        + (allowed.isEmpty ? "nothing (it is closed)" : allowed.map(\.rawValue).joined(separator: ", ")) + ".",
+                    allowed: allowed.map(\.rawValue))
+        case .reasonMissing:
+            .invalid("reason", "every transition needs a reason")
+        case .forumNotConcluded(let stage, let kind):
+            Refusal(.forumNotConcluded,
+                    "Leaving \(stage.rawValue) needs a \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) concluded with its outcome since the issue last entered the stage.")
         }
     }
 }

@@ -11,14 +11,6 @@ public struct FieldProblem: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(field) \(message)" }
 }
 
-/// The values a submission was refused for.
-public struct FieldProblems: Error, Sendable, Equatable {
-    public var problems: [FieldProblem]
-    public init(_ problems: [FieldProblem]) {
-        self.problems = problems
-    }
-}
-
 /// A norm's measurable target, as a conference adopts it.
 public struct ConferenceTarget: Codable, Sendable, Equatable {
     /// What is to be achieved.
@@ -100,7 +92,7 @@ public enum ForumOutcome: Sendable, Equatable {
     }
 
     /// Reads the outcome of a forum of `kind` from its JSON fields, or throws every problem found.
-    public init(kind: ForumKind, json fields: [String: JSONValue]) throws(FieldProblems) {
+    public init(kind: ForumKind, json fields: [String: JSONValue]) throws(Refusal) {
         var reader = OutcomeReader()
         let (required, optional) = Self.fields(for: kind)
         for unknown in Set(fields.keys).subtracting(required.union(optional)).sorted() {
@@ -157,7 +149,7 @@ public enum ForumOutcome: Sendable, Equatable {
                 outcome = nil
             }
         }
-        guard let outcome, reader.problems.isEmpty else { throw FieldProblems(reader.problems) }
+        guard let outcome, reader.problems.isEmpty else { throw Refusal.invalid(reader.problems) }
         self = outcome
     }
 

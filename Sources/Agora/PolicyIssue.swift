@@ -58,9 +58,9 @@ extension PolicyIssue {
     }
 
     /// The issue with `changes` applied; a closed issue no longer changes.
-    public func applying(_ changes: Changes) -> Result<PolicyIssue, FieldProblems> {
+    public func applying(_ changes: Changes) -> Result<PolicyIssue, Refusal> {
         guard stage != .closed else {
-            return .failure(FieldProblems(changes.names.sorted().map { FieldProblem(field: $0, message: "can no longer change: the issue is closed") }))
+            return .failure(.invalid(changes.names.sorted().map { FieldProblem(field: $0, message: "can no longer change: the issue is closed") }))
         }
         var changed = self
         if let title = changes.title { changed.title = title }

@@ -46,8 +46,8 @@ public final class AccessControlledRoutes: @unchecked Sendable {
         router.on(path, method: method) { request, context in
             switch rule.decide(for: context.actor, authenticated: context.isAuthenticated) {
             case .allowed: return try await handler(request, context)
-            case .unauthenticated: throw Problem.unauthenticated()
-            case .forbidden: throw Problem.forbidden()
+            case .unauthenticated: throw Refusal.unauthenticated()
+            case .forbidden: throw Refusal.forbidden()
             }
         }
         return self

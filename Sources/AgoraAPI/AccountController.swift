@@ -67,10 +67,8 @@ struct AccountController {
                 let email = Self.email(&reader) ?? nil
                 let grants = Self.roles(&reader, required: true)
                 try reader.check()
-                return try await refusingInvalidFields {
-                    try await store.createAccount(name: name!, email: email, grants: grants!, invitationLifetime: AccessStore.invitationLifetime,
+                return try await store.createAccount(name: name!, email: email, grants: grants!, invitationLifetime: AccessStore.invitationLifetime,
                                                   by: context.actor, requestID: context.requestID)
-                }
             }
         }
         routes.get("/accounts", rule: .roles([.secretariat])) { request, _ in
@@ -80,7 +78,7 @@ struct AccountController {
             return try APIJSON.response(Page(fetched: found, limit: page.limit) { NamePosition(name: $0.name, id: $0.id) })
         }
         routes.get("/accounts/:id", rule: .roles([.secretariat])) { _, context in
-            guard let account = try await store.account(try context.pathID()) else { throw Problem.notFound() }
+            guard let account = try await store.account(try context.pathID()) else { throw Refusal.notFound() }
             return try APIJSON.response(account, headers: [.eTag: EntityTag.header(version: account.version)])
         }
         routes.patch("/accounts/:id", rule: .roles([.secretariat])) { request, context in
@@ -101,17 +99,15 @@ struct AccountController {
             }
             try reader.check()
             let expected = try EntityTag.expectedVersion(request)
-            let outcome = try await refusingInvalidFields {
-                try await store.updateAccount(id, changes, expectedVersion: expected, by: context.actor, requestID: context.requestID)
-            }
+            let outcome = try await store.updateAccount(id, changes, expectedVersion: expected, by: context.actor, requestID: context.requestID)
             // Cached tokens carry the roles and the enabled state: when those change, this server
             // forgets the account's tokens at once (the others when the notification arrives).
-            if case .updated = outcome, changes.roles != nil || changes.disabled != nil { cache.remove(account: id) }
-            return try updateAnswer(outcome) { $0.version }
+            if changes.roles != nil || changes.disabled != nil { cache.remove(account: id) }
+            return try versionedAnswer(outcome, version: outcome.version)
         }
         routes.post("/accounts/:id/invitations", rule: .roles([.secretariat])) { _, context in
             guard let invitation = try await store.issueInvitation(account: try context.pathID(), by: context.actor, requestID: context.requestID) else {
-                throw Problem.notFound()
+                throw Refusal.notFound()
             }
             return try APIJSON.response(InvitationView(invitation), status: .created, headers: [.cacheControl: "no-store"])
         }
@@ -122,14 +118,14 @@ struct AccountController {
             try reader.check()
             guard let issued = try await store.redeemInvitation(code: code!, tokenName: tokenName!) else {
                 // Unknown, used, voided, expired or of a disabled account: one answer for all.
-                throw Problem.unauthenticated("The invitation code is not valid. Ask the secretariat for a new one.")
+                throw Refusal.unauthenticated("The invitation code is not valid. Ask the secretariat for a new one.")
             }
             return try APIJSON.response(TokenController.TokenView(issued.info, secret: issued.secret), status: .created,
                                         headers: [.cacheControl: "no-store"])
         }
         routes.get("/accounts/:id/tokens", rule: .roles([.secretariat])) { request, context in
             let account = try context.pathID()
-            guard try await store.account(account) != nil else { throw Problem.notFound() }
+            guard try await store.account(account) != nil else { throw Refusal.notFound() }
             let page = try PageRequest(request)
             let after = try page.cursor.map { try Cursor.decode($0, as: TokenPosition.self) }
             let tokens = try await store.tokens(account: account, limit: page.limit + 1, after: after)
@@ -138,7 +134,7 @@ struct AccountController {
         routes.delete("/accounts/:id/tokens/:token", rule: .roles([.secretariat])) { _, context in
             guard let hash = try await store.revokeToken(try context.pathID("token"), account: try context.pathID(),
                                                          by: context.actor, requestID: context.requestID)
-            else { throw Problem.notFound("There is no such live token of this account.") }
+            else { throw Refusal.notFound("There is no such live token of this account.") }
             cache.remove(hash: hash)
             return Response(status: .noContent)
         }

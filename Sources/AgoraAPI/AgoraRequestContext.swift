@@ -38,7 +38,7 @@ struct RequestLimitsMiddleware: RouterMiddleware {
         context.maxUploadSize = maximumBodySize
         // Refuse early what announces itself as too large, before reading any of it.
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBodySize {
-            throw Problem.payloadTooLarge(limit: maximumBodySize)
+            throw Refusal.payloadTooLarge(limit: maximumBodySize)
         }
         var response = try await next(request, context)
         response.headers[.requestID] = context.requestID

@@ -17,8 +17,8 @@ struct AuditController {
             func date(_ name: String) throws -> Date? {
                 guard let text = query[name[...]].map(String.init) else { return nil }
                 guard let date = ISO8601DateFormatter().date(from: text) else {
-                    throw Problem(type: "invalid-query", title: "Invalid query", status: .badRequest,
-                                  detail: "`\(name)` must be an ISO 8601 time such as 2026-11-22T10:00:00Z.")
+                    throw Refusal(.invalidQuery,
+                                  "`\(name)` must be an ISO 8601 time such as 2026-11-22T10:00:00Z.")
                 }
                 return date
             }
@@ -26,11 +26,11 @@ struct AuditController {
             if let text = query["account"] {
                 // Public entries name roles, not accounts: filtering by account would tell whose they are.
                 guard Visibility.audit(context.actor) == .everything else {
-                    throw Problem(type: "invalid-query", title: "Invalid query", status: .badRequest,
-                                  detail: "`account` is a filter for the secretariat; public entries name roles, not accounts.")
+                    throw Refusal(.invalidQuery,
+                                  "`account` is a filter for the secretariat; public entries name roles, not accounts.")
                 }
                 guard let id = UUID(uuidString: String(text)) else {
-                    throw Problem(type: "invalid-query", title: "Invalid query", status: .badRequest, detail: "`account` must be an account id.")
+                    throw Refusal(.invalidQuery, "`account` must be an account id.")
                 }
                 account = id
             }

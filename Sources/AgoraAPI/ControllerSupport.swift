@@ -6,17 +6,8 @@ import Hummingbird
 extension AgoraRequestContext {
     /// The `:id` of the path; a malformed id is simply not found.
     func pathID(_ name: String = "id") throws -> UUID {
-        guard let id = parameters.get(name, as: UUID.self) else { throw Problem.notFound() }
+        guard let id = parameters.get(name, as: UUID.self) else { throw Refusal.notFound() }
         return id
-    }
-}
-
-/// Store refusals about a field (an unknown country, a taken name) become 422 naming it.
-func refusingInvalidFields<Result>(_ body: () async throws -> Result) async throws -> Result {
-    do {
-        return try await body()
-    } catch let violation as FieldViolation {
-        throw Problem.validation([.init(field: violation.field, message: violation.message)])
     }
 }
 
@@ -25,20 +16,13 @@ func refuseFieldsOutsideScope(_ fields: some Collection<String>, allowed: Set<St
     guard !actor.has(.secretariat) else { return }
     let refused = Set(fields).subtracting(allowed).sorted()
     guard refused.isEmpty else {
-        throw Problem.validation(refused.map { .init(field: $0, message: "only the secretariat may change this") })
+        throw Refusal.invalid(refused.map { .init(field: $0, message: "only the secretariat may change this") })
     }
 }
 
-/// The answer to a `PATCH`: the object with its new ETag, 404, or 412 when `If-Match` was stale.
-func updateAnswer<Value: Encodable & Sendable>(_ outcome: UpdateOutcome<Value>, version: (Value) -> Int) throws -> Response {
-    switch outcome {
-    case .updated(let value):
-        return try APIJSON.response(value, headers: [.eTag: EntityTag.header(version: version(value))])
-    case .notFound:
-        throw Problem.notFound()
-    case .stale(let current):
-        throw EntityTag.stale(currentVersion: version(current))
-    }
+/// A single object with its version as the ETag, so a later `PATCH` can send it in `If-Match`.
+func versionedAnswer<Value: Encodable>(_ value: Value, version: Int) throws -> Response {
+    try APIJSON.response(value, headers: [.eTag: EntityTag.header(version: version)])
 }
 
 extension Page {

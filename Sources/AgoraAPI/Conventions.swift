@@ -36,15 +36,10 @@ enum EntityTag {
         guard let value = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces), value != "*" else { return nil }
         let bare = value.hasPrefix("W/") ? String(value.dropFirst(2)) : value
         guard bare.count >= 3, bare.hasPrefix("\""), bare.hasSuffix("\""), let version = Int(bare.dropFirst().dropLast()) else {
-            throw Problem(type: "invalid-if-match", title: "Invalid If-Match", status: .badRequest,
-                          detail: "If-Match must be an ETag this API gave, such as \"3\".")
+            throw Refusal(.invalidIfMatch,
+                          "If-Match must be an ETag this API gave, such as \"3\".")
         }
         return version
-    }
-
-    static func stale(currentVersion: Int) -> Problem {
-        Problem(type: "stale", title: "Changed meanwhile", status: .preconditionFailed,
-                detail: "The object changed since you read it (now at version \(currentVersion)); read it again and reapply your change.")
     }
 }
 
@@ -102,8 +97,8 @@ struct Idempotency {
             return try answer(try await produce()).response
         }
         guard (1...200).contains(key.count) else {
-            throw Problem(type: "invalid-idempotency-key", title: "Invalid Idempotency-Key", status: .badRequest,
-                          detail: "An Idempotency-Key has 1 to 200 characters.")
+            throw Refusal(.invalidIdempotencyKey,
+                          "An Idempotency-Key has 1 to 200 characters.")
         }
         let hash = IdempotencyStore.requestHash(method: "\(request.method)", path: request.uri.path, body: body)
         switch try await store.claim(account: account, key: key, requestHash: hash) {
@@ -150,11 +145,11 @@ struct Idempotency {
             fields[.idempotentReplayed] = "true"
             return JSONAnswer(status: .init(code: status), headers: fields, body: body).response
         case .inProgress:
-            throw Problem(type: "idempotency-in-progress", title: "Request in progress", status: .conflict,
-                          detail: "A request with this Idempotency-Key is still being answered; retry shortly.")
+            throw Refusal(.idempotencyInProgress,
+                          "A request with this Idempotency-Key is still being answered; retry shortly.")
         case .mismatch:
-            throw Problem(type: "idempotency-mismatch", title: "Idempotency-Key reused", status: .unprocessableContent,
-                          detail: "This Idempotency-Key was used for a different request.")
+            throw Refusal(.idempotencyMismatch,
+                          "This Idempotency-Key was used for a different request.")
         }
     }
 
@@ -163,15 +158,15 @@ struct Idempotency {
         let flag = Mutex(false)
     }
 
-    static let superseded = Problem(type: "idempotency-in-progress", title: "Request in progress", status: .conflict,
-                                    detail: "Another request with this Idempotency-Key took it over; nothing was changed by this one.")
+    static let superseded = Refusal(.idempotencyInProgress,
+                                    "Another request with this Idempotency-Key took it over; nothing was changed by this one.")
 }
 
 /// A JSON object body read field by field, collecting validation errors (422) and refusing
 /// unknown fields (400), so nothing a caller sends is silently ignored.
 struct FieldReader {
     let fields: [String: JSONValue]
-    var errors: [Problem.FieldError] = []
+    var errors: [FieldProblem] = []
 
     /// Reads a JSON object body; `accepted` are the fields this route knows.
     static func read(_ request: Request, context: AgoraRequestContext, accepted: Set<String>) async throws -> (FieldReader, Data) {
@@ -184,17 +179,17 @@ struct FieldReader {
         do {
             return Data(buffer: try await request.body.collect(upTo: context.maxUploadSize))
         } catch {
-            throw Problem.payloadTooLarge(limit: context.maxUploadSize)
+            throw Refusal.payloadTooLarge(limit: context.maxUploadSize)
         }
     }
 
     /// A JSON object (400 otherwise, or when it has fields outside `accepted`).
     static func parse(_ data: Data, accepted: Set<String>) throws -> FieldReader {
         guard let fields = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
-            throw Problem.malformedBody("The request body must be a JSON object.")
+            throw Refusal.malformedBody("The request body must be a JSON object.")
         }
         let unknown = fields.keys.filter { !accepted.contains($0) }.sorted()
-        guard unknown.isEmpty else { throw Problem.unknownFields(unknown) }
+        guard unknown.isEmpty else { throw Refusal.unknownFields(unknown) }
         return FieldReader(fields: fields)
     }
 
@@ -309,6 +304,6 @@ struct FieldReader {
 
     /// Throws the collected validation errors, if any (422).
     func check() throws {
-        if !errors.isEmpty { throw Problem.validation(errors) }
+        if !errors.isEmpty { throw Refusal.invalid(errors) }
     }
 }

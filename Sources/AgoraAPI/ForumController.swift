@@ -59,7 +59,7 @@ struct ForumController {
             let issue = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.fields)
             return try await idempotency.run(request, body: body, context: context, answer: { (created: Forum?) in
-                guard let created else { throw Problem.notFound("There is no such issue.") }
+                guard let created else { throw Refusal.notFound("There is no such issue.") }
                 return try JSONAnswer(ForumView(created), status: .created, headers: [
                     .location: "/forums/\(created.id.uuidString)", .eTag: EntityTag.header(version: created.version),
                 ])
@@ -68,24 +68,22 @@ struct ForumController {
                 let forum = Self.readForum(&reader, issue: issue)
                 try reader.check()
                 do {
-                    return try await refusingInvalidFields { try await store.create(forum!, by: context.actor, requestID: context.requestID) }
+                    return try await store.create(forum!, by: context.actor, requestID: context.requestID)
                 } catch ForumCreationRefused.issueClosed {
-                    throw Problem(type: "issue-closed", title: "Issue closed", status: .conflict,
-                                  detail: "The issue is closed; its cycle takes no more forums.")
+                    throw Refusal(.issueClosed,
+                                  "The issue is closed; its cycle takes no more forums.")
                 }
             }
         }
 
         routes.patch("/forums/:id", rule: .roles([.secretariat])) { request, context in
-            guard let current = try await store.forum(try context.pathID()) else { throw Problem.notFound() }
+            guard let current = try await store.forum(try context.pathID()) else { throw Refusal.notFound() }
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: Forum.editableFields)
             let changes = Self.readChanges(&reader, current: current)
             try reader.check()
             let expected = try EntityTag.expectedVersion(request)
-            let outcome = try await refusingInvalidFields {
-                try await store.update(current.id, changes, expectedVersion: expected, by: context.actor, requestID: context.requestID)
-            }
-            return try updateAnswer(outcome.map(ForumView.init)) { $0.forum.version }
+            let outcome = try await store.update(current.id, changes, expectedVersion: expected, by: context.actor, requestID: context.requestID)
+            return try versionedAnswer(ForumView(outcome), version: outcome.version)
         }
 
         routes.post("/forums/:id/status", rule: .roles([.secretariat])) { request, context in
@@ -96,22 +94,8 @@ struct ForumController {
                 reader.errors.append(.init(field: "to", message: "must be one of " + ForumStatus.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             try reader.check()
-            switch try await store.changeStatus(id, to: target!, by: context.actor, requestID: context.requestID) {
-            case .changed(let forum):
-                return try APIJSON.response(ForumView(forum), headers: [.eTag: EntityTag.header(version: forum.version)])
-            case .notFound:
-                throw Problem.notFound()
-            case .invalidOutcome:
-                throw Problem.notFound()
-            case .deadlinePassed(let deadline):
-                throw Problem(type: "nominations-deadline-passed", title: "Nominations deadline passed", status: .conflict,
-                              detail: "The nominations deadline (\(ISO8601DateFormatter().string(from: deadline))) has passed; move it with PATCH /forums/{id} first.")
-            case .notAllowed(let allowed):
-                var problem = Problem(type: "status-not-allowed", title: "Not the forum's next status", status: .conflict,
-                                      detail: "The forum may move to: " + (allowed.isEmpty ? "nothing here (concluding records its outcome)" : allowed.map(\.rawValue).joined(separator: ", ")) + ".")
-                problem.allowed = allowed.map(\.rawValue)
-                throw problem
-            }
+            let forum = try await store.changeStatus(id, to: target!, by: context.actor, requestID: context.requestID)
+            return try versionedAnswer(ForumView(forum), version: forum.version)
         }
     }
 
@@ -123,32 +107,18 @@ struct ForumController {
         let proceedings = proceedings
         routes.post("/forums/:id/outcome", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
-            guard let forum = try await store.forum(id) else { throw Problem.notFound() }
+            guard let forum = try await store.forum(id) else { throw Refusal.notFound() }
             let (required, optional) = ForumOutcome.fields(for: forum.kind)
             let (reader, _) = try await FieldReader.read(request, context: context, accepted: required.union(optional))
-            let outcome: ForumOutcome
-            do throws(FieldProblems) {
-                outcome = try ForumOutcome(kind: forum.kind, json: reader.fields)
-            } catch {
-                throw Problem.validation(error.problems.map { .init(field: $0.field, message: $0.message) })
-            }
-            switch try await store.conclude(id, outcome: outcome, by: context.actor, requestID: context.requestID) {
-            case .changed(let concluded):
-                return try APIJSON.response(ForumView(concluded), headers: [.eTag: EntityTag.header(version: concluded.version)])
-            case .notFound:
-                throw Problem.notFound()
-            case .invalidOutcome(let problems):
-                throw Problem.validation(problems.map { .init(field: $0.field, message: $0.message) })
-            case .notAllowed, .deadlinePassed:
-                throw Problem(type: "forum-not-held", title: "Forum not held yet", status: .conflict,
-                              detail: "A forum is concluded with its outcome once it has been held (it is \(forum.status.rawValue)).")
-            }
+            let outcome = try ForumOutcome(kind: forum.kind, json: reader.fields)
+            let concluded = try await store.conclude(id, outcome: outcome, by: context.actor, requestID: context.requestID)
+            return try versionedAnswer(ForumView(concluded), version: concluded.version)
         }
         routes.get("/forums/:id/outcome", rule: .everyone) { _, context in
             let id = try context.pathID()
-            guard let (forum, outcome) = try await store.outcome(id) else { throw Problem.notFound("This forum has no outcome yet.") }
+            guard let (forum, outcome) = try await store.outcome(id) else { throw Refusal.notFound("This forum has no outcome yet.") }
             if forum.kind == .hearing, !Visibility.seesProceedings(transmitted: try await proceedings.transmission(id) != nil, issueReportsTo: forum.issueReportsTo, viewer: context.actor) {
-                throw Problem.notFound("A hearing's proceedings are public once transmitted.")
+                throw Refusal.notFound("A hearing's proceedings are public once transmitted.")
             }
             return try APIJSON.response(outcome.publicJSON)
         }
@@ -250,7 +220,7 @@ extension ForumStore {
     /// A forum `actor` may read, else 404: drafts only for the secretariat and the bureau. The
     /// forum's sub-resources (participants, partners, nominations, slate) answer through it.
     func visibleForum(_ id: UUID, to actor: Actor) async throws -> Forum {
-        guard let forum = try await forum(id), Visibility.seesForum(status: forum.status, issueReportsTo: forum.issueReportsTo, viewer: actor) else { throw Problem.notFound() }
+        guard let forum = try await forum(id), Visibility.seesForum(status: forum.status, issueReportsTo: forum.issueReportsTo, viewer: actor) else { throw Refusal.notFound() }
         return forum
     }
 }

@@ -22,13 +22,13 @@ struct IssueController {
         }
 
         routes.get("/issues/:id", rule: .everyone) { _, context in
-            guard let issue = try await store.issue(try context.pathID()) else { throw Problem.notFound() }
+            guard let issue = try await store.issue(try context.pathID()) else { throw Refusal.notFound() }
             return try APIJSON.response(issue, headers: [.eTag: EntityTag.header(version: issue.version)])
         }
 
         routes.get("/issues/:id/history", rule: .everyone) { _, context in
             let id = try context.pathID()
-            guard try await store.issue(id) != nil else { throw Problem.notFound() }
+            guard try await store.issue(id) != nil else { throw Refusal.notFound() }
             return try APIJSON.response(Page(items: try await store.history(id), next: nil))
         }
 
@@ -49,10 +49,8 @@ struct IssueController {
                 let reportsTo = reader.string("reportsTo", required: true)
                 let goals = Self.goals(&reader) ?? []
                 try reader.check()
-                return try await refusingInvalidFields {
-                    try await store.create(slug: slug!, title: title!, summary: summary, reportsTo: reportsTo!, goals: goals,
+                return try await store.create(slug: slug!, title: title!, summary: summary, reportsTo: reportsTo!, goals: goals,
                                            by: context.actor, requestID: context.requestID)
-                }
             }
         }
 
@@ -74,10 +72,8 @@ struct IssueController {
             changes.goals = Self.goals(&reader)
             try reader.check()
             let expected = try EntityTag.expectedVersion(request)
-            let outcome = try await refusingInvalidFields {
-                try await store.update(id, changes, expectedVersion: expected, by: context.actor, requestID: context.requestID)
-            }
-            return try updateAnswer(outcome) { $0.version }
+            let outcome = try await store.update(id, changes, expectedVersion: expected, by: context.actor, requestID: context.requestID)
+            return try versionedAnswer(outcome, version: outcome.version)
         }
 
         routes.post("/issues/:id/transitions", rule: .roles([.secretariat])) { request, context in
@@ -93,14 +89,8 @@ struct IssueController {
                 reader.errors.append(.init(field: "reason", message: "must be at most \(Self.reasonLimit) characters"))
             }
             try reader.check()
-            switch try await store.transition(id, to: stage!, reason: reason, by: context.actor, requestID: context.requestID) {
-            case .transitioned(let issue):
-                return try APIJSON.response(issue, headers: [.eTag: EntityTag.header(version: issue.version)])
-            case .notFound:
-                throw Problem.notFound()
-            case .refused(let refusal):
-                throw Self.problem(refusal)
-            }
+            let issue = try await store.transition(id, to: stage!, reason: reason, by: context.actor, requestID: context.requestID)
+            return try versionedAnswer(issue, version: issue.version)
         }
     }
 
@@ -122,19 +112,4 @@ struct IssueController {
     /// The longest transition reason the history keeps (its CHECK agrees).
     static let reasonLimit = 5_000
 
-    static func problem(_ refusal: IssueLifeCycle.Refusal) -> Problem {
-        switch refusal {
-        case .moveNotAllowed(let from, let to, let allowed):
-            var problem = Problem(type: "transition-not-allowed", title: "Move not in the life cycle", status: .conflict,
-                                  detail: "An issue at \(from.rawValue) cannot move to \(to.rawValue); it may move to: "
-                                      + (allowed.isEmpty ? "nothing (it is closed)" : allowed.map(\.rawValue).joined(separator: ", ")) + ".")
-            problem.allowed = allowed.map(\.rawValue)
-            return problem
-        case .reasonMissing:
-            return Problem.validation([.init(field: "reason", message: "every transition needs a reason")])
-        case .forumNotConcluded(let stage, let kind):
-            return Problem(type: "forum-not-concluded", title: "Stage not concluded", status: .conflict,
-                           detail: "Leaving \(stage.rawValue) needs a \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) concluded with its outcome since the issue last entered the stage.")
-        }
-    }
 }

@@ -25,13 +25,13 @@ struct NetworkController {
         }
 
         routes.get("/networks/:id", rule: .everyone) { _, context in
-            guard let network = try await store.network(try context.pathID()) else { throw Problem.notFound() }
+            guard let network = try await store.network(try context.pathID()) else { throw Refusal.notFound() }
             return try APIJSON.response(network, headers: [.eTag: EntityTag.header(version: network.version)])
         }
 
         routes.get("/networks/:id/members", rule: .everyone) { request, context in
             let id = try context.pathID()
-            guard try await store.network(id) != nil else { throw Problem.notFound() }
+            guard try await store.network(id) != nil else { throw Refusal.notFound() }
             return try APIJSON.response(try Page(slicing: try await store.members(of: id), try PageRequest(request), key: \.id.uuidString))
         }
 
@@ -50,7 +50,7 @@ struct NetworkController {
                 fields.description = reader.string("description", maxLength: 5000)
                 fields.website = Self.website(&reader)
                 try reader.check()
-                return try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
+                return try await store.create(fields, by: context.actor, requestID: context.requestID)
             }
         }
 
@@ -66,8 +66,8 @@ struct NetworkController {
             fields.website = Self.website(&fieldReader)
             try fieldReader.check()
             let expected = try EntityTag.expectedVersion(request)
-            let outcome = try await refusingInvalidFields { try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID) }
-            return try updateAnswer(outcome) { $0.version }
+            let outcome = try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID)
+            return try versionedAnswer(outcome, version: outcome.version)
         }
 
         // Membership is by consent: a focal point asks, the organisation's contact (or the
@@ -75,8 +75,8 @@ struct NetworkController {
         routes.put("/networks/:id/members/:organisation", rule: .roles([.secretariat, .network])) { _, context in
             let id = try Self.ownNetwork(context)
             let organisation = try context.pathID("organisation")
-            let outcome = try await refusingInvalidFields { try await store.addMember(organisation, to: id, by: context.actor, requestID: context.requestID) }
-            let membership = try Self.answer(outcome)
+            let outcome = try await store.addMember(organisation, to: id, by: context.actor, requestID: context.requestID)
+            let membership = (outcome)
             return try APIJSON.response(membership, status: membership.status == .requested ? .accepted : .ok)
         }
 
@@ -84,7 +84,7 @@ struct NetworkController {
             let scope = context.actor.has(.secretariat) ? nil : context.actor.organisations
             let outcome = try await store.acceptMembership(try context.pathID("organisation"), into: try context.pathID(), within: scope,
                                                            by: context.actor, requestID: context.requestID)
-            return try APIJSON.response(try Self.answer(outcome))
+            return try APIJSON.response((outcome))
         }
 
         // Either side ends a membership (or withdraws or declines a request).
@@ -94,7 +94,7 @@ struct NetworkController {
             let actor = context.actor
             guard actor.has(.secretariat) || actor.networks.contains(id) || actor.organisations.contains(organisation),
                   try await store.removeMember(organisation, from: id, by: actor, requestID: context.requestID)
-            else { throw Problem.notFound() }
+            else { throw Refusal.notFound() }
             return Response(status: .noContent)
         }
 
@@ -113,18 +113,12 @@ struct NetworkController {
         }
     }
 
-    static func answer(_ outcome: MembershipOutcome) throws -> Membership {
-        switch outcome {
-        case .done(let membership): return membership
-        case .notFound: throw Problem.notFound()
-        }
-    }
 
     /// The network of the path, if the caller is the secretariat or one of its focal points;
     /// another network's focal point gets 404.
     static func ownNetwork(_ context: AgoraRequestContext) throws -> UUID {
         let id = try context.pathID()
-        guard context.actor.has(.secretariat) || context.actor.networks.contains(id) else { throw Problem.notFound() }
+        guard context.actor.has(.secretariat) || context.actor.networks.contains(id) else { throw Refusal.notFound() }
         return id
     }
 

@@ -42,8 +42,8 @@ struct NominationController {
         routes.post("/forums/:id/nominations", rule: .roles([.network])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["network", "person", "rank", "statement"])
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: NominationOutcome) in
-                let nomination = try Self.answer(outcome)
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Nomination) in
+                let nomination = (outcome)
                 return try JSONAnswer(nomination, status: .created, headers: [
                     .location: "/nominations/\(nomination.id.uuidString)", .eTag: EntityTag.header(version: nomination.version),
                 ])
@@ -54,10 +54,8 @@ struct NominationController {
                 let rank = reader.integer("rank", in: Self.ranks, required: true)
                 let statement = reader.string("statement", required: true, maxLength: Nomination.statementLimit)
                 try reader.check()
-                return try await refusingInvalidFields {
-                    try await store.nominate(person!, for: forum, by: network!, rank: rank!, statement: statement!, within: context.actor.networks,
+                return try await store.nominate(person!, for: forum, by: network!, rank: rank!, statement: statement!, within: context.actor.networks,
                                              actor: context.actor, requestID: context.requestID)
-                }
             }
         }
 
@@ -84,17 +82,15 @@ struct NominationController {
             let rank = reader.integer("rank", in: Self.ranks)
             let statement = reader.string("statement", maxLength: Nomination.statementLimit)
             try reader.check()
-            let outcome = try await refusingInvalidFields {
-                try await store.update(id, rank: rank, statement: statement, expectedVersion: expected, within: context.actor.networks,
+            let outcome = try await store.update(id, rank: rank, statement: statement, expectedVersion: expected, within: context.actor.networks,
                                        actor: context.actor, requestID: context.requestID)
-            }
-            let nomination = try Self.answer(outcome)
+            let nomination = (outcome)
             return try APIJSON.response(nomination, headers: [.eTag: EntityTag.header(version: nomination.version)])
         }
 
         routes.post("/nominations/:id/withdrawal", rule: .roles([.network])) { _, context in
             let outcome = try await store.withdraw(try context.pathID(), within: context.actor.networks, actor: context.actor, requestID: context.requestID)
-            return try APIJSON.response(try Self.answer(outcome))
+            return try APIJSON.response((outcome))
         }
 
         routes.put("/forums/:id/committee", rule: .roles([.secretariat])) { request, context in
@@ -109,9 +105,7 @@ struct NominationController {
                 reader.errors.append(.init(field: "accounts", message: "must be a list of account ids"))
             }
             try reader.check()
-            guard let committee = try await refusingInvalidFields({
-                try await store.setCommittee(accounts, of: forum, actor: context.actor, requestID: context.requestID)
-            }) else { throw Problem.notFound() }
+            guard let committee = try await store.setCommittee(accounts, of: forum, actor: context.actor, requestID: context.requestID) else { throw Refusal.notFound() }
             return try APIJSON.response(["accounts": committee])
         }
     }
@@ -119,34 +113,4 @@ struct NominationController {
     /// 1 is the network's first choice; the database allows up to 25.
     static let ranks = 1...25
 
-    static func answer(_ outcome: NominationOutcome) throws -> Nomination {
-        switch outcome {
-        case .done(let nomination):
-            return nomination
-        case .notFound:
-            throw Problem.notFound()
-        case .closed(let status, let deadline):
-            throw Problem(type: "nominations-closed", title: "Not taking nominations", status: .conflict,
-                          detail: "Nominations are taken while the forum is nominations_open and before its deadline"
-                              + (deadline.map { " (\(ISO8601DateFormatter().string(from: $0)))" } ?? "") + "; it is \(status.rawValue).")
-        case .notYourNetwork:
-            throw Problem(type: "not-your-network", title: "Not your network", status: .forbidden,
-                          detail: "Only a focal point of the network nominates for it.")
-        case .unknownPerson:
-            throw Problem.validation([.init(field: "person", message: "is not a known person")])
-        case .notAMemberPerson:
-            throw Problem.validation([.init(field: "person", message: "is not a person of one of the network's member organisations")])
-        case .committeeMember:
-            throw Problem(type: "committee-member", title: "On the selection committee", status: .conflict,
-                          detail: "Members of the forum's selection committee cannot be nominated for it.")
-        case .duplicate:
-            throw Problem(type: "already-nominated", title: "Already nominated", status: .conflict,
-                          detail: "The network has already nominated this person for the forum.")
-        case .rankTaken(let rank):
-            throw Problem(type: "rank-taken", title: "Rank taken", status: .conflict,
-                          detail: "Another of the network's nominations has rank \(rank); change that one's rank (a change swaps ranks) or withdraw it.")
-        case .stale(let current):
-            throw EntityTag.stale(currentVersion: current.version)
-        }
-    }
 }

@@ -46,7 +46,7 @@ struct OrganisationController {
                 fields.accreditation = reader.clearableString("accreditation")
                 fields.accreditedOn = reader.date("accreditedOn")
                 try reader.check()
-                return try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
+                return try await store.create(fields, by: context.actor, requestID: context.requestID)
             }
         }
 
@@ -54,7 +54,7 @@ struct OrganisationController {
             let id = try context.pathID()
             // A contact of another organisation learns nothing about this one.
             guard context.actor.has(.secretariat) || context.actor.organisations.contains(id) else {
-                throw Problem.notFound()
+                throw Refusal.notFound()
             }
             let (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
             try refuseFieldsOutsideScope(reader.fields.keys, allowed: Organisation.fieldsContactsMaySet, actor: context.actor)
@@ -67,19 +67,13 @@ struct OrganisationController {
             fields.accreditedOn = fieldReader.date("accreditedOn")
             try fieldReader.check()
             let expected = try EntityTag.expectedVersion(request)
-            switch try await refusingInvalidFields({ try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID) }) {
-            case .updated(let organisation):
-                return try APIJSON.response(organisation, headers: [.eTag: EntityTag.header(version: organisation.version)])
-            case .notFound:
-                throw Problem.notFound()
-            case .stale(let current):
-                throw EntityTag.stale(currentVersion: current.version)
-            }
+            let organisation = try await store.update(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID)
+            return try versionedAnswer(organisation, version: organisation.version)
         }
     }
 
     static func find(_ store: OrganisationStore, _ context: AgoraRequestContext) async throws -> Organisation {
-        guard let organisation = try await store.organisation(try context.pathID()) else { throw Problem.notFound() }
+        guard let organisation = try await store.organisation(try context.pathID()) else { throw Refusal.notFound() }
         return organisation
     }
 }

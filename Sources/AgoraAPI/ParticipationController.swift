@@ -21,8 +21,8 @@ struct ParticipationController {
         routes.post("/forums/:id/invitations", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["person"])
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: ParticipationOutcome<Invitation>) in
-                let invitation = try Self.answer(outcome)
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Invitation) in
+                let invitation = (outcome)
                 return try JSONAnswer(invitation, status: .created, headers: [.location: "/invitations/\(invitation.id.uuidString)"])
             }) {
                 var reader = reader
@@ -47,14 +47,14 @@ struct ParticipationController {
             try reader.check()
             let outcome = try await store.answer(try context.pathID(), accept: answer == "accept", within: Self.scope(context.actor),
                                                  by: context.actor, requestID: context.requestID)
-            return try APIJSON.response(try Self.answer(outcome))
+            return try APIJSON.response((outcome))
         }
 
         routes.post("/forums/:id/registrations", rule: .roles([.secretariat, .organisation])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["person"])
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: ParticipationOutcome<Registration>) in
-                let registration = try Self.answer(outcome)
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Registration) in
+                let registration = (outcome)
                 return try JSONAnswer(registration, status: .created, headers: [.location: "/registrations/\(registration.id.uuidString)"])
             }) {
                 var reader = reader
@@ -71,7 +71,7 @@ struct ParticipationController {
         }
 
         routes.post("/registrations/:id/approval", rule: .roles([.secretariat])) { _, context in
-            try APIJSON.response(try Self.answer(try await store.approve(try context.pathID(), by: context.actor, requestID: context.requestID)))
+            try APIJSON.response((try await store.approve(try context.pathID(), by: context.actor, requestID: context.requestID)))
         }
     }
 
@@ -80,27 +80,4 @@ struct ParticipationController {
         actor.has(.secretariat) ? nil : actor.organisations
     }
 
-    /// The value, or the problem that explains the refusal.
-    static func answer<Value>(_ outcome: ParticipationOutcome<Value>) throws -> Value {
-        switch outcome {
-        case .done(let value):
-            return value
-        case .notFound:
-            throw Problem.notFound()
-        case .unknownPerson:
-            throw Problem.validation([.init(field: "person", message: "is not a known person of an organisation you act for")])
-        case .wrongMode(let expected):
-            throw Problem(type: "wrong-participation-mode", title: "Not how this forum takes participants", status: .conflict,
-                          detail: expected == .invitation ? "A round table takes participants by invitation." : "This forum takes registrations from organisations; only round tables invite.")
-        case .closed(let status):
-            throw Problem(type: "participation-closed", title: "Not open to participants now", status: .conflict,
-                          detail: "The forum is \(status.rawValue); invitations run until it is held, registrations from its announcement until it is held.")
-        case .duplicate:
-            throw Problem(type: "already-participating", title: "Already invited or registered", status: .conflict,
-                          detail: "This person is already on the forum's list.")
-        case .capReached(let cap):
-            throw Problem(type: "participant-cap-reached", title: "The round table is full", status: .conflict,
-                          detail: "All \(cap) places have been accepted.")
-        }
-    }
 }

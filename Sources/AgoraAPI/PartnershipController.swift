@@ -25,16 +25,14 @@ struct PartnershipController {
         routes.post("/forums/:id/partners", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["organisation", "role"])
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: PartnershipOutcome<Partner>) in
-                try JSONAnswer(try Self.answer(outcome), status: .created)
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Partner) in
+                try JSONAnswer((outcome), status: .created)
             }) {
                 var reader = reader
                 let organisation = reader.uuid("organisation", required: true)
                 let role = reader.string("role", required: true)
                 try reader.check()
-                return try await refusingInvalidFields {
-                    try await store.addPartner(organisation!, role: role!, to: forum, by: context.actor, requestID: context.requestID)
-                }
+                return try await store.addPartner(organisation!, role: role!, to: forum, by: context.actor, requestID: context.requestID)
             }
         }
 
@@ -46,8 +44,8 @@ struct PartnershipController {
         routes.post("/forums/:id/commitments", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["organisation", "deliverable", "due", "status", "evidence"])
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: PartnershipOutcome<Commitment>) in
-                let commitment = try Self.answer(outcome)
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Commitment) in
+                let commitment = (outcome)
                 return try JSONAnswer(commitment, status: .created, headers: [
                     .location: "/commitments/\(commitment.id.uuidString)", .eTag: EntityTag.header(version: commitment.version),
                 ])
@@ -58,14 +56,12 @@ struct PartnershipController {
                 if fields.deliverable == nil, !reader.has("deliverable") { reader.errors.append(.init(field: "deliverable", message: "is required")) }
                 if fields.due == nil, !reader.has("due") { reader.errors.append(.init(field: "due", message: "is required")) }
                 try reader.check()
-                return try await refusingInvalidFields {
-                    try await store.addCommitment(fields, to: forum, by: context.actor, requestID: context.requestID)
-                }
+                return try await store.addCommitment(fields, to: forum, by: context.actor, requestID: context.requestID)
             }
         }
 
         routes.get("/commitments/:id", rule: .everyone) { _, context in
-            guard let commitment = try await store.commitment(try context.pathID()) else { throw Problem.notFound() }
+            guard let commitment = try await store.commitment(try context.pathID()) else { throw Refusal.notFound() }
             _ = try await forums.visibleForum(commitment.forum, to: context.actor)
             return try APIJSON.response(commitment, headers: [.eTag: EntityTag.header(version: commitment.version)])
         }
@@ -76,10 +72,8 @@ struct PartnershipController {
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["deliverable", "due", "status", "evidence"])
             let fields = Self.readCommitment(&reader)
             try reader.check()
-            let outcome = try await refusingInvalidFields {
-                try await store.updateCommitment(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID)
-            }
-            let commitment = try Self.answer(outcome)
+            let outcome = try await store.updateCommitment(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID)
+            let commitment = (outcome)
             return try APIJSON.response(commitment, headers: [.eTag: EntityTag.header(version: commitment.version)])
         }
     }
@@ -100,20 +94,4 @@ struct PartnershipController {
         return fields
     }
 
-    static func answer<Value>(_ outcome: PartnershipOutcome<Value>) throws -> Value {
-        switch outcome {
-        case .done(let value):
-            return value
-        case .notFound:
-            throw Problem.notFound()
-        case .notAPartnership(let kind):
-            throw Problem(type: "not-a-partnership", title: "Not a partnership", status: .conflict,
-                          detail: "Partners and commitments belong to partnership forums; this one is a \(kind.rawValue.replacingOccurrences(of: "_", with: " ")).")
-        case .duplicate:
-            throw Problem(type: "already-a-partner", title: "Already a partner", status: .conflict,
-                          detail: "This organisation is already a partner of the partnership.")
-        case .stale(let currentVersion):
-            throw EntityTag.stale(currentVersion: currentVersion)
-        }
-    }
 }

@@ -45,7 +45,7 @@ struct PersonController {
         let idempotency = idempotency
 
         routes.get("/people/:id", rule: .everyone) { _, context in
-            guard let person = try await store.person(try context.pathID()) else { throw Problem.notFound() }
+            guard let person = try await store.person(try context.pathID()) else { throw Refusal.notFound() }
             // A network that nominated the person (an active nomination) needs to reach them.
             let networks = context.actor.networks
             let nominated = networks.isEmpty ? false : try await store.isNominated(person.id, byAnyOf: networks)
@@ -73,11 +73,11 @@ struct PersonController {
                 if !context.actor.has(.secretariat) {
                     // A contact registers people of its own organisation only.
                     guard let organisation = fields.organisation ?? nil, context.actor.organisations.contains(organisation) else {
-                        throw Problem.validation([.init(field: "organisation", message: "must be your own organisation")])
+                        throw Refusal.invalid([.init(field: "organisation", message: "must be your own organisation")])
                     }
                 }
                 if fields.languages == nil { fields.languages = [] }
-                return try await refusingInvalidFields { try await store.create(fields, by: context.actor, requestID: context.requestID) }
+                return try await store.create(fields, by: context.actor, requestID: context.requestID)
             }
         }
 
@@ -91,15 +91,13 @@ struct PersonController {
             try fieldReader.check()
             if !context.actor.has(.secretariat), let moved = fields.organisation {
                 guard let target = moved, context.actor.organisations.contains(target) else {
-                    throw Problem.validation([.init(field: "organisation", message: "must be your own organisation")])
+                    throw Refusal.invalid([.init(field: "organisation", message: "must be your own organisation")])
                 }
             }
             let expected = try EntityTag.expectedVersion(request)
             let scope = context.actor.has(.secretariat) ? nil : context.actor.organisations
-            let outcome = try await refusingInvalidFields {
-                try await store.update(id, fields, expectedVersion: expected, within: scope, by: context.actor, requestID: context.requestID)
-            }
-            return try updateAnswer(outcome.map { PersonView($0, for: context.actor) }) { $0.version }
+            let outcome = try await store.update(id, fields, expectedVersion: expected, within: scope, by: context.actor, requestID: context.requestID)
+            return try versionedAnswer(PersonView(outcome, for: context.actor), version: outcome.version)
         }
     }
 

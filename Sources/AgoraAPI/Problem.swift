@@ -2,13 +2,14 @@ import Foundation
 import Hummingbird
 import Agora
 import AgoraStore
-import PostgresClient
 
 /// An error answer in the shape of RFC 9457 (`application/problem+json`).
 ///
 /// `type` is a stable identifier clients can branch on (`/problems/not-found`, …); `title`
-/// is the same for every occurrence of the type; `detail` explains this occurrence.
-public struct Problem: Error, Codable, Sendable, Equatable {
+/// is the same for every occurrence of the type; `detail` explains this occurrence. Every
+/// problem is made from a ``Refusal`` here, and each refusal code has its status and title in
+/// ``Problem/catalogue(_:)``, the one place a problem type is defined.
+public struct Problem: Codable, Sendable, Equatable {
     /// Stable identifier of the kind of problem, a URI reference.
     public var type: String
     /// Short summary of the kind of problem.
@@ -38,115 +39,107 @@ public struct Problem: Error, Codable, Sendable, Equatable {
         }
     }
 
-    /// Creates a problem.
-    public init(type: String, title: String, status: HTTPResponse.Status, detail: String? = nil, errors: [FieldError]? = nil) {
-        self.type = "/problems/" + type
+    /// The problem answering `refusal`.
+    public init(_ refusal: Refusal) {
+        let (status, title) = Self.catalogue(refusal.code)
+        self.type = "/problems/" + refusal.code.rawValue
         self.title = title
         self.status = status.code
-        self.detail = detail
-        self.errors = errors
+        self.detail = refusal.detail
+        self.errors = refusal.errors?.map { FieldError(field: $0.field, message: $0.message) }
+        self.allowed = refusal.allowed
     }
 
-    static func notFound(_ detail: String = "There is nothing at this address.") -> Problem {
-        Problem(type: "not-found", title: "Not found", status: .notFound, detail: detail)
+    /// Each refusal's HTTP status and title: the one place a problem type is defined.
+    public static func catalogue(_ code: Refusal.Code) -> (status: HTTPResponse.Status, title: String) {
+        switch code {
+        case .notFound: (.notFound, "Not found")
+        case .validation: (.unprocessableContent, "Invalid request")
+        case .unknownFields: (.badRequest, "Unknown fields")
+        case .malformedBody: (.badRequest, "Malformed request body")
+        case .payloadTooLarge: (.contentTooLarge, "Request body too large")
+        case .unsupportedMediaType: (.unsupportedMediaType, "Unsupported media type")
+        case .methodNotAllowed: (.methodNotAllowed, "Method not allowed")
+        case .invalidQuery: (.badRequest, "Invalid query")
+        case .invalidLimit: (.badRequest, "Invalid limit")
+        case .invalidCursor: (.badRequest, "Invalid cursor")
+        case .invalidIfMatch: (.badRequest, "Invalid If-Match")
+        case .stale: (.preconditionFailed, "Changed meanwhile")
+        case .invalidIdempotencyKey: (.badRequest, "Invalid Idempotency-Key")
+        case .idempotencyMismatch: (.unprocessableContent, "Idempotency-Key reused")
+        case .idempotencyInProgress: (.conflict, "Request in progress")
+        case .unauthenticated: (.unauthorized, "Authentication required")
+        case .forbidden: (.forbidden, "Forbidden")
+        case .notYourNetwork: (.forbidden, "Not your network")
+        case .transitionNotAllowed: (.conflict, "Move not in the life cycle")
+        case .forumNotConcluded: (.conflict, "Stage not concluded")
+        case .issueClosed: (.conflict, "Issue closed")
+        case .statusNotAllowed: (.conflict, "Not the forum's next status")
+        case .nominationsDeadlinePassed: (.conflict, "Nominations deadline passed")
+        case .forumNotHeld: (.conflict, "Forum not held yet")
+        case .wrongParticipationMode: (.conflict, "Not how this forum takes participants")
+        case .participationClosed: (.conflict, "Not open to participants now")
+        case .alreadyParticipating: (.conflict, "Already invited or registered")
+        case .participantCapReached: (.conflict, "The round table is full")
+        case .notAPartnership: (.conflict, "Not a partnership")
+        case .alreadyAPartner: (.conflict, "Already a partner")
+        case .notConcludedHearing: (.conflict, "No proceedings to transmit")
+        case .alreadyTransmitted: (.conflict, "Already transmitted")
+        case .notTransmitted: (.conflict, "Not transmitted")
+        case .alreadyAcknowledged: (.conflict, "Already acknowledged")
+        case .nominationsClosed: (.conflict, "Not taking nominations")
+        case .committeeMember: (.conflict, "On the selection committee")
+        case .alreadyNominated: (.conflict, "Already nominated")
+        case .rankTaken: (.conflict, "Rank taken")
+        case .forumNotReady: (.conflict, "Forum not ready for selection")
+        case .nominationsNotClosed: (.conflict, "Not the time for a slate")
+        case .slateStatus: (.conflict, "Not at this step")
+        case .tooFewConstituencies: (.conflict, "Too few constituencies")
+        case .forumStarted: (.conflict, "The forum has started")
+        case .cannotSelect: (.conflict, "No selection possible")
+        case .databaseBusy: (.serviceUnavailable, "Database busy")
+        case .databaseUnavailable: (.serviceUnavailable, "Database unavailable")
+        case .internalError: (.internalServerError, "Internal server error")
+        }
     }
-
-    static func payloadTooLarge(limit: Int) -> Problem {
-        Problem(type: "payload-too-large", title: "Request body too large", status: .contentTooLarge,
-                detail: "The request body is larger than the limit of \(limit) bytes.")
-    }
-
-    static func malformedBody(_ detail: String) -> Problem {
-        Problem(type: "malformed-body", title: "Malformed request body", status: .badRequest, detail: detail)
-    }
-
-    static func unauthenticated(_ detail: String = "This needs a valid token: `Authorization: Bearer agora_…`.") -> Problem {
-        Problem(type: "unauthenticated", title: "Authentication required", status: .unauthorized, detail: detail)
-    }
-
-    static func forbidden(_ detail: String = "Your account does not have a role that may do this.") -> Problem {
-        Problem(type: "forbidden", title: "Forbidden", status: .forbidden, detail: detail)
-    }
-
-    static func validation(_ errors: [FieldError]) -> Problem {
-        Problem(type: "validation", title: "Invalid request", status: .unprocessableContent,
-                detail: "Some fields are not valid: " + errors.map(\.field).joined(separator: ", ") + ".", errors: errors)
-    }
-
-    static func unknownFields(_ fields: [String]) -> Problem {
-        Problem(type: "unknown-fields", title: "Unknown fields", status: .badRequest,
-                detail: "These fields are not accepted here: " + fields.joined(separator: ", ") + ".",
-                errors: fields.map { FieldError(field: $0, message: "unknown field") })
-    }
-
-    static let databaseUnavailable = Problem(
-        type: "database-unavailable", title: "Database unavailable", status: .serviceUnavailable,
-        detail: "The database did not answer in time. Try again shortly."
-    )
-
-    static let busy = Problem(
-        type: "database-busy", title: "Database busy", status: .serviceUnavailable,
-        detail: "The change met concurrent changes or took too long and was not made. Try again shortly."
-    )
-
-    static let internalError = Problem(
-        type: "internal-error", title: "Internal server error", status: .internalServerError,
-        detail: "Something went wrong on our side. The request id identifies it in the logs."
-    )
 
     /// The problem an error is answered with: the one place errors become HTTP answers.
     static func from(_ error: any Error) -> Problem {
+        Problem(refusal(for: error))
+    }
+
+    /// The refusal an error stands for: itself, a database error the store layer recognises,
+    /// or what the framework's own errors (routing, body decoding) mean.
+    static func refusal(for error: any Error) -> Refusal {
         switch error {
-        case let problem as Problem:
-            return problem
-        case let error as PostgresError where [.poolTimeout, .connectionFailed, .connectionLost, .poolClosed].contains(error.code):
-            return .databaseUnavailable
-        case let error as PostgresError where [.serializationFailure, .deadlockDetected, .statementTimeout, .lockNotAvailable].contains(error.code):
-            // Contention that outlived the retries, or a statement that ran too long: try again.
-            return .busy
-        case let error as PostgresError where error.isConstraintViolation:
-            // A constraint no check of ours caught: still the client's value, never a 500.
-            return .validation([.init(field: error.constraintField, message: "is not valid")])
-        case let problems as FieldProblems:
-            return .validation(problems.problems.map { .init(field: $0.field, message: $0.message) })
-        case let violation as FieldViolation:
-            return .validation([.init(field: violation.field, message: violation.message)])
+        case let refusal as Refusal:
+            return refusal
         case let error as HTTPError:
-            return from(httpError: error)
+            return refusal(forHTTP: error)
         case let error as any HTTPResponseError:
-            return from(httpError: HTTPError(error.status))
+            return refusal(forHTTP: HTTPError(error.status))
         default:
-            return .internalError
+            return DatabaseRefusals.refusal(for: error)
+                ?? Refusal(.internalError, "Something went wrong on our side. The request id identifies it in the logs.")
         }
     }
 
-    private static func from(httpError error: HTTPError) -> Problem {
+    private static func refusal(forHTTP error: HTTPError) -> Refusal {
         switch error.status {
-        case .notFound: return .notFound()
-        case .contentTooLarge: return .payloadTooLarge(limit: 0).withDetail("The request body is too large.")
-        case .badRequest: return .malformedBody(error.body ?? "The request could not be read.")
-        case .methodNotAllowed:
-            return Problem(type: "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed, detail: error.body)
-        case .unsupportedMediaType:
-            return Problem(type: "unsupported-media-type", title: "Unsupported media type", status: .unsupportedMediaType, detail: error.body)
-        default:
-            return Problem(type: "http-\(error.status.code)", title: error.status.reasonPhrase, status: error.status, detail: error.body)
+        case .notFound: .notFound()
+        case .contentTooLarge: Refusal(.payloadTooLarge, "The request body is too large.")
+        case .badRequest: Refusal(.malformedBody, error.body ?? "The request could not be read.")
+        case .methodNotAllowed: Refusal(.methodNotAllowed, error.body)
+        case .unsupportedMediaType: Refusal(.unsupportedMediaType, error.body)
+        default: Refusal(.internalError, error.body)
         }
-    }
-
-    func withDetail(_ detail: String) -> Problem {
-        var copy = self
-        copy.detail = detail
-        return copy
     }
 
     /// The response carrying this problem.
     func response(requestID: String) -> Response {
         var problem = self
         problem.instance = "urn:agora:request:\(requestID)"
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let body = (try? encoder.encode(problem)) ?? Data(#"{"type":"/problems/internal-error","status":500}"#.utf8)
+        let body = (try? APIJSON.encode(problem)) ?? Data(#"{"type":"/problems/internal-error","status":500}"#.utf8)
         return Response(
             status: HTTPResponse.Status(code: status),
             headers: [.contentType: "application/problem+json"],
@@ -168,10 +161,8 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
             // The router found no route; handlers answer a missing object with a Problem instead.
             let allowed = routes.allowedMethods(for: request.uri.path)
             guard !allowed.isEmpty else { throw error }
-            var problem = Problem(type: "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed,
-                                  detail: "\(request.method) is not served at this path; it serves " + allowed.joined(separator: ", ") + ".")
-            problem.allowed = allowed
-            throw problem
+            throw Refusal(.methodNotAllowed, "\(request.method) is not served at this path; it serves " + allowed.joined(separator: ", ") + ".",
+                          allowed: allowed)
         }
     }
 }
@@ -188,7 +179,7 @@ struct ProblemMiddleware: RouterMiddleware {
             let problem = Problem.from(error)
             if problem.status >= 500 {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-            } else if error is PostgresError {
+            } else if DatabaseRefusals.refusal(for: error) != nil {
                 context.logger.warning("constraint refused a request", metadata: ["error": "\(error)"])
             }
             var response = problem.response(requestID: context.requestID)
@@ -208,4 +199,30 @@ struct ProblemMiddleware: RouterMiddleware {
             return response
         }
     }
+}
+
+/// The refusals of the HTTP layer itself, with their usual words.
+extension Refusal {
+    static func unauthenticated(_ detail: String = "This needs a valid token: `Authorization: Bearer agora_…`.") -> Refusal {
+        Refusal(.unauthenticated, detail)
+    }
+
+    static func forbidden(_ detail: String = "Your account does not have a role that may do this.") -> Refusal {
+        Refusal(.forbidden, detail)
+    }
+
+    static func payloadTooLarge(limit: Int) -> Refusal {
+        Refusal(.payloadTooLarge, "The request body is larger than the limit of \(limit) bytes.")
+    }
+
+    static func malformedBody(_ detail: String) -> Refusal {
+        Refusal(.malformedBody, detail)
+    }
+
+    static func unknownFields(_ fields: [String]) -> Refusal {
+        Refusal(.unknownFields, "These fields are not accepted here: " + fields.joined(separator: ", ") + ".",
+                errors: fields.map { FieldProblem(field: $0, message: "unknown field") })
+    }
+
+    static let databaseUnavailable = Refusal(.databaseUnavailable, "The database did not answer in time. Try again shortly.")
 }

@@ -25,7 +25,7 @@ struct ProceedingsController {
 
         routes.get("/forums/:id/transmission", rule: .everyone) { _, context in
             guard let transmission = try await store.transmission(try context.pathID()) else {
-                throw Problem.notFound("These proceedings have not been transmitted.")
+                throw Refusal.notFound("These proceedings have not been transmitted.")
             }
             return try APIJSON.response(transmission)
         }
@@ -36,10 +36,8 @@ struct ProceedingsController {
             let reference = reader.string("documentReference", required: true, maxLength: 200)
             let date = reader.requiredDate("transmittedOn")
             try reader.check()
-            let outcome = try await refusingInvalidFields {
-                try await store.transmit(id, documentReference: reference!, on: date!, by: context.actor, requestID: context.requestID)
-            }
-            return try APIJSON.response(try Self.answer(outcome), status: .created)
+            let outcome = try await store.transmit(id, documentReference: reference!, on: date!, by: context.actor, requestID: context.requestID)
+            return try APIJSON.response((outcome), status: .created)
         }
 
         routes.post("/forums/:id/transmission/acknowledgement", rule: .roles([.secretariat])) { request, context in
@@ -48,42 +46,20 @@ struct ProceedingsController {
             let date = reader.requiredDate("acknowledgedOn")
             let text = reader.string("acknowledgement", required: true, maxLength: 2_000)
             try reader.check()
-            let outcome = try await refusingInvalidFields {
-                try await store.acknowledge(id, on: date!, acknowledgement: text!, by: context.actor, requestID: context.requestID)
-            }
-            return try APIJSON.response(try Self.answer(outcome))
+            let outcome = try await store.acknowledge(id, on: date!, acknowledgement: text!, by: context.actor, requestID: context.requestID)
+            return try APIJSON.response((outcome))
         }
     }
 
     /// The proceedings if the caller may read them; otherwise not found.
     static func readable(_ id: UUID, store: ProceedingsStore, actor: Actor) async throws -> Proceedings {
         guard let proceedings = try await store.proceedings(id) else {
-            throw Problem.notFound("Proceedings exist for concluded hearings.")
+            throw Refusal.notFound("Proceedings exist for concluded hearings.")
         }
         guard Visibility.seesProceedings(transmitted: proceedings.transmission != nil, issueReportsTo: proceedings.issue.reportsTo, viewer: actor) else {
-            throw Problem.notFound("A hearing's proceedings are public once transmitted.")
+            throw Refusal.notFound("A hearing's proceedings are public once transmitted.")
         }
         return proceedings
     }
 
-    static func answer(_ outcome: TransmissionOutcome) throws -> Transmission {
-        switch outcome {
-        case .done(let transmission):
-            return transmission
-        case .notFound:
-            throw Problem.notFound()
-        case .notConcludedHearing(let kind, let status):
-            throw Problem(type: "not-concluded-hearing", title: "No proceedings to transmit", status: .conflict,
-                          detail: "Proceedings of a concluded hearing are transmitted; this is a \(status.rawValue) \(kind.rawValue.replacingOccurrences(of: "_", with: " ")).")
-        case .alreadyTransmitted(let transmission):
-            throw Problem(type: "already-transmitted", title: "Already transmitted", status: .conflict,
-                          detail: "These proceedings were transmitted on \(transmission.transmittedOn) as \(transmission.documentReference).")
-        case .notTransmitted:
-            throw Problem(type: "not-transmitted", title: "Not transmitted", status: .conflict,
-                          detail: "An acknowledgement is recorded after the proceedings are transmitted.")
-        case .alreadyAcknowledged(let transmission):
-            throw Problem(type: "already-acknowledged", title: "Already acknowledged", status: .conflict,
-                          detail: "Receipt was acknowledged on \(transmission.acknowledgedOn ?? "").")
-        }
-    }
 }

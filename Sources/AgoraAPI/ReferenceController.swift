@@ -15,17 +15,17 @@ struct ReferenceController {
             try APIJSON.response(try Page(slicing: try await store.countries(), try PageRequest(request), key: \.alpha2))
         }
         routes.get("/countries/:code", rule: .everyone) { _, context in
-            guard let code = context.parameters.get("code"), let country = try await store.country(alpha2: code) else { throw Problem.notFound() }
+            guard let code = context.parameters.get("code"), let country = try await store.country(alpha2: code) else { throw Refusal.notFound() }
             return try APIJSON.response(country)
         }
         routes.patch("/countries/:code", rule: .roles([.secretariat])) { request, context in
             let (reader, _) = try await FieldReader.read(request, context: context, accepted: ["developing"])
             guard case .bool(let developing)? = reader.fields["developing"] else {
-                throw Problem.validation([.init(field: "developing", message: "must be true or false")])
+                throw Refusal.invalid([.init(field: "developing", message: "must be true or false")])
             }
             guard let code = context.parameters.get("code"),
                   let country = try await store.setDeveloping(developing, alpha2: code, by: context.actor, requestID: context.requestID)
-            else { throw Problem.notFound() }
+            else { throw Refusal.notFound() }
             return try APIJSON.response(country)
         }
         routes.get("/constituencies", rule: .everyone) { request, _ in
@@ -44,7 +44,7 @@ struct ReferenceController {
                 }
                 try reader.check()
                 let constituency = Constituency(code: code!, name: name!)
-                return try await refusingInvalidFields { try await store.addConstituency(constituency, by: context.actor, requestID: context.requestID) }
+                return try await store.addConstituency(constituency, by: context.actor, requestID: context.requestID)
             }
         }
     }

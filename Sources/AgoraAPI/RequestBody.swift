@@ -14,8 +14,8 @@ public struct PageRequest: Sendable {
         let query = request.uri.queryParameters
         if let text = query["limit"] {
             guard let limit = Int(String(text)), (1...200).contains(limit) else {
-                throw Problem(type: "invalid-limit", title: "Invalid limit", status: .badRequest,
-                              detail: "`limit` must be a whole number from 1 to 200.")
+                throw Refusal(.invalidLimit,
+                              "`limit` must be a whole number from 1 to 200.")
             }
             self.limit = limit
         } else {
@@ -37,8 +37,8 @@ public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
         if let cursor = request.cursor {
             let last = try Cursor.decode(cursor, as: String.self)
             guard let index = all.firstIndex(where: { key($0) == last }) else {
-                throw Problem(type: "invalid-cursor", title: "Invalid cursor", status: .badRequest,
-                              detail: "`cursor` must be a value the previous page gave as `next`.")
+                throw Refusal(.invalidCursor,
+                              "`cursor` must be a value the previous page gave as `next`.")
             }
             start = index + 1
         }
@@ -65,8 +65,8 @@ enum Cursor {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let position = try? JSONDecoder().decode(type, from: data) else {
-            throw Problem(type: "invalid-cursor", title: "Invalid cursor", status: .badRequest,
-                          detail: "`cursor` must be a value the previous page gave as `next`.")
+            throw Refusal(.invalidCursor,
+                          "`cursor` must be a value the previous page gave as `next`.")
         }
         return position
     }

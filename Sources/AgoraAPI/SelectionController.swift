@@ -51,18 +51,18 @@ struct SelectionController {
         let idempotency = idempotency
 
         routes.post("/forums/:id/selection/preview", rule: .roles([.secretariat])) { request, context in
-            guard let forum = try await forums.forum(try context.pathID()) else { throw Problem.notFound() }
+            guard let forum = try await forums.forum(try context.pathID()) else { throw Refusal.notFound() }
             let (rules, _) = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
-            guard let (result, applied) = try await Self.solving({ try await store.preview(forum.id, rules: rules) }) else { throw Problem.notFound() }
+            guard let (result, applied) = try await Self.solving({ try await store.preview(forum.id, rules: rules) }) else { throw Refusal.notFound() }
             return try APIJSON.response(Preview(result: result, appliedRules: applied))
         }
 
         routes.post("/forums/:id/selection", rule: .roles([.secretariat])) { request, context in
-            guard let forum = try await forums.forum(try context.pathID()) else { throw Problem.notFound() }
+            guard let forum = try await forums.forum(try context.pathID()) else { throw Refusal.notFound() }
             let (rules, body) = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
             let actor = context.actor
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: SelectionOutcome) in
-                let slate = try Self.answer(outcome)
+            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Slate) in
+                let slate = (outcome)
                 return try JSONAnswer(SlateView(slate, for: actor), status: .created, headers: [.location: "/slates/\(slate.id.uuidString)"])
             }) {
                 try await store.run(forum.id, rules: rules, actor: context.actor, requestID: context.requestID)
@@ -72,14 +72,14 @@ struct SelectionController {
         routes.get("/forums/:id/slate", rule: .everyone) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             guard let slate = try await store.latest(of: forum.id, approvedOnly: !Visibility.seesUnpublished(context.actor, issueReportsTo: forum.issueReportsTo)) else {
-                throw Problem.notFound("This forum has no approved slate yet.")
+                throw Refusal.notFound("This forum has no approved slate yet.")
             }
             return try APIJSON.response(SlateView(slate, for: context.actor))
         }
 
         routes.get("/slates/:id", rule: .everyone) { _, context in
             guard let slate = try await store.slate(try context.pathID()), Visibility.seesSlate(status: slate.status, issueReportsTo: slate.issueReportsTo, viewer: context.actor) else {
-                throw Problem.notFound()
+                throw Refusal.notFound()
             }
             return try APIJSON.response(SlateView(slate, for: context.actor))
         }
@@ -91,11 +91,9 @@ struct SelectionController {
             let incoming = reader.uuid("in", required: true)
             let justification = reader.string("justification", required: true, maxLength: 2_000)
             try reader.check()
-            let outcome = try await refusingInvalidFields {
-                try await store.override(id, outgoing: outgoing!, incoming: incoming!, justification: justification!,
+            let outcome = try await store.override(id, outgoing: outgoing!, incoming: incoming!, justification: justification!,
                                          actor: context.actor, requestID: context.requestID)
-            }
-            return try APIJSON.response(SlateView(try Self.answer(outcome), for: context.actor))
+            return try APIJSON.response(SlateView((outcome), for: context.actor))
         }
 
         routes.post("/slates/:id/review", rule: .roles([.bureau])) { request, context in
@@ -110,10 +108,8 @@ struct SelectionController {
                 reader.errors.append(.init(field: "comment", message: "returning a slate needs a comment"))
             }
             try reader.check()
-            let outcome = try await refusingInvalidFields {
-                try await store.review(id, approve: decision == "approve", comment: comment, actor: context.actor, requestID: context.requestID)
-            }
-            return try APIJSON.response(SlateView(try Self.answer(outcome), for: context.actor))
+            let outcome = try await store.review(id, approve: decision == "approve", comment: comment, actor: context.actor, requestID: context.requestID)
+            return try APIJSON.response(SlateView((outcome), for: context.actor))
         }
 
         routes.post("/slates/:id/speakers/:nomination/answer", rule: .roles([.secretariat, .network])) { request, context in
@@ -128,7 +124,7 @@ struct SelectionController {
             let scope = context.actor.has(.secretariat) ? nil : context.actor.networks
             let outcome = try await store.answer(id, nomination: nomination, confirm: answer == "confirm", within: scope,
                                                  actor: context.actor, requestID: context.requestID)
-            return try APIJSON.response(SlateView(try Self.answer(outcome), for: context.actor))
+            return try APIJSON.response(SlateView((outcome), for: context.actor))
         }
     }
 
@@ -143,7 +139,7 @@ struct SelectionController {
                           over defaults: SelectionInstance.Rules) async throws -> (SelectionInstance.Rules, Data) {
         let body = try await FieldReader.body(request, context: context)
         guard !body.isEmpty, let value = try FieldReader.parse(body, accepted: ["rules"]).fields["rules"] else { return (defaults, body) }
-        guard case .object(let fields) = value else { throw Problem.validation([.init(field: "rules", message: "must be an object")]) }
+        guard case .object(let fields) = value else { throw Refusal.invalid([.init(field: "rules", message: "must be an object")]) }
         let known: Set<String> = ["maxPerNetwork", "minConstituencies", "maxConstituencyShare", "minDevelopingShare", "genderBalance"]
         var reader = FieldReader(fields: fields)
         for unknown in Set(fields.keys).subtracting(known).sorted() {
@@ -156,7 +152,7 @@ struct SelectionController {
         rules.minDevelopingShare = reader.number("minDevelopingShare", in: 0...1) ?? rules.minDevelopingShare
         rules.genderBalance = reader.bool("genderBalance") ?? rules.genderBalance
         guard reader.errors.isEmpty else {
-            throw Problem.validation(reader.errors.map { .init(field: "rules.\($0.field)", message: $0.message) })
+            throw Refusal.invalid(reader.errors.map { .init(field: "rules.\($0.field)", message: $0.message) })
         }
         return (rules, body)
     }
@@ -165,34 +161,8 @@ struct SelectionController {
         do {
             return try await body()
         } catch let error as SelectionInstanceError {
-            throw Problem(type: "cannot-select", title: "No selection possible", status: .conflict, detail: error.description)
+            throw Refusal(.cannotSelect, error.description)
         }
     }
 
-    static func answer(_ outcome: SelectionOutcome) throws -> Slate {
-        switch outcome {
-        case .done(let slate):
-            return slate
-        case .notFound:
-            throw Problem.notFound()
-        case .notReady(let detail):
-            throw Problem(type: "forum-not-ready", title: "Forum not ready for selection", status: .conflict, detail: detail)
-        case .wrongTime(let detail):
-            throw Problem(type: "nominations-not-closed", title: "Not the time for a slate", status: .conflict, detail: detail)
-        case .wrongStatus(let status):
-            throw Problem(type: "slate-status", title: "Not at this step", status: .conflict,
-                          detail: status == .approved ? "The forum already has an approved slate; approved slates are not changed by hand."
-                              : "The slate is \(status.rawValue); this step needs another status.")
-        case .invalidOverride(let detail):
-            throw Problem.validation([.init(field: "in", message: detail)])
-        case .tooFewConstituencies(let count):
-            throw Problem(type: "too-few-constituencies", title: "Too few constituencies", status: .conflict,
-                          detail: "A hearing's slate needs speakers from at least \(Slate.hearingMinimumConstituencies) constituencies; this one has \(count).")
-        case .started:
-            throw Problem(type: "forum-started", title: "The forum has started", status: .conflict,
-                          detail: "Speakers confirm or decline before the forum starts; after that the slate no longer changes.")
-        case .unsolvable(let detail):
-            throw Problem(type: "cannot-select", title: "No selection possible", status: .conflict, detail: detail)
-        }
-    }
 }

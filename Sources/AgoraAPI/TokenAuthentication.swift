@@ -3,7 +3,6 @@ import AgoraStore
 import Foundation
 import Hummingbird
 import Logging
-import PostgresClient
 import ServiceLifecycle
 import Synchronization
 
@@ -151,12 +150,12 @@ struct TokenAuthenticationMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
-            throw Problem.unauthenticated("The Authorization header must be `Bearer agora_…`.")
+            throw Refusal.unauthenticated("The Authorization header must be `Bearer agora_…`.")
         }
         let secret = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         // Refused without a database query: anything that is not shaped like a token we issue.
         guard TokenSecret.isWellFormed(secret) else {
-            throw Problem.unauthenticated("The token is not an Agora token.")
+            throw Refusal.unauthenticated("The token is not an Agora token.")
         }
         var context = context
         context.actor = try await authenticate(secret).actor
@@ -168,7 +167,7 @@ struct TokenAuthenticationMiddleware: RouterMiddleware {
         if let entry = cache.lookup(hash) {
             if let expiry = entry.token.expiresAt, expiry <= Date() {
                 cache.remove(hash: hash)
-                throw Problem.unauthenticated("The token has expired.")
+                throw Refusal.unauthenticated("The token has expired.")
             }
             if cache.shouldTouch(hash) {
                 let store = store
@@ -178,12 +177,12 @@ struct TokenAuthenticationMiddleware: RouterMiddleware {
             return entry.token
         }
         guard !cache.isKnownUnknown(hash) else {
-            throw Problem.unauthenticated("The token is unknown, revoked or expired.")
+            throw Refusal.unauthenticated("The token is unknown, revoked or expired.")
         }
         let generation = cache.generation
         guard let token = try await store.authenticate(tokenHash: hash) else {
             cache.rememberUnknown(hash, ifGeneration: generation)
-            throw Problem.unauthenticated("The token is unknown, revoked or expired.")
+            throw Refusal.unauthenticated("The token is unknown, revoked or expired.")
         }
         try? await store.touchToken(token.tokenID)
         cache.insert(token, hash: hash, ifGeneration: generation)
@@ -194,29 +193,28 @@ struct TokenAuthenticationMiddleware: RouterMiddleware {
 /// Drops revoked tokens from this server's cache as soon as any server revokes them, and
 /// clears the cache after a lost connection (a revocation may have been missed meanwhile).
 public struct TokenRevocationListener: Service {
-    private let listener: PostgresListener
+    private let stores: Stores
     private let cache: TokenCache
     private let logger: Logger
 
-    /// Listens with its own connection to `database`.
-    public init(database: PostgresConfiguration, cache: TokenCache, logger: Logger) {
-        self.listener = PostgresListener(configuration: database, channels: [AccessStore.revocationChannel], logger: logger)
+    /// Listens with a connection of its own to the stores' database.
+    public init(stores: Stores, cache: TokenCache, logger: Logger) {
+        self.stores = stores
         self.cache = cache
         self.logger = logger
     }
 
     public func run() async throws {
-        let listener = listener
+        let events = stores.revocationEvents(logger: logger)
         let cache = cache
         await cancelWhenGracefulShutdown {
-            for await event in listener.events() {
+            for await event in events {
                 switch event {
                 case .listening:
                     // Revocations made before LISTEN took effect (or during a gap) were not
                     // heard: forget every cached token and check them again.
                     cache.removeAll()
-                case .notification(let notification):
-                    guard let revocation = AccessStore.revocation(from: notification.payload) else { continue }
+                case .revoked(let revocation):
                     cache.apply(revocation)
                 }
             }

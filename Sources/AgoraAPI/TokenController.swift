@@ -60,7 +60,7 @@ struct TokenController {
         routes.delete("/tokens/:id", rule: .authenticated) { _, context in
             guard let id = context.parameters.get("id", as: UUID.self),
                   let hash = try await store.revokeToken(id, account: try context.accountID(), by: context.actor, requestID: context.requestID)
-            else { throw Problem.notFound("There is no such token of yours to revoke.") }
+            else { throw Refusal.notFound("There is no such token of yours to revoke.") }
             // This server forgets it at once; the others when the notification arrives.
             cache.remove(hash: hash)
             return Response(status: .noContent)
@@ -71,7 +71,7 @@ struct TokenController {
 extension AgoraRequestContext {
     /// The caller's account; routes with an authenticated rule always have one.
     func accountID() throws -> UUID {
-        guard let id = actor.accountID else { throw Problem.unauthenticated() }
+        guard let id = actor.accountID else { throw Refusal.unauthenticated() }
         return id
     }
 }

@@ -302,20 +302,20 @@ public struct AccessStore: Sendable {
     /// of the disabled state is announced on ``revocationChannel`` at commit, so every server
     /// forgets the account's cached tokens within about a second.
     public func updateAccount(_ id: UUID, _ changes: AccountChanges, expectedVersion: Int?, now: Date = Date(),
-                              by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Account> {
+                              by actor: Actor, requestID: String?) async throws -> Account {
         if let roles = changes.roles, !roles.allSatisfy(\.isWellFormed) {
-            throw FieldViolation(field: "roles", message: "a network role names its network, an organisation role its organisation, only a bureau role a body")
+            throw Refusal.invalid("roles", "a network role names its network, an organisation role its organisation, only a bureau role a body")
         }
         return try await mapViolations { try await pool.withTransaction { connection in
             guard !(try await connection.query("SELECT 1 FROM account WHERE id = \(id) FOR NO KEY UPDATE")).isEmpty,
-                  let before = try await Self.account(id, on: connection) else { return .notFound }
-            if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
+                  let before = try await Self.account(id, on: connection) else { throw Refusal.notFound() }
+            if let expectedVersion, expectedVersion != before.version { throw Refusal.stale(currentVersion: before.version) }
             var changed = Set<String>()
             if let name = changes.name, name != before.name { changed.insert("name") }
             if let email = changes.email, email != before.email { changed.insert("email") }
             if let roles = changes.roles, roles != Set(before.roles) { changed.insert("roles") }
             if let disabled = changes.disabled, disabled != (before.disabledAt != nil) { changed.insert("disabled") }
-            guard !changed.isEmpty else { return .updated(before) }
+            guard !changed.isEmpty else { return (before) }
             try await connection.execute("""
                 UPDATE account SET name = coalesce(\(changes.name), name),
                     email = CASE WHEN \(changed.contains("email")) THEN \(changes.email ?? nil) ELSE email END,
@@ -336,7 +336,7 @@ public struct AccessStore: Sendable {
                 AuditChange(action: "account.update", objectType: "account", objectID: id.uuidString,
                             before: Self.snapshot(before, changed), after: Self.snapshot(after, changed), personalFields: ["email"]),
                 by: actor, requestID: requestID, on: connection)
-            return .updated(after)
+            return (after)
         } }
     }
 

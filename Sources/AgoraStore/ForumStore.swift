@@ -2,18 +2,6 @@ import Agora
 import Foundation
 import PostgresClient
 
-/// The outcome of a forum status change.
-public enum ForumStatusOutcome: Sendable {
-    case changed(Forum)
-    case notFound
-    /// Not the next status of this forum; `allowed` lists what is.
-    case notAllowed(allowed: [ForumStatus])
-    /// The outcome names something the directory does not know (a hearing statement's constituency).
-    case invalidOutcome([FieldProblem])
-    /// Nominations cannot open: their deadline has passed (move it first).
-    case deadlinePassed(Date)
-}
-
 /// Why a forum cannot be created.
 public enum ForumCreationRefused: Error, Sendable, Equatable {
     /// The issue is closed: its cycle is over.
@@ -74,15 +62,15 @@ public struct ForumStore: Sendable {
 
     /// Changes a forum's fields that still make sense for its status (checked under the row
     /// lock, so a concurrent status change cannot slip between check and write). Throws
-    /// ``FieldProblems`` for fields that can no longer change or values that do not fit.
+    /// a `validation` ``Refusal`` for fields that can no longer change or values that do not fit.
     public func update(_ id: UUID, _ changes: Forum.Changes, expectedVersion: Int?, now: Date = Date(),
-                       by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Forum> {
+                       by actor: Actor, requestID: String?) async throws -> Forum {
         try await mapViolations { try await pool.withTransaction { connection in
             guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
-                .first.map(Self.forum) else { return .notFound }
-            if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
+                .first.map(Self.forum) else { throw Refusal.notFound() }
+            if let expectedVersion, expectedVersion != before.version { throw Refusal.stale(currentVersion: before.version) }
             let wanted = try before.applying(changes, now: now).get()
-            guard wanted != before else { return .updated(before) }
+            guard wanted != before else { return (before) }
             if wanted.startsAt != before.startsAt {
                 try await Self.moveSpeakerDeadlines(of: id, start: wanted.startsAt, on: connection)
             }
@@ -98,7 +86,7 @@ public struct ForumStore: Sendable {
                 AuditChange(action: "forum.update", objectType: "forum", objectID: id.uuidString,
                             before: Self.snapshot(before, changes.names), after: Self.snapshot(after, changes.names)),
                 by: actor, requestID: requestID, on: connection)
-            return .updated(after)
+            return (after)
         } }
     }
 
@@ -154,15 +142,15 @@ public struct ForumStore: Sendable {
     }
 
     /// Moves a forum to its next status (not to `concluded`, which needs an outcome).
-    public func changeStatus(_ id: UUID, to target: ForumStatus, now: Date = Date(), by actor: Actor, requestID: String?) async throws -> ForumStatusOutcome {
+    public func changeStatus(_ id: UUID, to target: ForumStatus, now: Date = Date(), by actor: Actor, requestID: String?) async throws -> Forum {
         try await pool.withTransaction { connection in
             guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
-                .first.map(Self.forum) else { return .notFound }
+                .first.map(Self.forum) else { throw Refusal.notFound() }
             let allowed = before.status.allowedNext(kind: before.kind).filter { $0 != .concluded }
-            guard allowed.contains(target) else { return .notAllowed(allowed: allowed) }
+            guard allowed.contains(target) else { throw Refusal.statusNotAllowed(allowed: allowed) }
             // Opened after its deadline, a forum could never take a nomination (nor move the
             // deadline, which is final once passed while open).
-            if target == .nominationsOpen, let deadline = before.nominationsDeadline, deadline <= now { return .deadlinePassed(deadline) }
+            if target == .nominationsOpen, let deadline = before.nominationsDeadline, deadline <= now { throw Refusal.nominationsDeadlinePassed(deadline) }
             let after = try Self.forum(try await connection.query("""
                 UPDATE forum SET status = \(target.rawValue), version = version + 1, updated_at = now() WHERE id = \(id)
                 RETURNING \(unsafeRaw: Self.columns)
@@ -171,23 +159,23 @@ public struct ForumStore: Sendable {
                 AuditChange(action: "forum.status", objectType: "forum", objectID: id.uuidString,
                             before: ["status": .string(before.status.rawValue)], after: ["status": .string(target.rawValue)]),
                 by: actor, requestID: requestID, on: connection)
-            return .changed(after)
+            return (after)
         }
     }
 
     /// Records the outcome of a forum that has been held and concludes it. The outcome must be
     /// of the forum's kind; a hearing's statements must name known constituencies.
-    public func conclude(_ id: UUID, outcome: ForumOutcome, by actor: Actor, requestID: String?) async throws -> ForumStatusOutcome {
+    public func conclude(_ id: UUID, outcome: ForumOutcome, by actor: Actor, requestID: String?) async throws -> Forum {
         try await pool.withTransaction { connection in
             guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
-                .first.map(Self.forum) else { return .notFound }
+                .first.map(Self.forum) else { throw Refusal.notFound() }
             guard before.status.allowedNext(kind: before.kind).contains(.concluded) else {
-                return .notAllowed(allowed: before.status.allowedNext(kind: before.kind))
+                throw Refusal.statusNotAllowed(allowed: before.status.allowedNext(kind: before.kind))
             }
             let named = outcome.constituencies.sorted()
             let known = Set(try await connection.query("SELECT code FROM constituency WHERE code = ANY(\(named))").map { try $0.decode("code", as: String.self) })
             if case .hearing(_, let statements, _) = outcome, !known.isSuperset(of: named) {
-                return .invalidOutcome(statements.enumerated().filter { !known.contains($0.element.constituency) }.map {
+                throw Refusal.invalid(statements.enumerated().filter { !known.contains($0.element.constituency) }.map {
                     FieldProblem(field: "statements[\($0.offset)].constituency", message: "is not a known constituency code")
                 })
             }
@@ -200,7 +188,7 @@ public struct ForumStore: Sendable {
                             before: ["status": .string(before.status.rawValue)],
                             after: ["status": .string("concluded"), "outcome": .object(outcome.json)]),
                 by: actor, requestID: requestID, on: connection)
-            return .changed(after)
+            return (after)
         }
     }
 
@@ -217,13 +205,13 @@ public struct ForumStore: Sendable {
         do {
             return try ForumOutcome(kind: kind, json: json)
         } catch {
-            throw FieldViolation(field: "outcome", message: "the stored outcome no longer reads: " + error.problems.map(\.description).joined(separator: "; "))
+            throw Refusal.invalid("outcome", "the stored outcome no longer reads: " + (error.errors ?? []).map(\.description).joined(separator: "; "))
         }
     }
 
     static func forum(_ row: PostgresRow) throws -> Forum {
         guard let kind = ForumKind(rawValue: try row.decode("kind")), let status = ForumStatus(rawValue: try row.decode("status")) else {
-            throw FieldViolation(field: "kind", message: "unknown kind or status in the database")
+            throw Refusal.invalid("kind", "unknown kind or status in the database")
         }
         return Forum(
             id: try row.decode("id"), issue: try row.decode("issue_id"), kind: kind, title: try row.decode("title"),

@@ -2,13 +2,6 @@ import Agora
 import Foundation
 import PostgresClient
 
-/// What a transition request came to.
-public enum TransitionOutcome: Sendable {
-    case transitioned(PolicyIssue)
-    case notFound
-    case refused(IssueLifeCycle.Refusal)
-}
-
 /// Policy issues and their history. The life cycle decides every move; this store only
 /// persists its decisions.
 public struct IssueStore: Sendable {
@@ -55,11 +48,11 @@ public struct IssueStore: Sendable {
     /// Asks the life cycle to move issue `id` to `target`; records the move (stage, history,
     /// audit) in one transaction, or returns the refusal. The issue row is locked, so two
     /// concurrent requests are decided one after the other.
-    public func transition(_ id: UUID, to target: IssueStage, reason: String, by actor: Actor, requestID: String?) async throws -> TransitionOutcome {
+    public func transition(_ id: UUID, to target: IssueStage, reason: String, by actor: Actor, requestID: String?) async throws -> PolicyIssue {
         try await mapViolations { try await pool.withTransaction { connection in
             guard let before = try await connection.query("""
                 SELECT \(unsafeRaw: Self.columns) FROM policy_issue WHERE id = \(id) FOR UPDATE
-                """).first.map(Self.issue) else { return .notFound }
+                """).first.map(Self.issue) else { throw Refusal.notFound() }
             // A forum of this stage concluded since the issue last entered it: after a hearing sends
             // the issue back to implementation, the old partnership's conclusion does not count.
             let concluded = try await connection.query("""
@@ -72,8 +65,8 @@ public struct IssueStore: Sendable {
                 ) AS concluded
                 """)[0].decode("concluded", as: Bool.self)
             switch IssueLifeCycle.decide(at: before.stage, .requestTransition(to: target, reason: reason, stageForumConcluded: concluded)) {
-            case .refuse(let refusal):
-                return .refused(refusal)
+            case .refuse(let reason):
+                throw reason.refusal
             case .transition(let from, let to, let kind, let reason):
                 let after = try Self.issue(try await connection.query("""
                     UPDATE policy_issue SET stage = \(to.rawValue), version = version + 1, updated_at = now()
@@ -88,22 +81,22 @@ public struct IssueStore: Sendable {
                                 before: ["stage": .string(from.rawValue)],
                                 after: ["stage": .string(to.rawValue), "kind": .string(kind.rawValue), "reason": .string(reason)]),
                     by: actor, requestID: requestID, on: connection)
-                return .transitioned(after)
+                return (after)
             }
         } }
     }
 
-    /// Changes an issue's title, summary, body or goals (not once it is closed: ``FieldProblems``).
+    /// Changes an issue's title, summary, body or goals (not once it is closed: a `validation` ``Refusal``).
     /// A bureau's scope follows `reportsTo`, so a change of body moves the issue's slates to the new body's bureau.
-    public func update(_ id: UUID, _ changes: PolicyIssue.Changes, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<PolicyIssue> {
+    public func update(_ id: UUID, _ changes: PolicyIssue.Changes, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> PolicyIssue {
         try await mapViolations { try await pool.withTransaction { connection in
             guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM policy_issue WHERE id = \(id) FOR UPDATE")
-                .first.map(Self.issue) else { return .notFound }
-            if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
+                .first.map(Self.issue) else { throw Refusal.notFound() }
+            if let expectedVersion, expectedVersion != before.version { throw Refusal.stale(currentVersion: before.version) }
             // Nothing asked, or nothing different: no new version, no audit entry.
-            guard !changes.names.isEmpty else { return .updated(before) }
+            guard !changes.names.isEmpty else { return (before) }
             let wanted = try before.applying(changes).get()
-            guard wanted != before else { return .updated(before) }
+            guard wanted != before else { return (before) }
             let after = try Self.issue(try await connection.query("""
                 UPDATE policy_issue SET title = \(wanted.title), summary = \(wanted.summary), reports_to = \(wanted.reportsTo),
                     goals = \(wanted.goals), version = version + 1, updated_at = now()
@@ -113,7 +106,7 @@ public struct IssueStore: Sendable {
                 AuditChange(action: "issue.update", objectType: "issue", objectID: id.uuidString,
                             before: before.snapshot(changes.names), after: after.snapshot(changes.names)),
                 by: actor, requestID: requestID, on: connection)
-            return .updated(after)
+            return (after)
         } }
     }
 
@@ -132,7 +125,7 @@ public struct IssueStore: Sendable {
 
     static func issue(_ row: PostgresRow) throws -> PolicyIssue {
         guard let stage = IssueStage(rawValue: try row.decode("stage")) else {
-            throw FieldViolation(field: "stage", message: "unknown stage in the database")
+            throw Refusal.invalid("stage", "unknown stage in the database")
         }
         return PolicyIssue(id: try row.decode("id"), slug: try row.decode("slug"), title: try row.decode("title"),
                            summary: try row.decode("summary"), reportsTo: try row.decode("reports_to"), goals: try row.decode("goals"),

@@ -36,12 +36,8 @@ struct LifeCycleDemo {
                                      day: ("2026-03-10", "09:30", "17:00"), cap: 12)
         let participation = ParticipationStore(pool: pool)
         for (index, person) in people.enumerated() {
-            guard case .done(let invitation) = try await participation.invite(person, to: forum, by: actor, requestID: "demo") else {
-                throw DemoData.Refused(description: "invitation refused")
-            }
-            guard case .done = try await participation.answer(invitation.id, accept: index < 2, within: nil, by: actor, requestID: "demo") else {
-                throw DemoData.Refused(description: "answer refused")
-            }
+            let invitation = try await participation.invite(person, to: forum, by: actor, requestID: "demo")
+            _ = try await participation.answer(invitation.id, accept: index < 2, within: nil, by: actor, requestID: "demo")
         }
         try await advance(forum, to: .held)
         try await conclude(forum, .roundTable(summary: "Residents, the utility and city officials mapped where water points are missing and what water costs: up to ten times the utility tariff from vendors."))
@@ -55,12 +51,8 @@ struct LifeCycleDemo {
         try await advance(forum, to: .announced)
         let participation = ParticipationStore(pool: pool)
         for person in people {
-            guard case .done(let registration) = try await participation.register(person, for: forum, within: nil, by: actor, requestID: "demo") else {
-                throw DemoData.Refused(description: "registration refused")
-            }
-            guard case .done = try await participation.approve(registration.id, by: actor, requestID: "demo") else {
-                throw DemoData.Refused(description: "approval refused")
-            }
+            let registration = try await participation.register(person, for: forum, within: nil, by: actor, requestID: "demo")
+            _ = try await participation.approve(registration.id, by: actor, requestID: "demo")
         }
         try await advance(forum, to: .held)
         try await conclude(forum, .conference(
@@ -80,9 +72,7 @@ struct LifeCycleDemo {
         try await advance(forum, to: .announced)
         let store = PartnershipStore(pool: pool)
         for (organisation, role) in partners {
-            guard case .done = try await store.addPartner(organisation, role: role, to: forum, by: actor, requestID: "demo") else {
-                throw DemoData.Refused(description: "partner refused")
-            }
+            _ = try await store.addPartner(organisation, role: role, to: forum, by: actor, requestID: "demo")
         }
         let commitments: [PartnershipStore.CommitmentFields] = [
             .init(organisation: partners[0].0, deliverable: "Open 200 community water kiosks", due: "2027-06-30", status: .onTrack,
@@ -91,9 +81,7 @@ struct LifeCycleDemo {
             .init(organisation: partners[1].0, deliverable: "Share rainwater-harvesting designs with settlement groups", due: "2026-12-31", status: .planned),
         ]
         for commitment in commitments {
-            guard case .done = try await store.addCommitment(commitment, to: forum, by: actor, requestID: "demo") else {
-                throw DemoData.Refused(description: "commitment refused")
-            }
+            _ = try await store.addCommitment(commitment, to: forum, by: actor, requestID: "demo")
         }
         try await advance(forum, to: .held)
         try await conclude(forum, .partnership(progressReport: "64 kiosks open; operator stipends are delayed; rainwater designs in preparation."))
@@ -125,11 +113,9 @@ struct LifeCycleDemo {
                 HearingRecommendation(kind: .recommendation, text: "Residents' organisations publish kiosk prices monthly."),
             ]))
         let proceedings = ProceedingsStore(pool: pool)
-        guard case .done = try await proceedings.transmit(forum, documentReference: "E/2026/L.41", on: "2026-11-12", by: actor, requestID: "demo"),
-              case .done = try await proceedings.acknowledge(forum, on: "2026-11-19", acknowledgement: "Circulated to members of the Council as E/2026/L.41.",
-                                                             by: actor, requestID: "demo") else {
-            throw DemoData.Refused(description: "transmission refused")
-        }
+        _ = try await proceedings.transmit(forum, documentReference: "E/2026/L.41", on: "2026-11-12", by: actor, requestID: "demo")
+        _ = try await proceedings.acknowledge(forum, on: "2026-11-19", acknowledgement: "Circulated to members of the Council as E/2026/L.41.",
+                                              by: actor, requestID: "demo")
         return forum
     }
 
@@ -151,22 +137,16 @@ struct LifeCycleDemo {
         let store = ForumStore(pool: pool)
         guard var current = try await store.forum(forum) else { throw DemoData.Refused(description: "no forum") }
         while current.status < target, let next = current.status.allowedNext(kind: current.kind).first {
-            guard case .changed(let moved) = try await store.changeStatus(forum, to: next, by: actor, requestID: "demo") else {
-                throw DemoData.Refused(description: "\(current.kind.rawValue) could not move to \(next.rawValue)")
-            }
+            let moved = try await store.changeStatus(forum, to: next, by: actor, requestID: "demo")
             current = moved
         }
     }
 
     func conclude(_ forum: UUID, _ outcome: ForumOutcome) async throws {
-        guard case .changed = try await ForumStore(pool: pool).conclude(forum, outcome: outcome, by: actor, requestID: "demo") else {
-            throw DemoData.Refused(description: "forum could not be concluded")
-        }
+        _ = try await ForumStore(pool: pool).conclude(forum, outcome: outcome, by: actor, requestID: "demo")
     }
 
     func transition(_ issue: UUID, to stage: IssueStage, reason: String) async throws {
-        guard case .transitioned = try await IssueStore(pool: pool).transition(issue, to: stage, reason: reason, by: actor, requestID: "demo") else {
-            throw DemoData.Refused(description: "issue could not move to \(stage.rawValue)")
-        }
+        _ = try await IssueStore(pool: pool).transition(issue, to: stage, reason: reason, by: actor, requestID: "demo")
     }
 }

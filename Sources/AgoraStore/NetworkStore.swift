@@ -41,13 +41,6 @@ public struct MembershipRequestPosition: Codable, Sendable {
     }
 }
 
-/// What a membership change came to.
-public enum MembershipOutcome: Sendable, Equatable {
-    case done(Membership)
-    /// No such network, or no such request (or not the caller's to answer).
-    case notFound
-}
-
 /// Networks and their member organisations.
 public struct NetworkStore: Sendable {
     private let pool: PostgresConnectionPool
@@ -93,7 +86,7 @@ public struct NetworkStore: Sendable {
             """).map(Self.network)
     }
 
-    public func update(_ id: UUID, _ fields: Network.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Network> {
+    public func update(_ id: UUID, _ fields: Network.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> Network {
         try await mapViolations {
             try await pool.withTransaction { connection in
                 try await versionedUpdate(
@@ -119,21 +112,21 @@ public struct NetworkStore: Sendable {
     /// Asks for `organisation` to join the network, or — when the secretariat does it — admits
     /// it at once (an organisation of another constituency only so). A request counts nowhere
     /// until the organisation's contact or the secretariat accepts it.
-    public func addMember(_ organisation: UUID, to network: UUID, by actor: Actor, requestID: String?) async throws -> MembershipOutcome {
+    public func addMember(_ organisation: UUID, to network: UUID, by actor: Actor, requestID: String?) async throws -> Membership {
         let admits = actor.has(.secretariat)
         return try await mapViolations { try await pool.withTransaction { connection in
-            guard let found = try await Self.fetch(network, on: connection, lock: true) else { return .notFound }
+            guard let found = try await Self.fetch(network, on: connection, lock: true) else { throw Refusal.notFound() }
             guard let constituency = try await connection.query("SELECT constituency FROM organisation WHERE id = \(organisation)")
                 .first?.decode("constituency", as: String.self) else {
-                throw FieldViolation(field: "organisation", message: "is not a known organisation")
+                throw Refusal.invalid("organisation", "is not a known organisation")
             }
             guard admits || constituency == found.constituency else {
-                throw FieldViolation(field: "organisation", message: "is of another constituency (\(constituency)); only the secretariat admits it to a \(found.constituency) network")
+                throw Refusal.invalid("organisation", "is of another constituency (\(constituency)); only the secretariat admits it to a \(found.constituency) network")
             }
             let current = try await Self.membershipStatus(organisation, network, on: connection)
             switch (current, admits) {
             case (.accepted?, _), (.requested?, false):
-                return .done(Membership(network: network, organisation: organisation, status: current!))
+                return (Membership(network: network, organisation: organisation, status: current!))
             case (.requested?, true):
                 return try await accept(organisation, network, by: actor, requestID: requestID, on: connection)
             case (nil, _):
@@ -147,7 +140,7 @@ public struct NetworkStore: Sendable {
                     AuditChange(action: admits ? "network.member.add" : "network.member.request", objectType: "network", objectID: network.uuidString,
                                 after: ["member": .string(organisation.uuidString), "status": .string(status.rawValue)], isPublic: true),
                     by: actor, requestID: requestID, on: connection)
-                return .done(Membership(network: network, organisation: organisation, status: status))
+                return (Membership(network: network, organisation: organisation, status: status))
             }
         } }
     }
@@ -155,20 +148,20 @@ public struct NetworkStore: Sendable {
     /// The organisation's contact (one of `organisations`; nil: the secretariat) accepts the
     /// network's request. Not found when there is no such request or it is not theirs.
     public func acceptMembership(_ organisation: UUID, into network: UUID, within organisations: Set<UUID>?,
-                                 by actor: Actor, requestID: String?) async throws -> MembershipOutcome {
-        guard organisations.map({ $0.contains(organisation) }) ?? true else { return .notFound }
+                                 by actor: Actor, requestID: String?) async throws -> Membership {
+        guard organisations.map({ $0.contains(organisation) }) ?? true else { throw Refusal.notFound() }
         return try await pool.withTransaction { connection in
-            guard try await Self.fetch(network, on: connection, lock: true) != nil else { return .notFound }
+            guard try await Self.fetch(network, on: connection, lock: true) != nil else { throw Refusal.notFound() }
             switch try await Self.membershipStatus(organisation, network, on: connection) {
-            case nil: return .notFound
-            case .accepted?: return .done(Membership(network: network, organisation: organisation, status: .accepted))
+            case nil: throw Refusal.notFound()
+            case .accepted?: return (Membership(network: network, organisation: organisation, status: .accepted))
             case .requested?: return try await accept(organisation, network, by: actor, requestID: requestID, on: connection)
             }
         }
     }
 
     private func accept(_ organisation: UUID, _ network: UUID, by actor: Actor, requestID: String?,
-                        on connection: PostgresConnection) async throws -> MembershipOutcome {
+                        on connection: PostgresConnection) async throws -> Membership {
         try await connection.execute("""
             UPDATE network_member SET status = 'accepted', accepted_at = now()
             WHERE network_id = \(network) AND organisation_id = \(organisation)
@@ -179,7 +172,7 @@ public struct NetworkStore: Sendable {
                         before: ["member": .string(organisation.uuidString), "status": .string("requested")],
                         after: ["member": .string(organisation.uuidString), "status": .string("accepted")], isPublic: true),
             by: actor, requestID: requestID, on: connection)
-        return .done(Membership(network: network, organisation: organisation, status: .accepted))
+        return (Membership(network: network, organisation: organisation, status: .accepted))
     }
 
     /// Ends a membership or withdraws (declines) a request; false if there was neither.

@@ -2,27 +2,6 @@ import Agora
 import Foundation
 import PostgresClient
 
-/// Why a nomination change was refused, or what was done.
-public enum NominationOutcome: Sendable {
-    case done(Nomination)
-    case notFound
-    /// The forum is not taking nominations (status or deadline).
-    case closed(status: ForumStatus, deadline: Date?)
-    /// The caller is not a focal point of the network.
-    case notYourNetwork
-    /// No such person.
-    case unknownPerson
-    /// The person is not of one of the network's (accepted) member organisations.
-    case notAMemberPerson
-    /// The person sits on the forum's selection committee.
-    case committeeMember
-    /// The network already nominated this person.
-    case duplicate
-    /// Another of the network's nominations holds the rank.
-    case rankTaken(Int)
-    case stale(current: Nomination)
-}
-
 /// Nominations of speakers by networks, and the forum's selection committee.
 public struct NominationStore: Sendable {
     private let pool: PostgresConnectionPool
@@ -49,29 +28,29 @@ public struct NominationStore: Sendable {
 
     /// Network `network` nominates `person` for `forum`. `networks` are the caller's (nil: any).
     public func nominate(_ person: UUID, for forum: UUID, by network: UUID, rank: Int, statement: String, within networks: Set<UUID>?,
-                         now: Date = Date(), actor: Actor, requestID: String?) async throws -> NominationOutcome {
-        guard networks.map({ $0.contains(network) }) ?? true else { return .notYourNetwork }
+                         now: Date = Date(), actor: Actor, requestID: String?) async throws -> Nomination {
+        guard networks.map({ $0.contains(network) }) ?? true else { throw Refusal.notYourNetwork }
         return try await mapViolations {
             try await rankConflicts(rank) {
                 // Crossing changes to one network's nominations may deadlock; PostgreSQL picks one to fail, and it runs again.
                 try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
                     // A draft is not public: its existence is not revealed to a network by a refusal.
-                    guard let (status, deadline) = try await Self.window(forum, on: connection), status != .draft else { return .notFound }
-                    guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { return .closed(status: status, deadline: deadline) }
+                    guard let (status, deadline) = try await Self.window(forum, on: connection), status != .draft else { throw Refusal.notFound() }
+                    guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { throw Refusal.nominationsClosed(status: status, deadline: deadline) }
                     guard let organisation = try await connection.query("SELECT organisation_id FROM person WHERE id = \(person)").first else {
-                        return .unknownPerson
+                        throw Refusal.invalid("person", "is not a known person")
                     }
                     // A network nominates people of its member organisations, never strangers from the directory
                     // (nominating opens a person's personal data to the network). FOR SHARE: an ending membership waits.
                     guard let member = try organisation.decode("organisation_id", as: UUID?.self), !(try await connection.query("""
                         SELECT 1 FROM network_member WHERE network_id = \(network) AND organisation_id = \(member) AND status = 'accepted' FOR SHARE
-                        """)).isEmpty else { return .notAMemberPerson }
+                        """)).isEmpty else { throw Refusal.invalid("person", "is not a person of one of the network's member organisations") }
                     guard (try await connection.query("""
                         SELECT 1 FROM selection_committee c JOIN account a ON a.id = c.account_id WHERE c.forum_id = \(forum) AND a.person_id = \(person)
-                        """)).isEmpty else { return .committeeMember }
+                        """)).isEmpty else { throw Refusal.committeeMember }
                     guard (try await connection.query("""
                         SELECT 1 FROM nomination WHERE forum_id = \(forum) AND network_id = \(network) AND person_id = \(person) AND withdrawn_at IS NULL
-                        """)).isEmpty else { return .duplicate }
+                        """)).isEmpty else { throw Refusal.alreadyNominated }
                     let id = try await connection.query("""
                         INSERT INTO nomination (forum_id, network_id, person_id, rank, statement)
                         VALUES (\(forum), \(network), \(person), \(rank), \(statement)) RETURNING id
@@ -82,7 +61,7 @@ public struct NominationStore: Sendable {
                                     after: ["forum": .string(forum.uuidString), "network": .string(network.uuidString),
                                             "person": .string(person.uuidString), "rank": .number(Double(rank))]),
                         by: actor, requestID: requestID, on: connection)
-                    let outcome = NominationOutcome.done(try await Self.nomination(id, on: connection)!)
+                    let outcome = (try await Self.nomination(id, on: connection)!)
                     try await IdempotentAnswer.offer(outcome, on: connection)
                     return outcome
                 }
@@ -93,25 +72,25 @@ public struct NominationStore: Sendable {
     /// Changes a nomination's rank (taking it from the network's nomination that held it, which
     /// gets the old rank: a swap) or statement, before the deadline.
     public func update(_ id: UUID, rank: Int?, statement: String?, expectedVersion: Int?, within networks: Set<UUID>?,
-                       now: Date = Date(), actor: Actor, requestID: String?) async throws -> NominationOutcome {
+                       now: Date = Date(), actor: Actor, requestID: String?) async throws -> Nomination {
         try await mapViolations { try await rankConflicts(rank ?? 0) {
             try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
                 guard let found = try await Self.nomination(id, on: connection), !found.withdrawn,
-                      networks.map({ $0.contains(found.network) }) ?? true else { return .notFound }
+                      networks.map({ $0.contains(found.network) }) ?? true else { throw Refusal.notFound() }
                 // The forum first (as every path does), then the network's nominations in one order, so
                 // two swaps do not deadlock each other. NO KEY UPDATE leaves the rows' keys free for
                 // the foreign keys of a slate being saved.
-                guard let (status, deadline) = try await Self.window(found.forum, on: connection) else { return .notFound }
+                guard let (status, deadline) = try await Self.window(found.forum, on: connection) else { throw Refusal.notFound() }
                 try await connection.query("""
                     SELECT id FROM nomination WHERE forum_id = \(found.forum) AND network_id = \(found.network) AND withdrawn_at IS NULL
                     ORDER BY id FOR NO KEY UPDATE
                     """)
-                guard let before = try await Self.nomination(id, on: connection), !before.withdrawn else { return .notFound }
-                guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { return .closed(status: status, deadline: deadline) }
-                if let expectedVersion, expectedVersion != before.version { return .stale(current: before) }
+                guard let before = try await Self.nomination(id, on: connection), !before.withdrawn else { throw Refusal.notFound() }
+                guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { throw Refusal.nominationsClosed(status: status, deadline: deadline) }
+                if let expectedVersion, expectedVersion != before.version { throw Refusal.stale(currentVersion: before.version) }
                 let newRank = rank.flatMap { $0 == before.rank ? nil : $0 }
                 let newStatement = statement.flatMap { $0 == before.statement ? nil : $0 }
-                guard newRank != nil || newStatement != nil else { return .done(before) }
+                guard newRank != nil || newStatement != nil else { return (before) }
                 if let newRank, let holder = try await connection.query("""
                     SELECT id FROM nomination WHERE forum_id = \(before.forum) AND network_id = \(before.network) AND rank = \(newRank) AND withdrawn_at IS NULL
                     """).first?.decode("id", as: UUID.self) {
@@ -134,26 +113,26 @@ public struct NominationStore: Sendable {
                 try await AuditLog.record(
                     AuditChange(action: "nomination.update", objectType: "nomination", objectID: id.uuidString, before: changedBefore, after: changedAfter),
                     by: actor, requestID: requestID, on: connection)
-                return .done(after)
+                return (after)
             }
         } }
     }
 
     /// Withdraws a nomination before the deadline.
-    public func withdraw(_ id: UUID, within networks: Set<UUID>?, now: Date = Date(), actor: Actor, requestID: String?) async throws -> NominationOutcome {
+    public func withdraw(_ id: UUID, within networks: Set<UUID>?, now: Date = Date(), actor: Actor, requestID: String?) async throws -> Nomination {
         try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
             guard let found = try await Self.nomination(id, on: connection),
-                  networks.map({ $0.contains(found.network) }) ?? true else { return .notFound }
-            guard let (status, deadline) = try await Self.window(found.forum, on: connection) else { return .notFound }
-            guard let before = try await Self.nomination(id, on: connection, lock: true) else { return .notFound }
-            guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { return .closed(status: status, deadline: deadline) }
-            guard !before.withdrawn else { return .done(before) }
+                  networks.map({ $0.contains(found.network) }) ?? true else { throw Refusal.notFound() }
+            guard let (status, deadline) = try await Self.window(found.forum, on: connection) else { throw Refusal.notFound() }
+            guard let before = try await Self.nomination(id, on: connection, lock: true) else { throw Refusal.notFound() }
+            guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { throw Refusal.nominationsClosed(status: status, deadline: deadline) }
+            guard !before.withdrawn else { return (before) }
             try await connection.query("UPDATE nomination SET withdrawn_at = now(), version = version + 1, updated_at = now() WHERE id = \(id)")
             try await AuditLog.record(
                 AuditChange(action: "nomination.withdraw", objectType: "nomination", objectID: id.uuidString,
                             before: ["withdrawn": .bool(false)], after: ["withdrawn": .bool(true)]),
                 by: actor, requestID: requestID, on: connection)
-            return .done(try await Self.nomination(id, on: connection)!)
+            return (try await Self.nomination(id, on: connection)!)
         }
     }
 
@@ -252,13 +231,13 @@ public struct NominationStore: Sendable {
     }
 
     /// A rank another active nomination of the network holds becomes `.rankTaken`.
-    private func rankConflicts(_ rank: Int, _ body: () async throws -> NominationOutcome) async throws -> NominationOutcome {
+    private func rankConflicts(_ rank: Int, _ body: () async throws -> Nomination) async throws -> Nomination {
         do {
             return try await body()
         } catch let error as PostgresError where error.code == .exclusionViolation && error.constraint == "nomination_rank_unique" {
-            return .rankTaken(rank)
+            throw Refusal.rankTaken(rank)
         } catch let error as PostgresError where error.code == .exclusionViolation && error.constraint == "nomination_person_unique" {
-            return .duplicate
+            throw Refusal.alreadyNominated
         }
     }
 }

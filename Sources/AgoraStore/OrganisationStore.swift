@@ -2,23 +2,6 @@ import Agora
 import Foundation
 import PostgresClient
 
-/// The outcome of an update with an expected version.
-public enum UpdateOutcome<Value: Sendable>: Sendable {
-    case updated(Value)
-    case notFound
-    /// The object changed since the caller read it (`If-Match` no longer holds).
-    case stale(current: Value)
-
-    /// The same outcome about a view of the value.
-    public func map<Other: Sendable>(_ transform: (Value) -> Other) -> UpdateOutcome<Other> {
-        switch self {
-        case .updated(let value): .updated(transform(value))
-        case .notFound: .notFound
-        case .stale(let current): .stale(current: transform(current))
-        }
-    }
-}
-
 
 /// Organisations and their membership of networks.
 public struct OrganisationStore: Sendable {
@@ -74,7 +57,7 @@ public struct OrganisationStore: Sendable {
     }
 
     /// Applies `fields` if the organisation is still at `expectedVersion` (when given).
-    public func update(_ id: UUID, _ fields: Organisation.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Organisation> {
+    public func update(_ id: UUID, _ fields: Organisation.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> Organisation {
         try await mapViolations {
             try await pool.withTransaction { connection in
                 try await versionedUpdate(

@@ -2,23 +2,6 @@ import Agora
 import Foundation
 import PostgresClient
 
-/// Why taking part in a forum was refused, or what was done.
-public enum ParticipationOutcome<Value: Sendable>: Sendable {
-    case done(Value)
-    /// No such forum, invitation or registration, or not one the caller may act on.
-    case notFound
-    /// The person does not exist, or is not one of the caller's organisations' people.
-    case unknownPerson
-    /// A round table invites; the other kinds register (`expected` is what this forum does).
-    case wrongMode(expected: ParticipationMode)
-    /// The forum no longer (or does not yet) take participants at this status.
-    case closed(ForumStatus)
-    /// The person is already invited or registered.
-    case duplicate
-    /// Every place of the round table is taken.
-    case capReached(cap: Int)
-}
-
 /// Invitations to round tables and registrations for the other kinds of forum.
 ///
 /// A round table's cap is held by the database: accepting updates the forum's
@@ -38,22 +21,22 @@ public struct ParticipationStore: Sendable {
         """
 
     /// Invites `person` to round table `forum`.
-    public func invite(_ person: UUID, to forum: UUID, by actor: Actor, requestID: String?) async throws -> ParticipationOutcome<Invitation> {
+    public func invite(_ person: UUID, to forum: UUID, by actor: Actor, requestID: String?) async throws -> Invitation {
         try await pool.withTransaction { connection in
-            guard let (kind, status) = try await Self.forumState(forum, on: connection) else { return .notFound }
-            guard ParticipationMode(kind: kind) == .invitation else { return .wrongMode(expected: .registration) }
-            guard ParticipationMode.invitation.isOpen(at: status) else { return .closed(status) }
-            guard !(try await connection.query("SELECT 1 FROM person WHERE id = \(person)")).isEmpty else { return .unknownPerson }
+            guard let (kind, status) = try await Self.forumState(forum, on: connection) else { throw Refusal.notFound() }
+            guard ParticipationMode(kind: kind) == .invitation else { throw Refusal.wrongParticipationMode(expected: .registration) }
+            guard ParticipationMode.invitation.isOpen(at: status) else { throw Refusal.participationClosed(status) }
+            guard !(try await connection.query("SELECT 1 FROM person WHERE id = \(person)")).isEmpty else { throw Refusal.invalid("person", "is not a known person of an organisation you act for") }
             let rows = try await connection.query("""
                 INSERT INTO invitation (forum_id, person_id) VALUES (\(forum), \(person))
                 ON CONFLICT (forum_id, person_id) DO NOTHING RETURNING id
                 """)
-            guard let id = try rows.first?.decode("id", as: UUID.self) else { return .duplicate }
+            guard let id = try rows.first?.decode("id", as: UUID.self) else { throw Refusal.alreadyParticipating }
             try await AuditLog.record(
                 AuditChange(action: "invitation.create", objectType: "invitation", objectID: id.uuidString,
                             after: ["forum": .string(forum.uuidString), "person": .string(person.uuidString)]),
                 by: actor, requestID: requestID, on: connection)
-            let outcome = ParticipationOutcome<Invitation>.done(try await Self.invitation(id, on: connection)!)
+            let outcome = (try await Self.invitation(id, on: connection)!)
             try await IdempotentAnswer.offer(outcome, on: connection)
             return outcome
         }
@@ -61,27 +44,27 @@ public struct ParticipationStore: Sendable {
 
     /// Records a person's answer. `organisations` (an organisation contact's) limits the
     /// invitations the caller may answer to those of its people; nil is the secretariat.
-    public func answer(_ id: UUID, accept: Bool, within organisations: Set<UUID>?, by actor: Actor, requestID: String?) async throws -> ParticipationOutcome<Invitation> {
+    public func answer(_ id: UUID, accept: Bool, within organisations: Set<UUID>?, by actor: Actor, requestID: String?) async throws -> Invitation {
         do {
             return try await pool.withTransaction { connection in
                 guard let before = try await Self.invitation(id, on: connection, lock: true),
-                      organisations.map({ scope in before.organisation.map(scope.contains) == true }) ?? true else { return .notFound }
+                      organisations.map({ scope in before.organisation.map(scope.contains) == true }) ?? true else { throw Refusal.notFound() }
                 guard let (_, status) = try await Self.forumState(before.forum, on: connection, forUpdate: true),
-                      organisations == nil || status.isPublic else { return .notFound }
-                guard ParticipationMode.invitation.isOpen(at: status) else { return .closed(status) }
+                      organisations == nil || status.isPublic else { throw Refusal.notFound() }
+                guard ParticipationMode.invitation.isOpen(at: status) else { throw Refusal.participationClosed(status) }
                 let answer: InvitationStatus = accept ? .accepted : .declined
-                guard before.status != answer else { return .done(before) }
+                guard before.status != answer else { return (before) }
                 try await connection.query("UPDATE invitation SET status = \(answer.rawValue), answered_at = now(), version = version + 1 WHERE id = \(id)")
                 try await AuditLog.record(
                     AuditChange(action: "invitation.answer", objectType: "invitation", objectID: id.uuidString,
                                 before: ["status": .string(before.status.rawValue)], after: ["status": .string(answer.rawValue)]),
                     by: actor, requestID: requestID, on: connection)
-                return .done(try await Self.invitation(id, on: connection)!)
+                return (try await Self.invitation(id, on: connection)!)
             }
         } catch let error as PostgresError where error.code == .checkViolation && error.constraint == "forum_participant_cap" {
             let cap = try await pool.query("SELECT f.participant_cap FROM forum f JOIN invitation i ON i.forum_id = f.id WHERE i.id = \(id)")
                 .first?.decode("participant_cap", as: Int?.self)
-            return .capReached(cap: cap ?? 0)
+            throw Refusal.participantCapReached(cap ?? 0)
         }
     }
 
@@ -117,44 +100,44 @@ public struct ParticipationStore: Sendable {
 
     /// Registers `person` for `forum` on behalf of their organisation. `organisations` (an
     /// organisation contact's) limits the people the caller may register; nil is the secretariat.
-    public func register(_ person: UUID, for forum: UUID, within organisations: Set<UUID>?, by actor: Actor, requestID: String?) async throws -> ParticipationOutcome<Registration> {
+    public func register(_ person: UUID, for forum: UUID, within organisations: Set<UUID>?, by actor: Actor, requestID: String?) async throws -> Registration {
         try await pool.withTransaction { connection in
             guard let (kind, status) = try await Self.forumState(forum, on: connection),
-                  organisations == nil || status.isPublic else { return .notFound }
-            guard ParticipationMode(kind: kind) == .registration else { return .wrongMode(expected: .invitation) }
-            guard ParticipationMode.registration.isOpen(at: status) else { return .closed(status) }
+                  organisations == nil || status.isPublic else { throw Refusal.notFound() }
+            guard ParticipationMode(kind: kind) == .registration else { throw Refusal.wrongParticipationMode(expected: .invitation) }
+            guard ParticipationMode.registration.isOpen(at: status) else { throw Refusal.participationClosed(status) }
             guard let organisation = try await connection.query("SELECT organisation_id FROM person WHERE id = \(person)")
                     .first?.decode("organisation_id", as: UUID?.self),
-                  organisations.map({ $0.contains(organisation) }) ?? true else { return .unknownPerson }
+                  organisations.map({ $0.contains(organisation) }) ?? true else { throw Refusal.invalid("person", "is not a known person of an organisation you act for") }
             let rows = try await connection.query("""
                 INSERT INTO registration (forum_id, person_id, organisation_id) VALUES (\(forum), \(person), \(organisation))
                 ON CONFLICT (forum_id, person_id) DO NOTHING RETURNING id
                 """)
-            guard let id = try rows.first?.decode("id", as: UUID.self) else { return .duplicate }
+            guard let id = try rows.first?.decode("id", as: UUID.self) else { throw Refusal.alreadyParticipating }
             try await AuditLog.record(
                 AuditChange(action: "registration.create", objectType: "registration", objectID: id.uuidString,
                             after: ["forum": .string(forum.uuidString), "person": .string(person.uuidString),
                                     "organisation": .string(organisation.uuidString)]),
                 by: actor, requestID: requestID, on: connection)
-            let outcome = ParticipationOutcome<Registration>.done(try await Self.registration(id, on: connection)!)
+            let outcome = (try await Self.registration(id, on: connection)!)
             try await IdempotentAnswer.offer(outcome, on: connection)
             return outcome
         }
     }
 
     /// The secretariat approves a registration (approving twice changes nothing).
-    public func approve(_ id: UUID, by actor: Actor, requestID: String?) async throws -> ParticipationOutcome<Registration> {
+    public func approve(_ id: UUID, by actor: Actor, requestID: String?) async throws -> Registration {
         try await pool.withTransaction { connection in
-            guard let before = try await Self.registration(id, on: connection, lock: true) else { return .notFound }
-            guard before.status != .approved else { return .done(before) }
-            guard let (_, status) = try await Self.forumState(before.forum, on: connection) else { return .notFound }
-            guard ParticipationMode.registration.isOpen(at: status) else { return .closed(status) }
+            guard let before = try await Self.registration(id, on: connection, lock: true) else { throw Refusal.notFound() }
+            guard before.status != .approved else { return (before) }
+            guard let (_, status) = try await Self.forumState(before.forum, on: connection) else { throw Refusal.notFound() }
+            guard ParticipationMode.registration.isOpen(at: status) else { throw Refusal.participationClosed(status) }
             try await connection.query("UPDATE registration SET status = 'approved', approved_at = now(), version = version + 1 WHERE id = \(id)")
             try await AuditLog.record(
                 AuditChange(action: "registration.approve", objectType: "registration", objectID: id.uuidString,
                             before: ["status": .string("registered")], after: ["status": .string("approved")]),
                 by: actor, requestID: requestID, on: connection)
-            return .done(try await Self.registration(id, on: connection)!)
+            return (try await Self.registration(id, on: connection)!)
         }
     }
 

@@ -2,18 +2,6 @@ import Agora
 import Foundation
 import PostgresClient
 
-/// Why a partnership change was refused, or what was done.
-public enum PartnershipOutcome<Value: Sendable>: Sendable {
-    case done(Value)
-    case notFound
-    /// Partners and commitments belong to partnership forums.
-    case notAPartnership(ForumKind)
-    /// The organisation is already a partner.
-    case duplicate
-    /// The commitment changed since the caller read it; it is now at `currentVersion`.
-    case stale(currentVersion: Int)
-}
-
 /// Partner organisations of partnership forums and their commitments; a hearing on the same
 /// issue reads the commitments as evidence.
 public struct PartnershipStore: Sendable {
@@ -24,24 +12,24 @@ public struct PartnershipStore: Sendable {
     }
 
     /// Adds `organisation` to partnership `forum` with `role`.
-    public func addPartner(_ organisation: UUID, role: String, to forum: UUID, by actor: Actor, requestID: String?) async throws -> PartnershipOutcome<Partner> {
+    public func addPartner(_ organisation: UUID, role: String, to forum: UUID, by actor: Actor, requestID: String?) async throws -> Partner {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                guard let (kind, status) = try await ParticipationStore.forumState(forum, on: connection) else { return .notFound }
-                guard kind == .partnership else { return .notAPartnership(kind) }
+                guard let (kind, status) = try await ParticipationStore.forumState(forum, on: connection) else { throw Refusal.notFound() }
+                guard kind == .partnership else { throw Refusal.notAPartnership(kind) }
                 guard !(try await connection.query("SELECT 1 FROM organisation WHERE id = \(organisation)")).isEmpty else {
-                    throw FieldViolation(field: "organisation", message: "is not a known organisation")
+                    throw Refusal.invalid("organisation", "is not a known organisation")
                 }
                 let inserted = try await connection.query("""
                     INSERT INTO partner (forum_id, organisation_id, role) VALUES (\(forum), \(organisation), \(role))
                     ON CONFLICT DO NOTHING RETURNING forum_id
                     """)
-                guard !inserted.isEmpty else { return .duplicate }
+                guard !inserted.isEmpty else { throw Refusal.alreadyAPartner }
                 try await AuditLog.record(
                     AuditChange(action: "partner.add", objectType: "forum", objectID: forum.uuidString,
                                 after: ["organisation": .string(organisation.uuidString), "role": .string(role)], isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
-                let outcome = PartnershipOutcome<Partner>.done(try await Self.partners(of: forum, on: connection).first { $0.organisation == organisation }!)
+                let outcome = (try await Self.partners(of: forum, on: connection).first { $0.organisation == organisation }!)
                 try await IdempotentAnswer.offer(outcome, on: connection)
                 return outcome
             }
@@ -81,14 +69,14 @@ public struct PartnershipStore: Sendable {
     }
 
     /// Records a partner's commitment in partnership `forum`.
-    public func addCommitment(_ fields: CommitmentFields, to forum: UUID, by actor: Actor, requestID: String?) async throws -> PartnershipOutcome<Commitment> {
+    public func addCommitment(_ fields: CommitmentFields, to forum: UUID, by actor: Actor, requestID: String?) async throws -> Commitment {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                guard let (kind, status) = try await ParticipationStore.forumState(forum, on: connection) else { return .notFound }
-                guard kind == .partnership else { return .notAPartnership(kind) }
+                guard let (kind, status) = try await ParticipationStore.forumState(forum, on: connection) else { throw Refusal.notFound() }
+                guard kind == .partnership else { throw Refusal.notAPartnership(kind) }
                 guard let organisation = fields.organisation,
                       !(try await connection.query("SELECT 1 FROM partner WHERE forum_id = \(forum) AND organisation_id = \(organisation)")).isEmpty else {
-                    throw FieldViolation(field: "organisation", message: "is not a partner of this partnership")
+                    throw Refusal.invalid("organisation", "is not a partner of this partnership")
                 }
                 let id = try await connection.query("""
                     INSERT INTO commitment (forum_id, organisation_id, deliverable, due_on, status, evidence)
@@ -101,22 +89,22 @@ public struct PartnershipStore: Sendable {
                     AuditChange(action: "commitment.create", objectType: "commitment", objectID: id.uuidString,
                                 after: Self.snapshot(created), isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
-                try await IdempotentAnswer.offer(PartnershipOutcome<Commitment>.done(created), on: connection)
-                return .done(created)
+                try await IdempotentAnswer.offer(created, on: connection)
+                return (created)
             }
         }
     }
 
     /// Changes a commitment's status, evidence, deliverable or due date, if still at `expectedVersion` (when given).
-    public func updateCommitment(_ id: UUID, _ fields: CommitmentFields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> PartnershipOutcome<Commitment> {
+    public func updateCommitment(_ id: UUID, _ fields: CommitmentFields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> Commitment {
         try await mapViolations {
             try await pool.withTransaction { connection in
                 guard let before = try await Self.commitment(id, on: connection, lock: true),
-                      let (_, status) = try await ParticipationStore.forumState(before.forum, on: connection) else { return .notFound }
-                if let expectedVersion, expectedVersion != before.version { return .stale(currentVersion: before.version) }
+                      let (_, status) = try await ParticipationStore.forumState(before.forum, on: connection) else { throw Refusal.notFound() }
+                if let expectedVersion, expectedVersion != before.version { throw Refusal.stale(currentVersion: before.version) }
                 let unchanged = fields.deliverable.map { $0 == before.deliverable } ?? true && fields.due.map { $0 == before.due } ?? true
                     && fields.status.map { $0 == before.status } ?? true && fields.evidence.map { $0 == before.evidence } ?? true
-                if unchanged { return .done(before) }
+                if unchanged { return (before) }
                 try await connection.query("""
                     UPDATE commitment SET deliverable = COALESCE(\(fields.deliverable), deliverable),
                         due_on = COALESCE(\(fields.due)::date, due_on), status = COALESCE(\(fields.status?.rawValue), status),
@@ -129,7 +117,7 @@ public struct PartnershipStore: Sendable {
                     AuditChange(action: "commitment.update", objectType: "commitment", objectID: id.uuidString,
                                 before: Self.snapshot(before), after: Self.snapshot(after), isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
-                return .done(after)
+                return (after)
             }
         }
     }

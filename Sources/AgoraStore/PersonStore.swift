@@ -63,7 +63,7 @@ public struct PersonStore: Sendable {
     /// `organisations` is given, still belongs to one of them (checked under the row lock, so a
     /// concurrent move cannot slip between the check and the change).
     public func update(_ id: UUID, _ fields: Person.Fields, expectedVersion: Int?, within organisations: Set<UUID>? = nil,
-                       by actor: Actor, requestID: String?) async throws -> UpdateOutcome<Person> {
+                       by actor: Actor, requestID: String?) async throws -> Person {
         try await mapViolations {
             try await pool.withTransaction { connection in
                 try await versionedUpdate(

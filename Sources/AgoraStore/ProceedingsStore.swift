@@ -2,20 +2,6 @@ import Agora
 import Foundation
 import PostgresClient
 
-/// Why a transmission was refused, or what was done.
-public enum TransmissionOutcome: Sendable {
-    case done(Transmission)
-    case notFound
-    /// Only a concluded hearing's proceedings are transmitted.
-    case notConcludedHearing(kind: ForumKind, status: ForumStatus)
-    /// Proceedings are transmitted once.
-    case alreadyTransmitted(Transmission)
-    /// An acknowledgement needs a transmission first.
-    case notTransmitted
-    /// It was acknowledged already.
-    case alreadyAcknowledged(Transmission)
-}
-
 /// Hearing proceedings: the document assembled from the hearing's outcome and the issue's
 /// partnership commitments, and its transmission to the intergovernmental body.
 public struct ProceedingsStore: Sendable {
@@ -61,16 +47,16 @@ public struct ProceedingsStore: Sendable {
     }
 
     /// Records that the proceedings of concluded hearing `forum` were sent to its issue's body.
-    public func transmit(_ forum: UUID, documentReference: String, on date: String, by actor: Actor, requestID: String?) async throws -> TransmissionOutcome {
+    public func transmit(_ forum: UUID, documentReference: String, on date: String, by actor: Actor, requestID: String?) async throws -> Transmission {
         try await mapViolations { try await pool.withTransaction { connection in
             guard let row = try await connection.query("""
                 SELECT f.kind, f.status, i.reports_to FROM forum f JOIN policy_issue i ON i.id = f.issue_id WHERE f.id = \(forum) FOR UPDATE OF f
                 """).first,
-                  let kind = ForumKind(rawValue: try row.decode("kind")), let status = ForumStatus(rawValue: try row.decode("status")) else { return .notFound }
-            guard kind == .hearing, status == .concluded else { return .notConcludedHearing(kind: kind, status: status) }
-            if let existing = try await Self.transmission(forum, on: connection) { return .alreadyTransmitted(existing) }
+                  let kind = ForumKind(rawValue: try row.decode("kind")), let status = ForumStatus(rawValue: try row.decode("status")) else { throw Refusal.notFound() }
+            guard kind == .hearing, status == .concluded else { throw Refusal.notConcludedHearing(kind: kind, status: status) }
+            if let existing = try await Self.transmission(forum, on: connection) { throw Refusal.alreadyTransmitted(existing) }
             let body: String = try row.decode("reports_to")
-            guard let document = try await Self.assemble(forum, on: connection) else { return .notFound }
+            guard let document = try await Self.assemble(forum, on: connection) else { throw Refusal.notFound() }
             try await connection.query("""
                 INSERT INTO transmission (forum_id, body, document_reference, transmitted_on, document, transmitted_by, transmitted_by_token)
                 VALUES (\(forum), \(body), \(documentReference), \(date)::date, \(PostgresJSON(document))::jsonb, \(actor.accountID), \(actor.tokenName))
@@ -80,19 +66,19 @@ public struct ProceedingsStore: Sendable {
                             after: ["body": .string(body), "documentReference": .string(documentReference), "transmittedOn": .string(date)],
                             isPublic: true),
                 by: actor, requestID: requestID, on: connection)
-            return .done(try await Self.transmission(forum, on: connection)!)
+            return (try await Self.transmission(forum, on: connection)!)
         } }
     }
 
     /// Records the body's acknowledgement of receipt.
-    public func acknowledge(_ forum: UUID, on date: String, acknowledgement: String, by actor: Actor, requestID: String?) async throws -> TransmissionOutcome {
+    public func acknowledge(_ forum: UUID, on date: String, acknowledgement: String, by actor: Actor, requestID: String?) async throws -> Transmission {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                guard !(try await connection.query("SELECT 1 FROM forum WHERE id = \(forum)")).isEmpty else { return .notFound }
-                guard let before = try await Self.transmission(forum, on: connection, lock: true) else { return .notTransmitted }
-                guard before.acknowledgedOn == nil else { return .alreadyAcknowledged(before) }
+                guard !(try await connection.query("SELECT 1 FROM forum WHERE id = \(forum)")).isEmpty else { throw Refusal.notFound() }
+                guard let before = try await Self.transmission(forum, on: connection, lock: true) else { throw Refusal.notTransmitted }
+                guard before.acknowledgedOn == nil else { throw Refusal.alreadyAcknowledged(before) }
                 guard let day = CalendarDate(date), let sent = CalendarDate(before.transmittedOn), day >= sent else {
-                    throw FieldViolation(field: "acknowledgedOn", message: "must not be before the transmission (\(before.transmittedOn))")
+                    throw Refusal.invalid("acknowledgedOn", "must not be before the transmission (\(before.transmittedOn))")
                 }
                 try await connection.query("""
                     UPDATE transmission SET acknowledged_on = \(date)::date, acknowledgement = \(acknowledgement) WHERE forum_id = \(forum)
@@ -101,7 +87,7 @@ public struct ProceedingsStore: Sendable {
                     AuditChange(action: "proceedings.acknowledge", objectType: "forum", objectID: forum.uuidString,
                                 after: ["acknowledgedOn": .string(date), "acknowledgement": .string(acknowledgement)], isPublic: true),
                     by: actor, requestID: requestID, on: connection)
-                return .done(try await Self.transmission(forum, on: connection)!)
+                return (try await Self.transmission(forum, on: connection)!)
             }
         }
     }

@@ -2,26 +2,6 @@ import Agora
 import Foundation
 import PostgresClient
 
-/// Why a selection step was refused, or what was done.
-public enum SelectionOutcome: Sendable {
-    case done(Slate)
-    case notFound
-    /// The forum has no speaking slots or minutes set.
-    case notReady(String)
-    /// Nominations are still open (saving a slate needs them closed), or the forum has been held.
-    case wrongTime(String)
-    /// The slate is not at the status the step needs.
-    case wrongStatus(Slate.Status)
-    /// An override names a nomination that cannot take or leave a place.
-    case invalidOverride(String)
-    /// A hearing's slate needs speakers from at least three constituencies.
-    case tooFewConstituencies(Int)
-    /// The forum has started: its speakers no longer change.
-    case started
-    /// The solver refused the instance (it names why).
-    case unsolvable(String)
-}
-
 /// Speaker selection: running the solver on a forum's nominations, keeping slate versions,
 /// overrides, the bureau's review, and the speakers' answers with replacements. Every step is
 /// audited (publicly: selection is transparent), and what would be sent goes to `notice`.
@@ -87,47 +67,41 @@ public struct SelectionStore: Sendable {
     /// Runs the solver once nominations are closed and keeps the result as the forum's next
     /// slate version. The solver runs with no lock held; the slate is written only if the
     /// candidates are still those it solved for (else it solves again, at most a few times).
-    public func run(_ forum: UUID, rules: SelectionInstance.Rules, now: Date = Date(), actor: Actor, requestID: String?) async throws -> SelectionOutcome {
+    public func run(_ forum: UUID, rules: SelectionInstance.Rules, now: Date = Date(), actor: Actor, requestID: String?) async throws -> Slate {
         for _ in 0..<Self.optimisticAttempts {
-            let read = try await pool.withConnection { connection -> (SelectionOutcome?, slots: Int, minutes: Int, CandidatePool?) in
+            let read = try await pool.withConnection { connection -> (slots: Int, minutes: Int, CandidatePool) in
                 guard let row = try await connection.query("""
                     SELECT status, nominations_deadline, speaking_slots, speaking_minutes FROM forum WHERE id = \(forum)
-                    """).first, let status = ForumStatus(rawValue: try row.decode("status")) else { return (.notFound, 0, 0, nil) }
-                if let refusal = Self.refusalToRun(status: status, deadline: try row.decode("nominations_deadline"), now: now) { return (refusal, 0, 0, nil) }
+                    """).first, let status = ForumStatus(rawValue: try row.decode("status")) else { throw Refusal.notFound() }
+                try Self.checkTimeToRun(status: status, deadline: try row.decode("nominations_deadline"), now: now)
                 guard let slots: Int = try row.decode("speaking_slots"), let minutes: Int = try row.decode("speaking_minutes") else {
-                    return (.notReady("Set the forum's speakingSlots and speakingMinutes first (PATCH /forums/{id})."), 0, 0, nil)
+                    throw Refusal(.forumNotReady, "Set the forum's speakingSlots and speakingMinutes first (PATCH /forums/{id}).")
                 }
-                return (nil, slots, minutes, try await Self.pool(of: forum, on: connection))
+                return (slots, minutes, try await Self.pool(of: forum, on: connection))
             }
-            if let refusal = read.0 { return refusal }
-            guard let candidates = read.3 else { return .notFound }
+            let candidates = read.2
             let (instance, result, applied): (SelectionInstance, SelectionResult, AppliedRules)
             do {
                 (instance, result, applied) = try await Self.solve(candidates, forum: forum, slots: read.slots, minutes: read.minutes, rules: rules)
             } catch let error as SelectionInstanceError {
-                return .unsolvable(error.description)
+                throw Refusal(.cannotSelect, error.description)
             }
             let encoded = try await EncodedSlate.encoding(instance, result)
-            enum Written { case kept(Slate), refused(SelectionOutcome), stale }
-            let written: Written = try await pool.withTransaction { connection in
+            // nil: solved for other candidates or places than there are now, so solve again.
+            let written: Slate? = try await pool.withTransaction { connection in
                 guard let row = try await connection.query("""
                     SELECT status, nominations_deadline, speaking_slots, speaking_minutes FROM forum WHERE id = \(forum) FOR UPDATE
-                    """).first, let status = ForumStatus(rawValue: try row.decode("status")) else { return .refused(.notFound) }
-                if let refusal = Self.refusalToRun(status: status, deadline: try row.decode("nominations_deadline"), now: now) { return .refused(refusal) }
-                // Solved for other candidates or places than there are now: solve again.
+                    """).first, let status = ForumStatus(rawValue: try row.decode("status")) else { throw Refusal.notFound() }
+                try Self.checkTimeToRun(status: status, deadline: try row.decode("nominations_deadline"), now: now)
                 guard try row.decode("speaking_slots", as: Int?.self) == read.slots, try row.decode("speaking_minutes", as: Int?.self) == read.minutes,
-                      try await Self.pool(of: forum, on: connection) == candidates else { return .stale }
+                      try await Self.pool(of: forum, on: connection) == candidates else { return nil }
                 let id = try await Self.keep(instance, result: result, encoded: encoded, rules: rules, applied: applied, forum: forum,
                                              actor: actor, requestID: requestID, on: connection)
                 let slate = try await Self.stored(id, on: connection, known: (instance, result))!.slate
-                try await IdempotentAnswer.offer(SelectionOutcome.done(slate), on: connection)
-                return .kept(slate)
+                try await IdempotentAnswer.offer(slate, on: connection)
+                return slate
             }
-            switch written {
-            case .stale: continue
-            case .refused(let refusal): return refusal
-            case .kept(let slate): return .done(slate)
-            }
+            if let written { return written }
         }
         throw PostgresError(code: .serializationFailure, message: "the nominations kept changing while the slate was being chosen")
     }
@@ -146,12 +120,11 @@ public struct SelectionStore: Sendable {
         }
     }
 
-    /// Why a slate cannot be chosen now, if it cannot.
-    static func refusalToRun(status: ForumStatus, deadline: Date?, now: Date) -> SelectionOutcome? {
+    /// Refuses choosing a slate when it is not the time: nominations still open, or the forum held.
+    static func checkTimeToRun(status: ForumStatus, deadline: Date?, now: Date) throws(Refusal) {
         guard NominationWindow.isPublic(status: status, deadline: deadline, now: now), status < .held else {
-            return .wrongTime("A slate is chosen once nominations have closed and before the forum is held (it is \(status.rawValue)).")
+            throw Refusal(.nominationsNotClosed, "A slate is chosen once nominations have closed and before the forum is held (it is \(status.rawValue)).")
         }
-        return nil
     }
 
     /// Writes a solved slate as the forum's next version, with its places and a public audit entry.
@@ -181,24 +154,24 @@ public struct SelectionStore: Sendable {
     }
 
     /// The secretariat puts `incoming` in the place of `outgoing`, with a public justification.
-    public func override(_ slate: UUID, outgoing: UUID, incoming: UUID, justification: String, actor: Actor, requestID: String?) async throws -> SelectionOutcome {
+    public func override(_ slate: UUID, outgoing: UUID, incoming: UUID, justification: String, actor: Actor, requestID: String?) async throws -> Slate {
         try await step(slate, prepare: { _ in }) { stored, _, connection in
             let before = stored.slate
-            guard before.status != .approved else { return .refused(.wrongStatus(before.status)) }
+            guard before.status != .approved else { throw Refusal.slateStatus((before.status)) }
             guard let leaving = before.holding.first(where: { $0.nomination == outgoing }) else {
-                return .refused(.invalidOverride("\(outgoing.uuidString) holds no place on this slate."))
+                throw Refusal.invalid("in", "\(outgoing.uuidString) holds no place on this slate.")
             }
             guard !before.speakers.contains(where: { $0.nomination == incoming }) else {
-                return .refused(.invalidOverride("\(incoming.uuidString) is already on this slate."))
+                throw Refusal.invalid("in", "\(incoming.uuidString) is already on this slate.")
             }
             guard let entering = try await NominationStore.nomination(incoming, on: connection), entering.forum == before.forum, !entering.withdrawn else {
-                return .refused(.invalidOverride("\(incoming.uuidString) is not an active nomination for this forum."))
+                throw Refusal.invalid("in", "\(incoming.uuidString) is not an active nomination for this forum.")
             }
             guard !(try await Self.personOnSlate(entering.person, slate: slate, on: connection)) else {
-                return .refused(.invalidOverride("This person already holds a place."))
+                throw Refusal.invalid("in", "This person already holds a place.")
             }
             guard !(try await NominationStore.committeeNominations(of: before.forum, on: connection)).contains(incoming) else {
-                return .refused(.invalidOverride("This person sits on the forum's selection committee."))
+                throw Refusal.invalid("in", "This person sits on the forum's selection committee.")
             }
             try await connection.query("DELETE FROM slate_speaker WHERE slate_id = \(slate) AND nomination_id = \(outgoing)")
             try await connection.query("""
@@ -220,7 +193,7 @@ public struct SelectionStore: Sendable {
     }
 
     /// The bureau approves (asking the chosen speakers to confirm) or returns the slate with a comment.
-    public func review(_ slate: UUID, approve: Bool, comment: String?, now: Date = Date(), actor: Actor, requestID: String?) async throws -> SelectionOutcome {
+    public func review(_ slate: UUID, approve: Bool, comment: String?, now: Date = Date(), actor: Actor, requestID: String?) async throws -> Slate {
         try await step(slate, prepare: { _ in }) { stored, _, connection in
             let before = stored.slate
             // The forum is locked already (by `step`); its issue's body read now, under that lock.
@@ -230,18 +203,18 @@ public struct SelectionStore: Sendable {
                 """)[0]
             // A bureau reviews only slates of forums whose issue reports to the body it serves;
             // another body's bureau learns nothing of this slate, not even its status.
-            guard Visibility.mayReviewSlate(issueReportsTo: try forum.decode("reports_to"), viewer: actor) else { return .refused(.notFound) }
-            guard before.status == .proposed else { return .refused(.wrongStatus(before.status)) }
+            guard Visibility.mayReviewSlate(issueReportsTo: try forum.decode("reports_to"), viewer: actor) else { throw Refusal.notFound() }
+            guard before.status == .proposed else { throw Refusal.slateStatus((before.status)) }
             let startsAt: Date = try forum.decode("starts_at")
             // Approving asks speakers to confirm before the start: too late once it has begun.
-            if approve, now >= startsAt { return .refused(.started) }
+            if approve, now >= startsAt { throw Refusal.forumStarted }
             if approve {
                 let constituencies = Set(before.holding.map(\.constituency)).count
                 if try forum.decode("kind", as: String.self) == ForumKind.hearing.rawValue && constituencies < Slate.hearingMinimumConstituencies {
-                    return .refused(.tooFewConstituencies(constituencies))
+                    throw Refusal.tooFewConstituencies((constituencies))
                 }
                 guard (try await connection.query("SELECT 1 FROM slate WHERE forum_id = \(before.forum) AND status = 'approved'")).isEmpty else {
-                    return .refused(.wrongStatus(.approved))
+                    throw Refusal.slateStatus((.approved))
                 }
             }
             let confirmBy = min(now.addingTimeInterval(Self.answerTime), startsAt)
@@ -269,7 +242,7 @@ public struct SelectionStore: Sendable {
     /// A chosen speaker (through their network's focal point, or the secretariat) confirms or
     /// declines; a decline gives the place to the first reserve whose entry keeps the rules.
     public func answer(_ slate: UUID, nomination: UUID, confirm: Bool, within networks: Set<UUID>?, now: Date = Date(),
-                       actor: Actor, requestID: String?) async throws -> SelectionOutcome {
+                       actor: Actor, requestID: String?) async throws -> Slate {
         try await step(slate, prepare: { stored -> UUID? in
             // Who would take a declined place: the solver's work, done before the lock.
             guard !confirm, let speaker = stored.slate.speakers.first(where: { $0.nomination == nomination }) else { return nil }
@@ -277,12 +250,12 @@ public struct SelectionStore: Sendable {
         }) { stored, replacement, connection in
             let before = stored.slate
             // Whose speaker first: a stranger learns nothing of the slate's status.
-            guard let speaker = before.speakers.first(where: { $0.nomination == nomination }) else { return .refused(.notFound) }
-            guard networks.map({ $0.contains(speaker.network) }) ?? true else { return .refused(.notFound) }
-            guard before.status == .approved else { return .refused(.wrongStatus(before.status)) }
-            guard now < stored.startsAt else { return .refused(.started) }
+            guard let speaker = before.speakers.first(where: { $0.nomination == nomination }) else { throw Refusal.notFound() }
+            guard networks.map({ $0.contains(speaker.network) }) ?? true else { throw Refusal.notFound() }
+            guard before.status == .approved else { throw Refusal.slateStatus((before.status)) }
+            guard now < stored.startsAt else { throw Refusal.forumStarted }
             // A chosen speaker answers; a confirmed one may still withdraw (decline). Repeating an answer changes nothing.
-            guard speaker.state == .chosen || (speaker.state == .confirmed && !confirm) else { return .refused(.done(before)) }
+            guard speaker.state == .chosen || (speaker.state == .confirmed && !confirm) else { return .unchanged(before) }
             try await Self.record(confirm ? .confirmed : .declined, of: speaker, on: stored, replacement: replacement, now: now,
                                   actor: actor, requestID: requestID, on: connection)
             return .changed
@@ -301,18 +274,20 @@ public struct SelectionStore: Sendable {
         let scheduler = Actor(accountID: nil, tokenName: "scheduler", grants: [])
         for (slate, nomination) in overdue {
             do {
-                let outcome = try await step(slate, prepare: { stored -> UUID? in
+                _ = try await step(slate, prepare: { stored -> UUID? in
                     guard let speaker = stored.slate.speakers.first(where: { $0.nomination == nomination }) else { return nil }
                     return try await Self.replacement(for: speaker, on: stored, now: now)
                 }) { stored, replacement, connection in
                     guard let speaker = stored.slate.speakers.first(where: { $0.nomination == nomination && $0.state == .chosen }) else {
-                        return .refused(.notFound)
+                        throw Refusal.notFound()
                     }
                     try await Self.record(.declined, of: speaker, on: stored, replacement: replacement, now: now, actor: scheduler,
                                           requestID: nil, on: connection, reason: "no answer by the deadline")
                     return .changed
                 }
-                if case .done = outcome { released += 1 }
+                released += 1
+            } catch let refusal as Refusal where refusal.code == .notFound {
+                // Answered or gone meanwhile: nothing to release.
             } catch {
                 // One slate's trouble (a deadlock, a lost connection) must not hold back the others;
                 // it is reported once all were tried, and the next run tries it again.
@@ -408,8 +383,8 @@ public struct SelectionStore: Sendable {
     enum Step {
         /// Written: the answer is the slate as committed.
         case changed
-        /// Nothing written, for this reason.
-        case refused(SelectionOutcome)
+        /// Nothing written: the answer is the slate as it was (refusals are thrown).
+        case unchanged(Slate)
     }
 
     /// A step on slate `id`, optimistically, so no CPU-heavy work runs while a row lock is
@@ -418,23 +393,25 @@ public struct SelectionStore: Sendable {
     /// is still the one read — otherwise read again. After a few rounds of losing it answers 503
     /// (a serialization failure). The answer is the slate as committed, read after the commit.
     private func step<Prepared>(_ id: UUID, prepare: (Stored) async throws -> Prepared,
-                                apply: (Stored, Prepared, PostgresConnection) async throws -> Step) async throws -> SelectionOutcome {
+                                apply: (Stored, Prepared, PostgresConnection) async throws -> Step) async throws -> Slate {
         for _ in 0..<Self.optimisticAttempts {
-            guard let snapshot = try await pool.withConnection({ try await Self.stored(id, on: $0) }) else { return .notFound }
+            guard let snapshot = try await pool.withConnection({ try await Self.stored(id, on: $0) }) else { throw Refusal.notFound() }
             let prepared = try await prepare(snapshot)
             let step: Step? = try await mapViolations { try await pool.withTransaction { connection in
                 // The forum first, then the slate, as every path takes them (a forum edit moves
                 // its slates' deadlines): no deadlock between the two.
                 try await connection.execute("SELECT 1 FROM forum WHERE id = \(snapshot.slate.forum) FOR UPDATE")
                 guard let revision = try await connection.query("SELECT revision FROM slate WHERE id = \(id) FOR UPDATE").first?
-                    .decode("revision", as: Int.self) else { return .refused(.notFound) }
+                    .decode("revision", as: Int.self) else { throw Refusal.notFound() }
                 guard revision == snapshot.slate.revision else { return nil }
                 return try await apply(snapshot, prepared, connection)
             } }
             switch step {
             case nil: continue
-            case .refused(let outcome)?: return outcome
-            case .changed?: return try await slate(id).map(SelectionOutcome.done) ?? .notFound
+            case .unchanged(let slate)?: return slate
+            case .changed?:
+                guard let slate = try await slate(id) else { throw Refusal.notFound() }
+                return slate
             }
         }
         throw PostgresError(code: .serializationFailure, message: "the slate kept changing while a step on it was prepared")

@@ -13,14 +13,14 @@ func versionedUpdate<Value: Sendable>(
     snapshot: (Value, Set<String>) -> [String: JSONValue],
     apply: () async throws -> Void,
     by actor: Actor, requestID: String?, on connection: PostgresConnection
-) async throws -> UpdateOutcome<Value> {
-    guard let before = try await fetch(true), inScope(before) else { return .notFound }
-    if let expectedVersion, expectedVersion != version(before) { return .stale(current: before) }
+) async throws -> Value {
+    guard let before = try await fetch(true), inScope(before) else { throw Refusal.notFound() }
+    if let expectedVersion, expectedVersion != version(before) { throw Refusal.stale(currentVersion: version(before)) }
     try await apply()
-    guard let after = try await fetch(false) else { return .notFound }
+    guard let after = try await fetch(false) else { throw Refusal.notFound() }
     try await AuditLog.record(
         AuditChange(action: action, objectType: objectType, objectID: id.uuidString,
                     before: snapshot(before, changedFields), after: snapshot(after, changedFields), personalFields: personalFields),
         by: actor, requestID: requestID, on: connection)
-    return .updated(after)
+    return (after)
 }

@@ -14,8 +14,8 @@ struct Runner {
     let logger: Logger
 
     /// Serves the API (and, in local mode, the scheduler) until SIGTERM or SIGINT. The pool
-    /// is first in the group, so it shuts down last: in-flight requests finish, then
-    /// connections close.
+    /// is the application's first service, so it shuts down last: in-flight requests finish,
+    /// then connections close.
     func serve(app configuration: AppConfiguration, migrate: Bool, withScheduler: Bool, demoData: Bool = false) async throws {
         AgoraMetrics.bootstrap()
         let pool = PostgresConnectionPool(configuration: database, logger: logger)
@@ -33,8 +33,7 @@ struct Runner {
             services.append(PeriodicJob.confirmationDeadlines(store: SelectionStore(pool: pool), logger: logger))
             services.append(PeriodicJob.idempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger))
         }
-        let app = buildApplication(configuration: configuration, pool: pool, logger: logger)
-        services.append(app)
+        let app = buildApplication(configuration: configuration, stores: Stores(pool: pool), logger: logger, services: services)
         let url = "http://\(configuration.host):\(configuration.port)"
         logger.info("Agora is serving on \(url) — try \(url)/readyz")
         print("Agora is serving on \(url) — try: curl \(url)/readyz   (Ctrl-C stops)")
@@ -47,7 +46,7 @@ struct Runner {
                 """)
         }
         fflush(nil)
-        try await run(services)
+        try await app.runService()
     }
 
     /// The scheduler: notices, the speakers' confirmation deadlines, and the purge of old idempotency keys.

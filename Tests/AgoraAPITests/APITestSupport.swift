@@ -1,4 +1,5 @@
 import AgoraAPI
+import AgoraStore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -20,7 +21,7 @@ func withApp(
         configuration: .init(connectionString: url, maximumConnections: 4, acquireTimeout: .seconds(1), statementTimeout: statementTimeout),
         logger: TestDatabase.logger
     )
-    let app = buildApplication(configuration: configuration, pool: pool, logger: TestDatabase.logger, tokenCache: cache)
+    let app = buildApplication(configuration: configuration, stores: Stores(pool: pool), logger: TestDatabase.logger, tokenCache: cache)
     do {
         try await app.test(.live) { client in try await test(client, pool, url) }
     } catch {

@@ -159,13 +159,10 @@ struct AccessMatrixTests {
             let issue = try await Fixture.issue(pool, slug: "matrix")
             let conference = try await Fixture.forum(pool, issue: issue, kind: .conference, status: .nominationsOpen)
             let roundTable = try await Fixture.forum(pool, issue: issue, kind: .roundTable, status: .announced)
-            guard case .done(let theirNomination) = try await NominationStore(pool: pool).nominate(
-                      memberPerson, for: conference, by: theirNetwork, rank: 1, statement: "S", within: nil, actor: .commandLine, requestID: nil),
-                  case .done(let theirInvitation) = try await ParticipationStore(pool: pool).invite(theirPerson, to: roundTable, by: .commandLine, requestID: nil),
-                  case .done(let theirRegistration) = try await ParticipationStore(pool: pool).register(
-                      theirPerson, for: conference, within: nil, by: .commandLine, requestID: nil) else {
-                Issue.record("could not set up their objects"); return
-            }
+            let theirNomination = try await NominationStore(pool: pool).nominate(
+                memberPerson, for: conference, by: theirNetwork, rank: 1, statement: "S", within: nil, actor: .commandLine, requestID: nil)
+            let theirInvitation = try await ParticipationStore(pool: pool).invite(theirPerson, to: roundTable, by: .commandLine, requestID: nil)
+            let theirRegistration = try await ParticipationStore(pool: pool).register(theirPerson, for: conference, within: nil, by: .commandLine, requestID: nil)
 
             let grants: [Caller: Set<RoleGrant>] = [
                 .participant: [RoleGrant(.participant)], .bureau: [RoleGrant.bureau("Economic and Social Council")],
@@ -182,7 +179,7 @@ struct AccessMatrixTests {
                 return [try row.decode("o"), try row.decode("n"), try row.decode("p")]
             }
             let versionsBefore = try await versions()
-            let registered = buildRoutes(configuration: AppConfiguration(port: 0), pool: pool, tokenCache: TokenCache()).rules
+            let registered = buildRoutes(configuration: AppConfiguration(port: 0), stores: Stores(pool: pool), tokenCache: TokenCache()).rules
             let writing = registered.filter { !$0.key.hasPrefix("GET ") && !$0.key.hasPrefix("HEAD ") }
             #expect(writing.count >= 40, "the router registers the writing routes")
             let scoped = Self.scopedCases(theirs: theirs)

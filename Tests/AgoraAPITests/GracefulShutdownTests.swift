@@ -1,4 +1,5 @@
 import AgoraAPI
+import AgoraStore
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -16,7 +17,7 @@ struct GracefulShutdownTests {
         let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
 
-        let router = buildRoutes(configuration: AppConfiguration(port: 0), pool: pool, tokenCache: TokenCache()).router
+        let router = buildRoutes(configuration: AppConfiguration(port: 0), stores: Stores(pool: pool), tokenCache: TokenCache()).router
         router.get("/probe/slow") { _, _ in
             startedContinuation.yield()
             try await pool.query("SELECT pg_sleep(0.3)")

@@ -226,8 +226,8 @@ struct AccountInvitationTests {
         let poolB = PostgresConnectionPool(configuration: .init(connectionString: url), logger: TestDatabase.logger)
         let secretariat = try await TestAccount.make(poolA, grants: [RoleGrant(.secretariat)])
         let account = try await TestAccount.make(poolA, name: "To be disabled")
-        let serverA = buildApplication(configuration: AppConfiguration(port: 0), pool: poolA, logger: TestDatabase.logger)
-        let serverB = buildApplication(configuration: AppConfiguration(port: 0), pool: poolB, logger: TestDatabase.logger)
+        let serverA = buildApplication(configuration: AppConfiguration(port: 0), stores: Stores(pool: poolA), logger: TestDatabase.logger)
+        let serverB = buildApplication(configuration: AppConfiguration(port: 0), stores: Stores(pool: poolB), logger: TestDatabase.logger)
         try await serverA.test(.live) { clientA in
             try await serverB.test(.live) { clientB in
                 // Server B has the token in its cache from here on.

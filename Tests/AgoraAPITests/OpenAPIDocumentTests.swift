@@ -1,5 +1,6 @@
 import Agora
 import AgoraAPI
+import AgoraStore
 import PostgresClient
 import Testing
 import TestSupport
@@ -39,7 +40,7 @@ struct OpenAPIDocumentTests {
 
     @Test func everyRouteIsDocumentedWithItsAccessRuleAndNothingElseIs() async throws {
         let pool = PostgresConnectionPool(configuration: .init(connectionString: TestDatabase.serverURL), logger: TestDatabase.logger)
-        let routes = buildRoutes(configuration: AppConfiguration(port: 0), pool: pool, tokenCache: TokenCache())
+        let routes = buildRoutes(configuration: AppConfiguration(port: 0), stores: Stores(pool: pool), tokenCache: TokenCache())
         await pool.close()
         let documented = documentedOperations()
         let served = routes.rules.mapValues(describe)

@@ -242,11 +242,11 @@ struct IdempotencyAndReferenceTests {
             headers[HTTPField.Name("Idempotency-Key")!] = "k"
             try await client.execute(uri: "/organisations", method: .post, headers: headers, body: ByteBuffer(string: body)) { #expect($0.status == .created) }
             // The slow request finishes its change now: its answer cannot be written, so the change rolls back.
-            await #expect(throws: Problem.self) {
+            await #expect(throws: Refusal.self) {
                 try await IdempotentAnswer.$writer.withValue(IdempotentAnswer.Writer { _, connection in
                     guard try await IdempotencyStore.complete(account: secretariat.id, key: "k", claim: slow, status: 201, headers: [:],
                                                               body: Data(), on: connection) else {
-                        throw Problem(type: "idempotency-in-progress", title: "t", status: .conflict)
+                        throw Refusal(.idempotencyInProgress)
                     }
                 }) {
                     var fields = Organisation.Fields()

@@ -29,7 +29,7 @@ struct TestAccount {
 struct TokenAPITests {
     @Test func everyRouteDeclaresAnAccessRule() async throws {
         let pool = PostgresConnectionPool(configuration: .init(connectionString: TestDatabase.serverURL), logger: TestDatabase.logger)
-        let routes = buildRoutes(configuration: AppConfiguration(port: 0), pool: pool, tokenCache: TokenCache())
+        let routes = buildRoutes(configuration: AppConfiguration(port: 0), stores: Stores(pool: pool), tokenCache: TokenCache())
         let registered = Set(routes.router.routes.map { "\($0.method) \($0.path)" })
         #expect(!registered.isEmpty)
         #expect(registered == Set(routes.rules.keys))
@@ -175,8 +175,8 @@ struct TokenRevocationTests {
         let poolA = PostgresConnectionPool(configuration: .init(connectionString: url), logger: TestDatabase.logger)
         let poolB = PostgresConnectionPool(configuration: .init(connectionString: url), logger: TestDatabase.logger)
         let account = try await TestAccount.make(poolA)
-        let serverA = buildApplication(configuration: AppConfiguration(port: 0), pool: poolA, logger: TestDatabase.logger)
-        let serverB = buildApplication(configuration: AppConfiguration(port: 0), pool: poolB, logger: TestDatabase.logger)
+        let serverA = buildApplication(configuration: AppConfiguration(port: 0), stores: Stores(pool: poolA), logger: TestDatabase.logger)
+        let serverB = buildApplication(configuration: AppConfiguration(port: 0), stores: Stores(pool: poolB), logger: TestDatabase.logger)
         try await serverA.test(.live) { clientA in
             try await serverB.test(.live) { clientB in
                 // Server B has seen the token: from now on it checks it from its cache.

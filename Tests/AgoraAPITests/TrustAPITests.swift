@@ -70,10 +70,8 @@ extension SelectionAPITests {
             // Amina's organisation leaves the network (both share one here: both leave).
             try await pool.execute("DELETE FROM network_member WHERE network_id = \(water.network)")
             _ = try await ForumStore(pool: pool).changeStatus(forum, to: .nominationsClosed, by: .commandLine, requestID: nil)
-            guard case .done(let slate) = try await SelectionStore(pool: pool).run(forum, rules: .defaults(for: .conference),
-                                                                                  actor: .commandLine, requestID: nil) else {
-                Issue.record("no slate"); return
-            }
+            let slate = try await SelectionStore(pool: pool).run(forum, rules: .defaults(for: .conference),
+                                                                                  actor: .commandLine, requestID: nil)
             #expect(slate.speakers.isEmpty)
             #expect(Set(slate.decisions.filter { $0.reason.contains("no longer a member") }.map(\.nomination)) == Set(nominations.map(\.uuidString)))
         }
@@ -89,12 +87,10 @@ extension SelectionAPITests {
             let store = SelectionStore(pool: pool)
             var rules = SelectionInstance.Rules.defaults(for: .conference)
             rules.maxPerNetwork = 4
-            guard case .done(let proposed) = try await store.run(forum, rules: rules, actor: .commandLine, requestID: nil),
-                  case .done(let slate) = try await store.review(proposed.id, approve: true, comment: nil,
+            let proposed = try await store.run(forum, rules: rules, actor: .commandLine, requestID: nil)
+            let slate = try await store.review(proposed.id, approve: true, comment: nil,
                                                                  actor: Actor(accountID: nil, tokenName: "c", grants: [.bureau("Economic and Social Council")]),
-                                                                 requestID: nil) else {
-                Issue.record("no approved slate"); return
-            }
+                                                                 requestID: nil)
             #expect(slate.holding.count == 2 && slate.reserves.count == 2)
             let (first, second) = (slate.holding[0].nomination, slate.holding[1].nomination)
             // Both answers read the slate, then wait for the forum another session holds: the
@@ -122,7 +118,7 @@ extension SelectionAPITests {
             try await holderTask.value
             await holder.close()
             let outcomes = try await [one, two]
-            for outcome in outcomes { guard case .done = outcome else { Issue.record("an answer was refused: \(outcome)"); return } }
+            #expect(outcomes.count == 2)
             let after = try #require(try await store.slate(slate.id))
             // Both declined, each place went to its own reserve, and the slate moved on twice.
             #expect(Set(after.holding.map(\.nomination)) == Set(slate.reserves))
@@ -140,12 +136,10 @@ extension SelectionAPITests {
             _ = try await nominate(client, forum, by: water, person: water.people[0], rank: 1)
             _ = try await ForumStore(pool: pool).changeStatus(forum, to: .nominationsClosed, by: .commandLine, requestID: nil)
             let store = SelectionStore(pool: pool)
-            guard case .done(let proposed) = try await store.run(forum, rules: .defaults(for: .conference), actor: .commandLine, requestID: nil),
-                  case .done(let slate) = try await store.review(proposed.id, approve: true, comment: nil,
+            let proposed = try await store.run(forum, rules: .defaults(for: .conference), actor: .commandLine, requestID: nil)
+            let slate = try await store.review(proposed.id, approve: true, comment: nil,
                                                                  actor: Actor(accountID: nil, tokenName: "c", grants: [.bureau("Economic and Social Council")]),
-                                                                 requestID: nil) else {
-                Issue.record("no approved slate"); return
-            }
+                                                                 requestID: nil)
             // Asked to answer within a week; the forum now starts in three days.
             let start = Date().addingTimeInterval(3 * 86_400)
             let startText = ISO8601DateFormatter().string(from: start)
@@ -178,25 +172,17 @@ extension SelectionAPITests {
             for nominator in nominators { _ = try await nominate(client, forum, by: nominator, person: nominator.people[0], rank: 1) }
             _ = try await ForumStore(pool: pool).changeStatus(forum, to: .nominationsClosed, by: .commandLine, requestID: nil)
             let store = SelectionStore(pool: pool)
-            guard case .done(let slate) = try await store.run(forum, rules: .defaults(for: .hearing), actor: .commandLine, requestID: nil) else {
-                Issue.record("no slate")
-                return
-            }
+            let slate = try await store.run(forum, rules: .defaults(for: .hearing), actor: .commandLine, requestID: nil)
             let otherBureau = try await TestAccount.make(pool, name: "Other bureau", grants: [.bureau("Human Rights Council")])
             try await client.execute(uri: "/slates/\(slate.id)/review", method: .post, headers: otherBureau.authorization,
                                      body: ByteBuffer(string: #"{"decision": "approve"}"#)) { #expect($0.status == .notFound) }
             // The issue's own bureau, but after the start: no confirmation deadline may lie in the past.
             let council = Actor(accountID: nil, tokenName: "council", grants: [.bureau("Economic and Social Council")])
             let startsAt = try #require(try await ForumStore(pool: pool).forum(forum)).startsAt
-            guard case .started = try await store.review(slate.id, approve: true, comment: nil, now: startsAt.addingTimeInterval(60),
-                                                         actor: council, requestID: nil) else {
-                Issue.record("a slate was approved after its forum started")
-                return
-            }
-            guard case .done(let approved) = try await store.review(slate.id, approve: true, comment: nil, actor: council, requestID: nil) else {
-                Issue.record("the issue's bureau could not approve before the start")
-                return
-            }
+            await #expect(performing: {
+                try await store.review(slate.id, approve: true, comment: nil, now: startsAt.addingTimeInterval(60), actor: council, requestID: nil)
+            }, throws: { ($0 as? Refusal)?.code == .forumStarted })
+            let approved = try await store.review(slate.id, approve: true, comment: nil, actor: council, requestID: nil)
             #expect(approved.status == .approved)
         }
     }

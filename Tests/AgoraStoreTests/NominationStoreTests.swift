@@ -54,22 +54,16 @@ struct NominationStoreTests {
         let world = try await world()
         let store = NominationStore(pool: world.pool)
         let before = world.deadline.addingTimeInterval(-1)
-        guard case .done(let nomination) = try await store.nominate(world.people[0], for: world.forum, by: world.networks[0], rank: 1, statement: "s",
-                                                                    within: nil, now: before, actor: .commandLine, requestID: nil) else {
-            Issue.record("refused before the deadline")
-            return
-        }
-        let late = try await store.nominate(world.people[1], for: world.forum, by: world.networks[0], rank: 2, statement: "s",
-                                            within: nil, now: world.deadline, actor: .commandLine, requestID: nil)
-        guard case .closed = late else {
-            Issue.record("taken at the deadline: \(late)")
-            return
-        }
-        let withdrawn = try await store.withdraw(nomination.id, within: nil, now: world.deadline.addingTimeInterval(60), actor: .commandLine, requestID: nil)
-        guard case .closed = withdrawn else {
-            Issue.record("withdrawn after the deadline: \(withdrawn)")
-            return
-        }
+        let nomination = try await store.nominate(world.people[0], for: world.forum, by: world.networks[0], rank: 1, statement: "s",
+                                                                    within: nil, now: before, actor: .commandLine, requestID: nil)
+        let closed: (any Error) -> Bool = { ($0 as? Refusal)?.code == .nominationsClosed }
+        await #expect(performing: {
+            try await store.nominate(world.people[1], for: world.forum, by: world.networks[0], rank: 2, statement: "s",
+                                     within: nil, now: world.deadline, actor: .commandLine, requestID: nil)
+        }, throws: closed)
+        await #expect(performing: {
+            try await store.withdraw(nomination.id, within: nil, now: world.deadline.addingTimeInterval(60), actor: .commandLine, requestID: nil)
+        }, throws: closed)
         #expect(NominationWindow.isPublic(status: .nominationsOpen, deadline: world.deadline, now: world.deadline))
         #expect(!NominationWindow.isPublic(status: .nominationsOpen, deadline: world.deadline, now: before))
         await world.pool.close()
@@ -81,18 +75,12 @@ struct NominationStoreTests {
         let now = world.deadline.addingTimeInterval(-3600)
         var ids: [UUID] = []
         for (index, person) in world.people.prefix(2).enumerated() {
-            guard case .done(let nomination) = try await store.nominate(person, for: world.forum, by: world.networks[0], rank: index + 1, statement: "s",
-                                                                        within: nil, now: now, actor: .commandLine, requestID: nil) else {
-                Issue.record("nomination refused")
-                return
-            }
+            let nomination = try await store.nominate(person, for: world.forum, by: world.networks[0], rank: index + 1, statement: "s",
+                                                                        within: nil, now: now, actor: .commandLine, requestID: nil)
             ids.append(nomination.id)
         }
-        guard case .done(let moved) = try await store.update(ids[1], rank: 1, statement: nil, expectedVersion: nil, within: nil, now: now,
-                                                             actor: .commandLine, requestID: "swap") else {
-            Issue.record("swap refused")
-            return
-        }
+        let moved = try await store.update(ids[1], rank: 1, statement: nil, expectedVersion: nil, within: nil, now: now,
+                                                             actor: .commandLine, requestID: "swap")
         #expect(moved.rank == 1)
         #expect(try await store.nomination(ids[0])?.rank == 2)
         let audited = try await world.pool.query("""
@@ -101,11 +89,8 @@ struct NominationStoreTests {
         #expect(audited == 2)
 
         // The same person by the other network: one candidate, and a decision for the other nomination.
-        guard case .done(let second) = try await store.nominate(world.people[0], for: world.forum, by: world.networks[1], rank: 1, statement: "s",
-                                                                within: nil, now: now, actor: .commandLine, requestID: nil) else {
-            Issue.record("second network's nomination refused")
-            return
-        }
+        let second = try await store.nominate(world.people[0], for: world.forum, by: world.networks[1], rank: 1, statement: "s",
+                                                                within: nil, now: now, actor: .commandLine, requestID: nil)
         let candidates = try await store.candidates(of: world.forum)
         #expect(candidates.count == 3)
         let instance = SelectionInstance(candidates: candidates, slots: 2, speakingMinutes: 10, rules: .defaults(for: .conference), forum: world.forum)
@@ -119,11 +104,8 @@ struct NominationStoreTests {
     @Test func aCommitteeMemberNamedLateIsNoLongerACandidate() async throws {
         let world = try await world()
         let store = NominationStore(pool: world.pool)
-        guard case .done(let nomination) = try await store.nominate(world.people[2], for: world.forum, by: world.networks[1], rank: 1, statement: "s",
-                                                                    within: nil, now: world.deadline.addingTimeInterval(-60), actor: .commandLine, requestID: nil) else {
-            Issue.record("nomination refused")
-            return
-        }
+        let nomination = try await store.nominate(world.people[2], for: world.forum, by: world.networks[1], rank: 1, statement: "s",
+                                                                    within: nil, now: world.deadline.addingTimeInterval(-60), actor: .commandLine, requestID: nil)
         #expect(try await store.candidates(of: world.forum).map(\.nomination) == [nomination.id])
         let member = try await AccessStore(pool: world.pool).createAccount(name: "Member", grants: [RoleGrant.bureau("Economic and Social Council")], by: .commandLine)
         try await world.pool.query("UPDATE account SET person_id = \(world.people[2]) WHERE id = \(member)")

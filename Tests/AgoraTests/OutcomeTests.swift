@@ -24,7 +24,7 @@ struct OutcomeTests {
     }
 
     @Test func everyProblemIsNamedByItsPath() throws {
-        #expect(throws: FieldProblems([
+        #expect(throws: Refusal.invalid([
             .init(field: "targets[0].due", message: "must be a date YYYY-MM-DD"),
             .init(field: "targets[1].owner", message: "is not a known field"),
             .init(field: "targets[1].indicator", message: "is required"),
@@ -34,10 +34,10 @@ struct OutcomeTests {
                                              {"text": "t", "due": "2030-01-01", "owner": "x"}]}
                 """))
         }
-        #expect(throws: FieldProblems([.init(field: "targets", message: "must be a list of 1 to 200 items")])) {
+        #expect(throws: Refusal.invalid([.init(field: "targets", message: "must be a list of 1 to 200 items")])) {
             try ForumOutcome(kind: .conference, json: try json(#"{"summary": "s", "targets": []}"#))
         }
-        #expect(throws: FieldProblems([.init(field: "summary", message: "is not part of a partnership outcome"),
+        #expect(throws: Refusal.invalid([.init(field: "summary", message: "is not part of a partnership outcome"),
                                        .init(field: "progressReport", message: "is required")])) {
             try ForumOutcome(kind: .partnership, json: try json(#"{"summary": "s"}"#))
         }
@@ -62,7 +62,7 @@ struct OutcomeTests {
         #expect(outcome.constituencies == ["women", "ngo", "workers_trade_unions"])
         #expect(outcome.publicJSON["constituencyBreakdown"] != nil)
         #expect(outcome.json["constituencyBreakdown"] == nil)
-        #expect(throws: FieldProblems([.init(field: "recommendations[0].kind", message: "must be recommendation or course_correction")])) {
+        #expect(throws: Refusal.invalid([.init(field: "recommendations[0].kind", message: "must be recommendation or course_correction")])) {
             try ForumOutcome(kind: .hearing, json: try json("""
                 {"summary": "s", "statements": [{"speaker": "A", "constituency": "ngo", "text": "t"}],
                  "recommendations": [{"kind": "wish", "text": "t"}]}

@@ -1,0 +1,229 @@
+import Foundation
+
+/// Why a request is not carried out: the one error the domain, the stores and the API throw
+/// for anything the caller can correct (or must wait for).
+///
+/// `code` is stable and is what clients branch on; the API turns a refusal into an RFC 9457
+/// problem in one place (`Problem(_:)`), where each code has its status and title.
+/// `detail` explains this occurrence, in words for people.
+public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of refusal.
+    public var code: Code
+    /// What went wrong this time.
+    public var detail: String?
+    /// The fields refused, each with why (a `validation` refusal has at least one).
+    public var errors: [FieldProblem]?
+    /// What the caller may do instead: the stages or statuses a move may go to, the methods a
+    /// path serves.
+    public var allowed: [String]?
+    /// For `stale`: the version the object is at now.
+    public var currentVersion: Int?
+
+    /// A refusal of kind `code`.
+    public init(_ code: Code, _ detail: String? = nil, errors: [FieldProblem]? = nil, allowed: [String]? = nil) {
+        self.code = code
+        self.detail = detail
+        self.errors = errors
+        self.allowed = allowed
+    }
+
+    /// Nothing there, or nothing the caller may see: the two are answered alike.
+    public static func notFound(_ detail: String = "There is nothing at this address.") -> Refusal {
+        Refusal(.notFound, detail)
+    }
+
+    /// Values refused, each named by its field path (`targets[2].due`).
+    public static func invalid(_ problems: [FieldProblem]) -> Refusal {
+        Refusal(.validation, "Some fields are not valid: " + problems.map(\.field).joined(separator: ", ") + ".", errors: problems)
+    }
+
+    /// One value refused.
+    public static func invalid(_ field: String, _ message: String) -> Refusal {
+        invalid([FieldProblem(field: field, message: message)])
+    }
+
+    /// The object changed since the caller read it (`If-Match` no longer holds).
+    public static func stale(currentVersion: Int) -> Refusal {
+        var refusal = Refusal(.stale, "The object changed since you read it (now at version \(currentVersion)); read it again and reapply your change.")
+        refusal.currentVersion = currentVersion
+        return refusal
+    }
+
+    public var description: String {
+        ([code.rawValue, detail].compactMap { $0 } + (errors ?? []).map(\.description)).joined(separator: ": ")
+    }
+
+    /// Every kind of refusal Agora answers. The raw value is the problem type's last path
+    /// segment (`/problems/not-found`), never changed once published.
+    public enum Code: String, Sendable, CaseIterable {
+        // The request itself.
+        case notFound = "not-found"
+        case validation
+        case unknownFields = "unknown-fields"
+        case malformedBody = "malformed-body"
+        case payloadTooLarge = "payload-too-large"
+        case unsupportedMediaType = "unsupported-media-type"
+        case methodNotAllowed = "method-not-allowed"
+        case invalidQuery = "invalid-query"
+        case invalidLimit = "invalid-limit"
+        case invalidCursor = "invalid-cursor"
+        case invalidIfMatch = "invalid-if-match"
+        case stale
+        case invalidIdempotencyKey = "invalid-idempotency-key"
+        case idempotencyMismatch = "idempotency-mismatch"
+        case idempotencyInProgress = "idempotency-in-progress"
+        // Who is asking.
+        case unauthenticated
+        case forbidden
+        case notYourNetwork = "not-your-network"
+        // Issues and forums.
+        case transitionNotAllowed = "transition-not-allowed"
+        case forumNotConcluded = "forum-not-concluded"
+        case issueClosed = "issue-closed"
+        case statusNotAllowed = "status-not-allowed"
+        case nominationsDeadlinePassed = "nominations-deadline-passed"
+        case forumNotHeld = "forum-not-held"
+        // Participation and partnerships.
+        case wrongParticipationMode = "wrong-participation-mode"
+        case participationClosed = "participation-closed"
+        case alreadyParticipating = "already-participating"
+        case participantCapReached = "participant-cap-reached"
+        case notAPartnership = "not-a-partnership"
+        case alreadyAPartner = "already-a-partner"
+        // Proceedings.
+        case notConcludedHearing = "not-concluded-hearing"
+        case alreadyTransmitted = "already-transmitted"
+        case notTransmitted = "not-transmitted"
+        case alreadyAcknowledged = "already-acknowledged"
+        // Nominations and selection.
+        case nominationsClosed = "nominations-closed"
+        case committeeMember = "committee-member"
+        case alreadyNominated = "already-nominated"
+        case rankTaken = "rank-taken"
+        case forumNotReady = "forum-not-ready"
+        case nominationsNotClosed = "nominations-not-closed"
+        case slateStatus = "slate-status"
+        case tooFewConstituencies = "too-few-constituencies"
+        case forumStarted = "forum-started"
+        case cannotSelect = "cannot-select"
+        // The server's side: nothing was changed, try again.
+        case databaseBusy = "database-busy"
+        case databaseUnavailable = "database-unavailable"
+        case internalError = "internal-error"
+    }
+}
+
+// The refusals of the domain, with the words that explain them, made in one place so every
+// store that refuses the same thing says it the same way.
+extension Refusal {
+    // MARK: Issues and forums
+
+    /// Not the forum's next status; `allowed` lists what is.
+    public static func statusNotAllowed(allowed: [ForumStatus]) -> Refusal {
+        Refusal(.statusNotAllowed,
+                "The forum may move to: " + (allowed.isEmpty ? "nothing here (concluding records its outcome)" : allowed.map(\.rawValue).joined(separator: ", ")) + ".",
+                allowed: allowed.map(\.rawValue))
+    }
+
+    /// Nominations cannot open: their deadline has passed.
+    public static func nominationsDeadlinePassed(_ deadline: Date) -> Refusal {
+        Refusal(.nominationsDeadlinePassed,
+                "The nominations deadline (\(deadline.formatted(.iso8601))) has passed; move it with PATCH /forums/{id} first.")
+    }
+
+    /// A forum is concluded once it has been held.
+    public static func forumNotHeld(status: ForumStatus) -> Refusal {
+        Refusal(.forumNotHeld, "A forum is concluded with its outcome once it has been held (it is \(status.rawValue)).")
+    }
+
+    // MARK: Participation and partnerships
+
+    /// A round table invites; the other kinds register.
+    public static func wrongParticipationMode(expected: ParticipationMode) -> Refusal {
+        Refusal(.wrongParticipationMode,
+                expected == .invitation ? "A round table takes participants by invitation." : "This forum takes registrations from organisations; only round tables invite.")
+    }
+
+    /// The forum does not take participants at this status.
+    public static func participationClosed(_ status: ForumStatus) -> Refusal {
+        Refusal(.participationClosed,
+                "The forum is \(status.rawValue); invitations run until it is held, registrations from its announcement until it is held.")
+    }
+
+    /// The person is already invited or registered.
+    public static let alreadyParticipating = Refusal(.alreadyParticipating, "This person is already on the forum's list.")
+
+    /// Every place of the round table is taken.
+    public static func participantCapReached(_ cap: Int) -> Refusal {
+        Refusal(.participantCapReached, "All \(cap) places have been accepted.")
+    }
+
+    /// Partners and commitments belong to partnership forums.
+    public static func notAPartnership(_ kind: ForumKind) -> Refusal {
+        Refusal(.notAPartnership,
+                "Partners and commitments belong to partnership forums; this one is a \(kind.rawValue.replacingOccurrences(of: "_", with: " ")).")
+    }
+
+    /// The organisation is already a partner.
+    public static let alreadyAPartner = Refusal(.alreadyAPartner, "This organisation is already a partner of the partnership.")
+
+    // MARK: Proceedings
+
+    /// Only a concluded hearing's proceedings are transmitted.
+    public static func notConcludedHearing(kind: ForumKind, status: ForumStatus) -> Refusal {
+        Refusal(.notConcludedHearing,
+                "Proceedings of a concluded hearing are transmitted; this is a \(status.rawValue) \(kind.rawValue.replacingOccurrences(of: "_", with: " ")).")
+    }
+
+    /// Proceedings are transmitted once.
+    public static func alreadyTransmitted(_ transmission: Transmission) -> Refusal {
+        Refusal(.alreadyTransmitted, "These proceedings were transmitted on \(transmission.transmittedOn) as \(transmission.documentReference).")
+    }
+
+    /// An acknowledgement needs a transmission first.
+    public static let notTransmitted = Refusal(.notTransmitted, "An acknowledgement is recorded after the proceedings are transmitted.")
+
+    /// Receipt was acknowledged already.
+    public static func alreadyAcknowledged(_ transmission: Transmission) -> Refusal {
+        Refusal(.alreadyAcknowledged, "Receipt was acknowledged on \(transmission.acknowledgedOn ?? "").")
+    }
+
+    // MARK: Nominations and selection
+
+    /// The forum is not taking nominations (status or deadline).
+    public static func nominationsClosed(status: ForumStatus, deadline: Date?) -> Refusal {
+        Refusal(.nominationsClosed,
+                "Nominations are taken while the forum is nominations_open and before its deadline"
+                    + (deadline.map { " (\($0.formatted(.iso8601)))" } ?? "") + "; it is \(status.rawValue).")
+    }
+
+    /// The caller is not a focal point of the network.
+    public static let notYourNetwork = Refusal(.notYourNetwork, "Only a focal point of the network nominates for it.")
+
+    /// The person sits on the forum's selection committee.
+    public static let committeeMember = Refusal(.committeeMember, "Members of the forum's selection committee cannot be nominated for it.")
+
+    /// The network already nominated this person.
+    public static let alreadyNominated = Refusal(.alreadyNominated, "The network has already nominated this person for the forum.")
+
+    /// Another of the network's nominations holds the rank.
+    public static func rankTaken(_ rank: Int) -> Refusal {
+        Refusal(.rankTaken, "Another of the network's nominations has rank \(rank); change that one's rank (a change swaps ranks) or withdraw it.")
+    }
+
+    /// The slate is not at the status the step needs.
+    public static func slateStatus(_ status: Slate.Status) -> Refusal {
+        Refusal(.slateStatus,
+                status == .approved ? "The forum already has an approved slate; approved slates are not changed by hand."
+                    : "The slate is \(status.rawValue); this step needs another status.")
+    }
+
+    /// A hearing's slate needs speakers from at least three constituencies.
+    public static func tooFewConstituencies(_ count: Int) -> Refusal {
+        Refusal(.tooFewConstituencies,
+                "A hearing's slate needs speakers from at least \(Slate.hearingMinimumConstituencies) constituencies; this one has \(count).")
+    }
+
+    /// The forum has started: its speakers no longer change.
+    public static let forumStarted = Refusal(.forumStarted, "Speakers confirm or decline before the forum starts; after that the slate no longer changes.")
+}

@@ -1,0 +1,81 @@
+import Agora
+import Logging
+import PostgresClient
+
+/// Every store, over one connection pool: what the API is built from, so that nothing above
+/// the stores handles connections or reads PostgreSQL's errors (``DatabaseRefusals`` does).
+public struct Stores: Sendable {
+    public let access: AccessStore
+    public let audit: AuditStore
+    public let directory: DirectoryStore
+    public let forums: ForumStore
+    public let health: HealthStore
+    public let idempotency: IdempotencyStore
+    public let issues: IssueStore
+    public let networks: NetworkStore
+    public let nominations: NominationStore
+    public let organisations: OrganisationStore
+    public let participation: ParticipationStore
+    public let partnerships: PartnershipStore
+    public let people: PersonStore
+    public let proceedings: ProceedingsStore
+    public let selection: SelectionStore
+    private let pool: PostgresConnectionPool
+
+    /// The stores over `pool`.
+    public init(pool: PostgresConnectionPool) {
+        self.pool = pool
+        access = AccessStore(pool: pool)
+        audit = AuditStore(pool: pool)
+        directory = DirectoryStore(pool: pool)
+        forums = ForumStore(pool: pool)
+        health = HealthStore(pool: pool)
+        idempotency = IdempotencyStore(pool: pool)
+        issues = IssueStore(pool: pool)
+        networks = NetworkStore(pool: pool)
+        nominations = NominationStore(pool: pool)
+        organisations = OrganisationStore(pool: pool)
+        participation = ParticipationStore(pool: pool)
+        partnerships = PartnershipStore(pool: pool)
+        people = PersonStore(pool: pool)
+        proceedings = ProceedingsStore(pool: pool)
+        selection = SelectionStore(pool: pool)
+    }
+
+    /// Token revocations announced by any server, heard on a connection of their own (see
+    /// ``AccessStore/revocationEvents(database:logger:)``).
+    public func revocationEvents(logger: Logger) -> AsyncStream<AccessStore.RevocationEvent> {
+        AccessStore.revocationEvents(database: pool.configuration, logger: logger)
+    }
+}
+
+extension AccessStore {
+    /// What a server hears about revoked tokens.
+    public enum RevocationEvent: Sendable, Equatable {
+        /// Listening (again): revocations made before, or during a gap, were not heard, so
+        /// every cached token must be checked again.
+        case listening
+        /// A token, or every token of an account, was revoked.
+        case revoked(Revocation)
+    }
+
+    /// Revocations announced on ``revocationChannel``, with a connection of their own to
+    /// `database` that reconnects after a loss; ends when the consuming task is cancelled.
+    public static func revocationEvents(database: PostgresConfiguration, logger: Logger) -> AsyncStream<RevocationEvent> {
+        let listener = PostgresListener(configuration: database, channels: [revocationChannel], logger: logger)
+        return AsyncStream { continuation in
+            let task = Task {
+                for await event in listener.events() {
+                    switch event {
+                    case .listening:
+                        continuation.yield(.listening)
+                    case .notification(let notification):
+                        if let revocation = revocation(from: notification.payload) { continuation.yield(.revoked(revocation)) }
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
