@@ -21,16 +21,24 @@ public final class AccessControlledRoutes: @unchecked Sendable {
     /// sorted: what a 405 lists in `Allow` when the request's method is not among them.
     func allowedMethods(for path: String) -> [String] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        var methods = Set<String>()
+        var methodsByPattern: [[Substring]: Set<String>] = [:]
         for key in rules.keys {
             let parts = key.split(separator: " ", maxSplits: 1)
             guard parts.count == 2 else { continue }
             let pattern = parts[1].split(separator: "/", omittingEmptySubsequences: true)
             guard pattern.count == segments.count,
-                  zip(pattern, segments).allSatisfy({ $0.hasPrefix("{") && $0.hasSuffix("}") || $0 == $1 }) else { continue }
-            methods.insert(String(parts[0]))
+                  zip(pattern, segments).allSatisfy({ Self.isParameter($0) || $0 == $1 }) else { continue }
+            methodsByPattern[pattern, default: []].insert(String(parts[0]))
         }
-        return methods.sorted()
+        // The router matches as a trie, a literal segment before a parameter: `/accounts/me`
+        // is the path `/accounts/me`, never `/accounts/{id}`. So only the most literal pattern counts.
+        let literalness = { (pattern: [Substring]) in pattern.map { Self.isParameter($0) ? 0 : 1 } }
+        guard let best = methodsByPattern.keys.max(by: { literalness($0).lexicographicallyPrecedes(literalness($1)) }) else { return [] }
+        return methodsByPattern[best, default: []].sorted()
+    }
+
+    private static func isParameter(_ segment: Substring) -> Bool {
+        segment.hasPrefix("{") && segment.hasSuffix("}")
     }
 
     /// Adds a route that answers only callers `rule` allows: 401 without a valid token, 403

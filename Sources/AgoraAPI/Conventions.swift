@@ -190,7 +190,20 @@ struct FieldReader {
         }
         let unknown = fields.keys.filter { !accepted.contains($0) }.sorted()
         guard unknown.isEmpty else { throw Refusal.unknownFields(unknown) }
+        let withNUL = fields.sorted { $0.key < $1.key }.flatMap { Self.pathsHoldingNUL(in: $0.value, at: $0.key) }
+        guard withNUL.isEmpty else { throw Refusal.invalid(withNUL.map { FieldProblem(field: $0, message: "must not contain the NUL character (U+0000)") }) }
         return FieldReader(fields: fields)
+    }
+
+    /// The paths (`statements[1].text`) of the strings in `value` that hold a NUL character,
+    /// which no text column can keep: refused here, naming the field, rather than cut short.
+    static func pathsHoldingNUL(in value: JSONValue, at path: String) -> [String] {
+        switch value {
+        case .string(let text): text.utf8.contains(0) ? [path] : []
+        case .array(let items): items.enumerated().flatMap { pathsHoldingNUL(in: $0.element, at: "\(path)[\($0.offset)]") }
+        case .object(let fields): fields.sorted { $0.key < $1.key }.flatMap { pathsHoldingNUL(in: $0.value, at: "\(path).\($0.key)") }
+        default: []
+        }
     }
 
     func has(_ name: String) -> Bool { fields[name] != nil }

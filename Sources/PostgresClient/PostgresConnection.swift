@@ -219,11 +219,13 @@ public final class PostgresConnection: @unchecked Sendable {
             statements[query.sql] = newName
             name = newName
         } else {
+            try Self.refuseNULs(in: query.bindings)
             try await send(withCStrings(query.bindings) { values in
                 PQsendQueryParams(handle, query.sql, Int32(values.count), nil, values, nil, nil, 0)
             })
             return try await collectResults(timeout: query.timeout)
         }
+        try Self.refuseNULs(in: query.bindings)
         try await send(withCStrings(query.bindings) { values in
             PQsendQueryPrepared(handle, name, Int32(values.count), values, nil, nil, 0)
         })
@@ -466,6 +468,18 @@ final class NoticeLogger: Sendable {
 /// Carries a `PGconn *` out of the blocking pool; it is used by one thread at a time.
 private struct SendableHandle: @unchecked Sendable {
     let pointer: OpaquePointer?
+}
+
+extension PostgresConnection {
+    /// Parameters go to libpq as C strings, which end at the first NUL: a value holding one would
+    /// be cut short without a word. PostgreSQL's text cannot hold NUL either, so such a value
+    /// is refused as PostgreSQL refuses it (SQLSTATE 22021), before anything is sent.
+    static func refuseNULs(in bindings: [String?]) throws {
+        for (index, binding) in bindings.enumerated() where binding?.utf8.contains(0) == true {
+            throw PostgresError(code: .invalidData, sqlState: "22021",
+                                message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
+        }
+    }
 }
 
 /// Passes Swift strings to C as `const char *const *`; the copies live only during `body`.

@@ -42,4 +42,11 @@ struct ProblemBody: Decodable {
     var status: Int
     var detail: String?
     var instance: String?
+    var errors: [FieldError]?
+    var allowed: [String]?
+
+    struct FieldError: Decodable {
+        var field: String
+        var message: String
+    }
 }

@@ -33,8 +33,40 @@ struct HTTPSkeletonTests {
                 #expect(response.status == .methodNotAllowed)
                 #expect(response.headers[.allow] == "GET, POST")
             }
+            // A literal path wins over a pattern, as in the router: /accounts/me is GET only, though
+            // /accounts/{id} also serves PATCH.
+            try await client.execute(uri: "/accounts/me", method: .patch, body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET")
+                let allowed = try problem(response.body).allowed
+                #expect(allowed == ["GET"])
+            }
             // A path nobody serves stays 404.
             try await client.execute(uri: "/nowhere/at/all", method: .put) { #expect($0.status == .notFound) }
+        }
+    }
+
+    @Test func aNULCharacterIsRefusedNamingItsFieldAndNothingIsCutShort() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            // libpq takes C strings: "a\u0000b" would be stored as "a" if it got that far.
+            let body = #"{"name": "Water\u0000Network", "constituency": "ngo"}"#
+            try await client.execute(uri: "/networks", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .unprocessableContent)
+                let refusal = try problem(response.body)
+                #expect(refusal.errors?.map(\.field) == ["name"])
+            }
+            let nested = #"{"name": "Amina", "country": "KE", "languages": ["en", "s\u0000w"]}"#
+            try await client.execute(uri: "/people", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: nested)) { response in
+                #expect(response.status == .unprocessableContent)
+                let fields = try problem(response.body).errors?.map(\.field)
+                #expect(fields == ["languages[1]"])
+            }
+            let kept = try await pool.query("SELECT count(*)::int AS n FROM network WHERE name LIKE 'Water%'")[0].decode("n", as: Int.self)
+            #expect(kept == 0)
+            // Below the API too: the client refuses such a parameter rather than truncating it.
+            await #expect(performing: { try await pool.query("SELECT \("a\u{0}b")::text AS t") },
+                          throws: { ($0 as? PostgresError)?.sqlState == "22021" })
         }
     }
 
