@@ -2,13 +2,17 @@
 # Extra arguments: make test ARGS='--filter Foo', make run ARGS='...'.
 ARGS ?=
 
-.PHONY: run test bench-postgres-client bench-token-check bench-selection render-proceedings clean-dev
+.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection render-proceedings clean-dev
 
 run:
 	scripts/run.sh $(ARGS)
 
 test:
 	scripts/test.sh $(ARGS)
+
+# The OpenAPI document validated, and schemathesis against a real server (also part of make test).
+check-api:
+	scripts/check-api.sh $(ARGS)
 
 bench-postgres-client:
 	bench/postgres-client/run.sh $(ARGS)

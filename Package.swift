@@ -3,7 +3,8 @@ import PackageDescription
 
 /// Agora: multi-stakeholder forums and public hearings, a Swift server over PostgreSQL.
 ///
-/// Imports flow one way: CLibPQ ← PostgresClient ← AgoraStore → Agora ← AgoraAPI, AgoraScheduler ← agora.
+/// Imports flow one way: CLibPQ ← PostgresClient ← AgoraStore → Agora ← AgoraAPI, AgoraScheduler, AgoraDemo ← agora.
+/// AgoraAPI never imports PostgresClient: the stores turn database errors into refusals.
 let package = Package(
     name: "agora",
     platforms: [.macOS(.v15)],
@@ -50,6 +51,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The demo data `agora dev` loads into an empty database: a story along an issue's life cycle.
+        .target(name: "AgoraDemo", dependencies: ["Agora", "AgoraStore", "PostgresClient"]),
         .target(
             name: "AgoraAPI",
             dependencies: [
@@ -74,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "agora",
             dependencies: [
-                "AgoraAPI", "AgoraScheduler", "AgoraStore", "PostgresClient",
+                "AgoraAPI", "AgoraDemo", "AgoraScheduler", "AgoraStore", "PostgresClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,11 +104,11 @@ let package = Package(
         ),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "AgoraTests", dependencies: ["Agora"]),
-        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "TestSupport"]),
+        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraDemo", "TestSupport"]),
         .testTarget(
             name: "AgoraAPITests",
             dependencies: [
-                "AgoraAPI", "TestSupport",
+                "AgoraAPI", "AgoraDemo", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -4,8 +4,9 @@
 set -euo pipefail
 
 # libpq-dev: libpq-fe.h + libpq for the Swift binding; pkgconf: pkg-config, which SwiftPM
-# needs to find libpq; libssl-dev: TLS; postgresql: initdb/pg_ctl/postgres for our clusters.
-packages=(libpq-dev libssl-dev pkgconf postgresql)
+# needs to find libpq; libssl-dev: TLS; postgresql: initdb/pg_ctl/postgres for our clusters;
+# curl: the scripts wait for a server's /readyz.
+packages=(libpq-dev libssl-dev pkgconf postgresql curl)
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -13,6 +14,9 @@ for pkg in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [[ $status == "install ok installed" ]] || missing+=("$pkg")
 done
+# The API check (scripts/check-api.sh) installs schemathesis with pip into a virtual
+# environment: any Python 3 with venv will do, Debian's if there is no other.
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then missing+=(python3 python3-venv); fi
 
 if ((${#missing[@]} == 0)); then
   echo "dependencies present"

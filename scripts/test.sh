@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: run `swift test` against a throwaway PostgreSQL cluster that is removed
-# afterwards, whatever the outcome. Extra arguments go to `swift test`.
+# afterwards, whatever the outcome, then hold the server to its OpenAPI document with
+# schemathesis (scripts/check-api.sh, on a cluster of its own). Extra arguments go to
+# `swift test`; with arguments (a filtered run) the API check is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,4 +35,7 @@ export AGORA_BINARY
 # Keep the tests' exit status (set -e would exit before we could return it ourselves).
 status=0
 swift test --skip-build "$@" || status=$?
+if (($# == 0)); then
+  scripts/check-api.sh --skip-build || status=$?
+fi
 exit "$status"

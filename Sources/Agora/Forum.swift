@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where a forum stands, in order (the speaker-selection and agenda issues hang on it).
 public enum ForumStatus: String, Codable, Sendable, CaseIterable, Comparable {
@@ -68,14 +69,24 @@ public enum VenueTime {
         return instant
     }
 
-    /// How `instant` reads at the venue: `YYYY-MM-DDTHH:MM±HH:MM`.
+    /// How `instant` reads at the venue: `YYYY-MM-DDTHH:MM:SS±HH:MM`.
     public static func local(_ instant: Date, timeZone identifier: String) -> String? {
-        guard let timeZone = TimeZone(identifier: identifier) else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = timeZone
-        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate, .withTimeZone, .withColonSeparatorInTimeZone]
-        return formatter.string(from: instant)
+        localStyle(timeZone: identifier).map { instant.formatted($0) }
     }
+
+    /// The format of local times in a zone, made once per zone and kept: agenda answers format
+    /// many times in few zones (and a zone's rules are read when it is made). Zones come from
+    /// stored venues, so the table stays as small as the list of IANA zones at most.
+    static func localStyle(timeZone identifier: String) -> Date.ISO8601FormatStyle? {
+        if let style = localStyles.withLock({ $0[identifier] }) { return style }
+        guard let timeZone = TimeZone(identifier: identifier) else { return nil }
+        let style = Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .standard, timeSeparator: .colon,
+                                            timeZoneSeparator: .colon, includingFractionalSeconds: false, timeZone: timeZone)
+        localStyles.withLock { $0[identifier] = style }
+        return style
+    }
+
+    private static let localStyles = Mutex<[String: Date.ISO8601FormatStyle]>([:])
 }
 
 /// A forum of a policy issue: a round table, conference, partnership or hearing.

@@ -1,4 +1,5 @@
 import Agora
+import AgoraDemo
 import AgoraAPI
 import AgoraStore
 import Foundation

@@ -1,4 +1,5 @@
 import Agora
+import AgoraDemo
 import Foundation
 import AgoraStore
 import PostgresClient

@@ -1,4 +1,5 @@
 import Agora
+import AgoraStore
 import Foundation
 import PostgresClient
 
