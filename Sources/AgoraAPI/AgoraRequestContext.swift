@@ -1,4 +1,5 @@
 import Agora
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -16,6 +17,9 @@ public struct AgoraRequestContext: RequestContext {
         self.maxUploadSize = 1 << 20
         self.actor = .anonymous
     }
+
+    /// Values a handler returns as `ResponseEncodable` are encoded like every other answer.
+    public var responseEncoder: JSONEncoder { APIJSON.encoder }
 
     /// Whether the caller presented a valid token.
     public var isAuthenticated: Bool { actor.accountID != nil }

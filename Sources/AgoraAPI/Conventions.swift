@@ -10,13 +10,19 @@ extension HTTPField.Name {
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
 }
 
-/// JSON answers of the API: camelCase (the Swift names), ISO 8601 times in UTC.
+/// JSON answers of the API: camelCase (the Swift names), ISO 8601 times in UTC, sorted keys.
+/// One encoder, configured once, encodes every answer (and is the request context's
+/// `responseEncoder`), so no answer is encoded any other way.
 enum APIJSON {
-    static func encode<Value: Encodable>(_ value: Value) throws -> Data {
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(value)
+        return encoder
+    }()
+
+    static func encode<Value: Encodable>(_ value: Value) throws -> Data {
+        try encoder.encode(value)
     }
 
     /// A JSON response with optional extra headers.
