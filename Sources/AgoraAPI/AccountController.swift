@@ -41,9 +41,6 @@ struct AccountController {
     static let editableFields: Set<String> = ["name", "email", "roles", "disabled"]
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let cache = cache
-        let idempotency = idempotency
         routes.get("/accounts/me", rule: .authenticated) { _, context in
             try APIJSON.response(Me(id: context.actor.accountID, tokenName: context.actor.tokenName,
                                     roles: context.actor.grants.sorted(by: RoleGrant.displayOrder)))

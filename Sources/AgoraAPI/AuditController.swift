@@ -9,7 +9,6 @@ struct AuditController {
     let store: AuditStore
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
         routes.get("/audit", rule: .everyone) { request, context in
             let page = try PageRequest(request)
             let before = try page.cursor.map { try Cursor.decode($0, as: Int64.self) }

@@ -40,8 +40,6 @@ struct ForumController {
                                       "speakingSlots", "speakingMinutes", "participantCap", "chair"]
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let idempotency = idempotency
         addOutcomeRoutes(to: routes)
 
         routes.get("/issues/:id/forums", rule: .everyone) { _, context in
@@ -103,8 +101,6 @@ struct ForumController {
     /// `GET` shows it: to everyone once concluded, except a hearing's proceedings, which the
     /// public reads once transmitted to the intergovernmental body.
     func addOutcomeRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let proceedings = proceedings
         routes.post("/forums/:id/outcome", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             guard let forum = try await store.forum(id) else { throw Refusal.notFound() }

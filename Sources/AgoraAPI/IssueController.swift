@@ -11,9 +11,6 @@ struct IssueController {
     let idempotency: Idempotency
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let idempotency = idempotency
-
         routes.get("/issues", rule: .everyone) { request, _ in
             let page = try PageRequest(request)
             let after = try page.cursor.map { try Cursor.decode($0, as: String.self) }

@@ -13,9 +13,6 @@ struct NetworkController {
     static let creatableFields: Set<String> = ["name", "constituency", "description", "website"]
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let idempotency = idempotency
-
         routes.get("/networks", rule: .everyone) { request, _ in
             let page = try PageRequest(request)
             let after = try page.cursor.map { try Cursor.decode($0, as: NamePosition.self) }

@@ -35,10 +35,6 @@ struct NominationController {
     }
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let forums = forums
-        let idempotency = idempotency
-
         routes.post("/forums/:id/nominations", rule: .roles([.network])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["network", "person", "rank", "statement"])

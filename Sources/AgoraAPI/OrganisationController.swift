@@ -13,9 +13,6 @@ struct OrganisationController {
     static let creatableFields: Set<String> = ["name", "country", "constituency", "accreditation", "accreditedOn"]
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let idempotency = idempotency
-
         routes.get("/organisations", rule: .everyone) { request, _ in
             let page = try PageRequest(request)
             let after = try page.cursor.map { try Cursor.decode($0, as: NamePosition.self) }

@@ -14,10 +14,6 @@ struct ParticipationController {
     let idempotency: Idempotency
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let forums = forums
-        let idempotency = idempotency
-
         routes.post("/forums/:id/invitations", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["person"])

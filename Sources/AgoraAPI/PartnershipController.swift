@@ -13,10 +13,6 @@ struct PartnershipController {
     let idempotency: Idempotency
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let forums = forums
-        let idempotency = idempotency
-
         routes.get("/forums/:id/partners", rule: .everyone) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             return try APIJSON.response(Page(items: try await store.partners(of: forum.id), next: nil))

@@ -41,9 +41,6 @@ struct PersonController {
     }
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let idempotency = idempotency
-
         routes.get("/people/:id", rule: .everyone) { _, context in
             guard let person = try await store.person(try context.pathID()) else { throw Refusal.notFound() }
             // A network that nominated the person (an active nomination) needs to reach them.

@@ -11,8 +11,6 @@ struct ProceedingsController {
     let store: ProceedingsStore
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-
         routes.get("/forums/:id/proceedings", rule: .everyone) { _, context in
             try APIJSON.response(try await Self.readable(try context.pathID(), store: store, actor: context.actor))
         }

@@ -9,8 +9,6 @@ struct ReferenceController {
     let idempotency: Idempotency
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let idempotency = idempotency
         routes.get("/countries", rule: .everyone) { request, _ in
             try APIJSON.response(try Page(slicing: try await store.countries(), try PageRequest(request), key: \.alpha2))
         }

@@ -46,10 +46,6 @@ struct SelectionController {
     }
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let forums = forums
-        let idempotency = idempotency
-
         routes.post("/forums/:id/selection/preview", rule: .roles([.secretariat])) { request, context in
             guard let forum = try await forums.forum(try context.pathID()) else { throw Refusal.notFound() }
             let (rules, _) = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))

@@ -31,8 +31,6 @@ struct TokenController {
     }
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        let store = store
-        let cache = cache
         routes.get("/tokens", rule: .authenticated) { request, context in
             let page = try PageRequest(request)
             let after = try page.cursor.map { try Cursor.decode($0, as: TokenPosition.self) }
