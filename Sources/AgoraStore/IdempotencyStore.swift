@@ -80,20 +80,30 @@ public struct IdempotencyStore: Sendable {
                   AND (created_at < now() - make_interval(secs => \(Double(retention)))
                        OR (status IS NULL AND created_at < now() - make_interval(secs => \(Double(abandoned)))))
                 """)
-            let inserted = try await connection.query("""
-                INSERT INTO idempotency_key (account_id, key, request_hash) VALUES (\(account), \(key), \(requestHash))
-                ON CONFLICT DO NOTHING RETURNING claim
-                """)
-            if let claim = inserted.first { return .claimed(try claim.decode("claim", as: UUID.self)) }
-            let row = try await connection.query("""
-                SELECT request_hash, status, headers, body FROM idempotency_key WHERE account_id = \(account) AND key = \(key)
-                """)[0]
-            guard try row.decode("request_hash", as: Data.self) == requestHash else { return .mismatch }
-            guard let status = try row.decode("status", as: Int?.self) else { return .inProgress }
-            return .replay(status: status,
-                           headers: try row.decode("headers", as: PostgresJSON<[String: String]>.self).value,
-                           body: try row.decode("body", as: Data.self))
+            // The key's holder may release it between our INSERT and our SELECT (it was refused):
+            // then the key is free again, so try again; a key that keeps changing hands is in progress.
+            for _ in 0..<3 {
+                let inserted = try await connection.query("""
+                    INSERT INTO idempotency_key (account_id, key, request_hash) VALUES (\(account), \(key), \(requestHash))
+                    ON CONFLICT DO NOTHING RETURNING claim
+                    """)
+                if let claim = inserted.first { return .claimed(try claim.decode("claim", as: UUID.self)) }
+                guard let row = try await connection.query("""
+                    SELECT request_hash, status, headers, body FROM idempotency_key WHERE account_id = \(account) AND key = \(key)
+                    """).first else { continue }
+                return try Self.existing(row, requestHash: requestHash)
+            }
+            return .inProgress
         }
+    }
+
+    /// What a key already claimed means for a request with `requestHash`.
+    private static func existing(_ row: PostgresRow, requestHash: Data) throws -> IdempotencyClaim {
+        guard try row.decode("request_hash", as: Data.self) == requestHash else { return .mismatch }
+        guard let status = try row.decode("status", as: Int?.self) else { return .inProgress }
+        return .replay(status: status,
+                       headers: try row.decode("headers", as: PostgresJSON<[String: String]>.self).value,
+                       body: try row.decode("body", as: Data.self))
     }
 
     /// Stores the answer of a request that changed nothing (a refusal answered 2xx, or a store

@@ -66,6 +66,11 @@ public struct PostgresRow: Sendable {
         guard position >= 0 && position < result.columnNames.count else {
             throw PostgresDecodingError(column: "#\(position)", swiftType: "\(T.self)", postgresType: .unknown, reason: "no such column in the result")
         }
+        // libpq answers NULL for a row past the end: a row that is not there must not read as one of NULLs.
+        guard index >= 0 && index < result.rowCount else {
+            throw PostgresDecodingError(column: result.columnNames[position], swiftType: "\(T.self)", postgresType: .unknown,
+                                        reason: "row \(index) of a result of \(result.rowCount) rows")
+        }
         let row = Int32(index)
         let column = Int32(position)
         let postgresType = result.columnTypes[position]

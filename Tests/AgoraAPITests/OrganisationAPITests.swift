@@ -202,6 +202,31 @@ struct IdempotencyAndReferenceTests {
         }
     }
 
+    @Test func refusedRequestsRacingForOneKeyAreNeverAServerError() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])
+            var keyed = secretariat.authorization
+            keyed[HTTPField.Name("Idempotency-Key")!] = "race"
+            let headers = keyed
+            // Each is refused (unknown constituency), so each releases the key as the next claims it.
+            let body = #"{"name": "Racer", "country": "KE", "constituency": "no-such-constituency"}"#
+            // The window (between a claim's INSERT and its SELECT) is narrow: several rounds.
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<4 {
+                statuses += try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for _ in 0..<50 {
+                        group.addTask {
+                            try await client.execute(uri: "/organisations", method: .post, headers: headers, body: ByteBuffer(string: body)) { $0.status }
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+            }
+            #expect(statuses.allSatisfy { $0 == .unprocessableContent || $0 == .conflict }, "\(statuses.map(\.code))")
+            #expect(statuses.contains(.unprocessableContent))
+        }
+    }
+
     @Test func theAnswerIsStoredInTheTransactionOfTheChangeItAnswers() async throws {
         try await withApp { client, pool, _ in
             let secretariat = try await TestAccount.make(pool, grants: [RoleGrant(.secretariat)])

@@ -100,6 +100,10 @@ struct BindingTests {
             #expect(null?.reason.contains("NULL") == true)
             let missing = #expect(throws: PostgresDecodingError.self) { try row.decode("missing", as: Int.self) }
             #expect(missing?.column == "missing")
+            // A row past the end is not a row of NULLs: reading it is an error, even as an optional.
+            let none = try await pool.query("SELECT 1 AS n WHERE false")
+            let pastTheEnd = #expect(throws: PostgresDecodingError.self) { try none[0].decode("n", as: Int?.self) }
+            #expect(pastTheEnd?.reason.contains("0 rows") == true)
         }
     }
 }
