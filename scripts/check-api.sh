@@ -53,40 +53,11 @@ else
   bin="$(swift build --show-bin-path)/agora"
 fi
 
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-server_pid=
-# shellcheck disable=SC2317  # called by the trap below
-cleanup() {
-  if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  scripts/pg-cluster.sh stop "$tmp/data" || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-pg_port=$(scripts/pg-cluster.sh free-port)
-scripts/pg-cluster.sh init "$tmp/data" --throwaway
-scripts/pg-cluster.sh start "$tmp/data" "$pg_port" "$tmp/run" --throwaway
-scripts/pg-cluster.sh ensure-db "$pg_port" agora
-export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/agora"
-
-api_port=$(scripts/pg-cluster.sh free-port)
-AGORA_LOG_LEVEL=warning "$bin" dev --port "$api_port" >"$tmp/agora.log" 2>&1 &
-server_pid=$!
-base="http://127.0.0.1:$api_port"
-
-# Wait for the server (and its demo token) with a deadline, not a fixed sleep.
-deadline=$((SECONDS + 120))
-until curl -fsS "$base/readyz" >/dev/null 2>&1; do
-  if ! kill -0 "$server_pid" 2>/dev/null || ((SECONDS > deadline)); then
-    echo "check-api: agora did not start" >&2; cat "$tmp/agora.log" >&2; exit 1
-  fi
-  sleep 0.2
-done
-token=$(sed -n 's/^ *export AGORA_TOKEN=//p' "$tmp/agora.log" | head -n 1)
-[[ -n $token ]] || { echo "check-api: no demo token in the server's output" >&2; cat "$tmp/agora.log" >&2; exit 1; }
+source scripts/demo-server.sh
+demo_server_start "$bin"
+base=$demo_base
+token=$(sed -n 's/^ *export AGORA_TOKEN=//p' "$demo_log" | head -n 1)
+[[ -n $token ]] || { echo "check-api: no demo token in the server's output" >&2; cat "$demo_log" >&2; exit 1; }
 
 examples=${AGORA_FUZZ_EXAMPLES:-25}
 max_time=${AGORA_FUZZ_MAX_TIME:-150}
@@ -117,6 +88,6 @@ run_schemathesis secretariat --header "Authorization: Bearer $token" "$@" || sta
 run_schemathesis anonymous "$@" || status=$?
 if ((status != 0)); then
   echo "check-api: schemathesis found failures (server log: last lines below)" >&2
-  tail -n 40 "$tmp/agora.log" >&2
+  tail -n 40 "$demo_log" >&2
 fi
 exit "$status"

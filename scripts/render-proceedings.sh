@@ -18,32 +18,10 @@ fi
 swift build --product agora
 bin="$(swift build --product agora --show-bin-path)/agora"
 
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-server=
-# shellcheck disable=SC2317  # called by the trap below
-cleanup() {
-  [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  scripts/pg-cluster.sh stop "$tmp/data" || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-pg_port=$(scripts/pg-cluster.sh free-port)
-scripts/pg-cluster.sh init "$tmp/data" --throwaway
-scripts/pg-cluster.sh start "$tmp/data" "$pg_port" "$tmp/run" --throwaway
-port=$(scripts/pg-cluster.sh free-port)
-DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/postgres" "$bin" dev --port "$port" >"$tmp/agora.log" 2>&1 &
-server=$!
-
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do
-  curl -fsS "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { cat "$tmp/agora.log" >&2; exit 1; }
-  sleep 0.1
-done
+source scripts/demo-server.sh
+demo_server_start "$bin"
+tmp=$demo_tmp
+base=$demo_base
 # The demo issue's hearing, found the way an API client would.
 issue=$(curl -fsS "$base/issues" | python3 -c 'import json,sys; print(next(i["id"] for i in json.load(sys.stdin)["items"] if i["slug"] == "water-informal-settlements"))')
 hearing=$(curl -fsS "$base/issues/$issue/forums" | python3 -c 'import json,sys; print(next(f["id"] for f in json.load(sys.stdin)["items"] if f["kind"] == "hearing" and f["status"] == "concluded"))')
