@@ -85,6 +85,11 @@ run_schemathesis() { # label, extra options...
 
 status=0
 run_schemathesis secretariat --header "Authorization: Bearer $token" "$@" || status=$?
+# A run that locked itself out (revoked or disabled its own token) would have tested little.
+if ! curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$base/accounts/me"; then
+  echo "check-api: the secretariat token no longer works after its run: the run locked itself out" >&2
+  status=1
+fi
 run_schemathesis anonymous "$@" || status=$?
 if ((status != 0)); then
   echo "check-api: schemathesis found failures (server log: last lines below)" >&2

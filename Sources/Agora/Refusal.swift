@@ -16,9 +16,6 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
     /// What the caller may do instead: the stages or statuses a move may go to, the methods a
     /// path serves.
     public var allowed: [String]?
-    /// For `stale`: the version the object is at now.
-    public var currentVersion: Int?
-
     /// A refusal of kind `code`.
     public init(_ code: Code, _ detail: String? = nil, errors: [FieldProblem]? = nil, allowed: [String]? = nil) {
         self.code = code
@@ -44,10 +41,14 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The object changed since the caller read it (`If-Match` no longer holds).
     public static func stale(currentVersion: Int) -> Refusal {
-        var refusal = Refusal(.stale, "The object changed since you read it (now at version \(currentVersion)); read it again and reapply your change.")
-        refusal.currentVersion = currentVersion
-        return refusal
+        Refusal(.stale, "The object changed since you read it (now at version \(currentVersion)); read it again and reapply your change.")
     }
+
+    /// The database did not answer: nothing was changed, try again.
+    public static let databaseUnavailable = Refusal(.databaseUnavailable, "The database did not answer in time. Try again shortly.")
+
+    /// Contention or a statement that ran too long: nothing was changed, try again.
+    public static let databaseBusy = Refusal(.databaseBusy, "The change met concurrent changes or took too long and was not made. Try again shortly.")
 
     public var description: String {
         ([code.rawValue, detail].compactMap { $0 } + (errors ?? []).map(\.description)).joined(separator: ": ")

@@ -31,8 +31,9 @@ public struct AgoraRequestContext: RequestContext {
     }
 }
 
-/// Applies the configured body size limit and echoes the request id to the client
-/// (`X-Request-ID`), so a person reporting a problem can quote it.
+/// Applies the configured body size limit, refuses NUL characters in the path and the query
+/// (no stored text can hold one, and libpq would cut a value short at it), and echoes the
+/// request id to the client (`X-Request-ID`), so a person reporting a problem can quote it.
 struct RequestLimitsMiddleware: RouterMiddleware {
     typealias Context = AgoraRequestContext
     let maximumBodySize: Int
@@ -43,6 +44,13 @@ struct RequestLimitsMiddleware: RouterMiddleware {
         // Refuse early what announces itself as too large, before reading any of it.
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBodySize {
             throw Refusal.payloadTooLarge(limit: maximumBodySize)
+        }
+        // Nothing is named with a NUL: no such resource.
+        if request.uri.path.lowercased().contains("%00") { throw Refusal.notFound() }
+        let withNUL = request.uri.queryParameters.filter { $0.key.utf8.contains(0) || $0.value.utf8.contains(0) }.map { String($0.key) }.sorted()
+        if !withNUL.isEmpty {
+            throw Refusal(.invalidQuery, "Query parameters must not contain the NUL character (U+0000): " + withNUL.joined(separator: ", ") + ".",
+                          errors: withNUL.map { FieldProblem(field: $0, message: "must not contain the NUL character (U+0000)") })
         }
         var response = try await next(request, context)
         response.headers[.requestID] = context.requestID

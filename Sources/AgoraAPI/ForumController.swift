@@ -65,12 +65,7 @@ struct ForumController {
                 var reader = reader
                 let forum = Self.readForum(&reader, issue: issue)
                 try reader.check()
-                do {
-                    return try await store.create(forum!, by: context.actor, requestID: context.requestID)
-                } catch ForumCreationRefused.issueClosed {
-                    throw Refusal(.issueClosed,
-                                  "The issue is closed; its cycle takes no more forums.")
-                }
+                return try await store.create(forum!, by: context.actor, requestID: context.requestID)
             }
         }
 

@@ -72,8 +72,7 @@ struct NetworkController {
         routes.put("/networks/:id/members/:organisation", rule: .roles([.secretariat, .network])) { _, context in
             let id = try Self.ownNetwork(context)
             let organisation = try context.pathID("organisation")
-            let outcome = try await store.addMember(organisation, to: id, by: context.actor, requestID: context.requestID)
-            let membership = (outcome)
+            let membership = try await store.addMember(organisation, to: id, by: context.actor, requestID: context.requestID)
             return try APIJSON.response(membership, status: membership.status == .requested ? .accepted : .ok)
         }
 
@@ -81,7 +80,7 @@ struct NetworkController {
             let scope = context.actor.has(.secretariat) ? nil : context.actor.organisations
             let outcome = try await store.acceptMembership(try context.pathID("organisation"), into: try context.pathID(), within: scope,
                                                            by: context.actor, requestID: context.requestID)
-            return try APIJSON.response((outcome))
+            return try APIJSON.response(outcome)
         }
 
         // Either side ends a membership (or withdraws or declines a request).

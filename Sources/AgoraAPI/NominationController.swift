@@ -38,8 +38,7 @@ struct NominationController {
         routes.post("/forums/:id/nominations", rule: .roles([.network])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["network", "person", "rank", "statement"])
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Nomination) in
-                let nomination = (outcome)
+            return try await idempotency.run(request, body: body, context: context, answer: { (nomination: Nomination) in
                 return try JSONAnswer(nomination, status: .created, headers: [
                     .location: "/nominations/\(nomination.id.uuidString)", .eTag: EntityTag.header(version: nomination.version),
                 ])
@@ -78,15 +77,14 @@ struct NominationController {
             let rank = reader.integer("rank", in: Self.ranks)
             let statement = reader.string("statement", maxLength: Nomination.statementLimit)
             try reader.check()
-            let outcome = try await store.update(id, rank: rank, statement: statement, expectedVersion: expected, within: context.actor.networks,
+            let nomination = try await store.update(id, rank: rank, statement: statement, expectedVersion: expected, within: context.actor.networks,
                                        actor: context.actor, requestID: context.requestID)
-            let nomination = (outcome)
             return try APIJSON.response(nomination, headers: [.eTag: EntityTag.header(version: nomination.version)])
         }
 
         routes.post("/nominations/:id/withdrawal", rule: .roles([.network])) { _, context in
             let outcome = try await store.withdraw(try context.pathID(), within: context.actor.networks, actor: context.actor, requestID: context.requestID)
-            return try APIJSON.response((outcome))
+            return try APIJSON.response(outcome)
         }
 
         routes.put("/forums/:id/committee", rule: .roles([.secretariat])) { request, context in

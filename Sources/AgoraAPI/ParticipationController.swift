@@ -17,8 +17,7 @@ struct ParticipationController {
         routes.post("/forums/:id/invitations", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["person"])
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Invitation) in
-                let invitation = (outcome)
+            return try await idempotency.run(request, body: body, context: context, answer: { (invitation: Invitation) in
                 return try JSONAnswer(invitation, status: .created, headers: [.location: "/invitations/\(invitation.id.uuidString)"])
             }) {
                 var reader = reader
@@ -43,14 +42,13 @@ struct ParticipationController {
             try reader.check()
             let outcome = try await store.answer(try context.pathID(), accept: answer == "accept", within: Self.scope(context.actor),
                                                  by: context.actor, requestID: context.requestID)
-            return try APIJSON.response((outcome))
+            return try APIJSON.response(outcome)
         }
 
         routes.post("/forums/:id/registrations", rule: .roles([.secretariat, .organisation])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["person"])
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Registration) in
-                let registration = (outcome)
+            return try await idempotency.run(request, body: body, context: context, answer: { (registration: Registration) in
                 return try JSONAnswer(registration, status: .created, headers: [.location: "/registrations/\(registration.id.uuidString)"])
             }) {
                 var reader = reader

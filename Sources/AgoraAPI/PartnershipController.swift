@@ -22,7 +22,7 @@ struct PartnershipController {
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["organisation", "role"])
             return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Partner) in
-                try JSONAnswer((outcome), status: .created)
+                try JSONAnswer(outcome, status: .created)
             }) {
                 var reader = reader
                 let organisation = reader.uuid("organisation", required: true)
@@ -40,8 +40,7 @@ struct PartnershipController {
         routes.post("/forums/:id/commitments", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["organisation", "deliverable", "due", "status", "evidence"])
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Commitment) in
-                let commitment = (outcome)
+            return try await idempotency.run(request, body: body, context: context, answer: { (commitment: Commitment) in
                 return try JSONAnswer(commitment, status: .created, headers: [
                     .location: "/commitments/\(commitment.id.uuidString)", .eTag: EntityTag.header(version: commitment.version),
                 ])
@@ -68,8 +67,7 @@ struct PartnershipController {
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["deliverable", "due", "status", "evidence"])
             let fields = Self.readCommitment(&reader)
             try reader.check()
-            let outcome = try await store.updateCommitment(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID)
-            let commitment = (outcome)
+            let commitment = try await store.updateCommitment(id, fields, expectedVersion: expected, by: context.actor, requestID: context.requestID)
             return try APIJSON.response(commitment, headers: [.eTag: EntityTag.header(version: commitment.version)])
         }
     }

@@ -105,7 +105,27 @@ public struct Problem: Codable, Sendable, Equatable {
 
     /// The problem an error is answered with: the one place errors become HTTP answers.
     static func from(_ error: any Error) -> Problem {
-        Problem(refusal(for: error))
+        if let status = unmappedHTTPStatus(of: error) {
+            // A status the framework answers that Agora has no refusal for (none today): kept as
+            // it is, never turned into a 500.
+            return Problem(type: "/problems/http-\(status.code)", title: status.reasonPhrase, status: status.code,
+                           detail: (error as? HTTPError)?.body)
+        }
+        return Problem(refusal(for: error))
+    }
+
+    private init(type: String, title: String, status: Int, detail: String?) {
+        self.type = type
+        self.title = title
+        self.status = status
+        self.detail = detail
+    }
+
+    private static func unmappedHTTPStatus(of error: any Error) -> HTTPResponse.Status? {
+        guard !(error is Refusal), let status = (error as? HTTPError)?.status ?? (error as? any HTTPResponseError)?.status,
+              ![.notFound, .contentTooLarge, .badRequest, .methodNotAllowed, .unsupportedMediaType, .internalServerError].contains(status)
+        else { return nil }
+        return status
     }
 
     /// The refusal an error stands for: itself, a database error the store layer recognises,
@@ -131,7 +151,7 @@ public struct Problem: Codable, Sendable, Equatable {
         case .badRequest: Refusal(.malformedBody, error.body ?? "The request could not be read.")
         case .methodNotAllowed: Refusal(.methodNotAllowed, error.body)
         case .unsupportedMediaType: Refusal(.unsupportedMediaType, error.body)
-        default: Refusal(.internalError, error.body)
+        default: Refusal(.internalError, "Something went wrong on our side. The request id identifies it in the logs.")
         }
     }
 
@@ -223,6 +243,4 @@ extension Refusal {
         Refusal(.unknownFields, "These fields are not accepted here: " + fields.joined(separator: ", ") + ".",
                 errors: fields.map { FieldProblem(field: $0, message: "unknown field") })
     }
-
-    static let databaseUnavailable = Refusal(.databaseUnavailable, "The database did not answer in time. Try again shortly.")
 }

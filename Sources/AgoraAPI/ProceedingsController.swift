@@ -45,7 +45,7 @@ struct ProceedingsController {
             let text = reader.string("acknowledgement", required: true, maxLength: 2_000)
             try reader.check()
             let outcome = try await store.acknowledge(id, on: date!, acknowledgement: text!, by: context.actor, requestID: context.requestID)
-            return try APIJSON.response((outcome))
+            return try APIJSON.response(outcome)
         }
     }
 

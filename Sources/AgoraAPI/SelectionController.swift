@@ -57,8 +57,7 @@ struct SelectionController {
             guard let forum = try await forums.forum(try context.pathID()) else { throw Refusal.notFound() }
             let (rules, body) = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
             let actor = context.actor
-            return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Slate) in
-                let slate = (outcome)
+            return try await idempotency.run(request, body: body, context: context, answer: { (slate: Slate) in
                 return try JSONAnswer(SlateView(slate, for: actor), status: .created, headers: [.location: "/slates/\(slate.id.uuidString)"])
             }) {
                 try await store.run(forum.id, rules: rules, actor: context.actor, requestID: context.requestID)

@@ -118,11 +118,6 @@ public struct IssuedInvitation: Sendable, Equatable {
     public var expiresAt: Date
 }
 
-/// Why an access change was refused.
-public struct AccessStoreError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var description: String
-}
-
 /// Accounts, their roles, and their API tokens.
 public struct AccessStore: Sendable {
     /// The channel on which revoked token hashes are announced, so every server drops them
@@ -158,7 +153,7 @@ public struct AccessStore: Sendable {
     public func createAccount(name: String, email: String?, grants: Set<RoleGrant>, invitationLifetime: TimeInterval?, now: Date = Date(),
                               by actor: Actor, requestID: String?) async throws -> CreatedAccount {
         guard grants.allSatisfy(\.isWellFormed) else {
-            throw AccessStoreError(description: "a network role needs a network, an organisation role an organisation, a body only a bureau role")
+            throw Refusal.invalid("roles", "a network role needs a network, an organisation role an organisation, a body only a bureau role")
         }
         return try await mapViolations { try await pool.withTransaction { connection in
             let id = try await connection.query("INSERT INTO account (name, email) VALUES (\(name), \(email)) RETURNING id")[0].decode("id", as: UUID.self)
@@ -315,7 +310,7 @@ public struct AccessStore: Sendable {
             if let email = changes.email, email != before.email { changed.insert("email") }
             if let roles = changes.roles, roles != Set(before.roles) { changed.insert("roles") }
             if let disabled = changes.disabled, disabled != (before.disabledAt != nil) { changed.insert("disabled") }
-            guard !changed.isEmpty else { return (before) }
+            guard !changed.isEmpty else { return before }
             try await connection.execute("""
                 UPDATE account SET name = coalesce(\(changes.name), name),
                     email = CASE WHEN \(changed.contains("email")) THEN \(changes.email ?? nil) ELSE email END,
@@ -336,7 +331,7 @@ public struct AccessStore: Sendable {
                 AuditChange(action: "account.update", objectType: "account", objectID: id.uuidString,
                             before: Self.snapshot(before, changed), after: Self.snapshot(after, changed), personalFields: ["email"]),
                 by: actor, requestID: requestID, on: connection)
-            return (after)
+            return after
         } }
     }
 

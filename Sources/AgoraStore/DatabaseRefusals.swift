@@ -12,9 +12,9 @@ public enum DatabaseRefusals {
         guard let error = error as? PostgresError else { return nil }
         switch error.code {
         case .poolTimeout, .connectionFailed, .connectionLost, .poolClosed:
-            return Refusal(.databaseUnavailable, "The database did not answer in time. Try again shortly.")
+            return .databaseUnavailable
         case .serializationFailure, .deadlockDetected, .statementTimeout, .lockNotAvailable:
-            return Refusal(.databaseBusy, "The change met concurrent changes or took too long and was not made. Try again shortly.")
+            return .databaseBusy
         default:
             return error.isConstraintViolation ? .invalid(error.constraintField, "is not valid") : nil
         }

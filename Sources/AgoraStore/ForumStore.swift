@@ -2,12 +2,6 @@ import Agora
 import Foundation
 import PostgresClient
 
-/// Why a forum cannot be created.
-public enum ForumCreationRefused: Error, Sendable, Equatable {
-    /// The issue is closed: its cycle is over.
-    case issueClosed
-}
-
 /// Forums of policy issues.
 public struct ForumStore: Sendable {
     private let pool: PostgresConnectionPool
@@ -23,13 +17,13 @@ public struct ForumStore: Sendable {
         """
 
     /// Creates a draft forum of issue `issue`; nil if there is no such issue. A closed issue
-    /// takes no more forums (``ForumCreationRefused``).
+    /// takes no more forums (an `issue-closed` ``Refusal``).
     public func create(_ forum: Forum, by actor: Actor, requestID: String?) async throws -> Forum? {
         try await mapViolations {
             try await pool.withTransaction { connection in
                 // FOR SHARE: a concurrent closing of the issue waits for this forum, or this waits for it.
                 guard let stage = try await connection.query("SELECT stage FROM policy_issue WHERE id = \(forum.issue) FOR SHARE").first else { return nil }
-                guard try stage.decode("stage", as: String.self) != IssueStage.closed.rawValue else { throw ForumCreationRefused.issueClosed }
+                guard try stage.decode("stage", as: String.self) != IssueStage.closed.rawValue else { throw Refusal(.issueClosed, "The issue is closed; its cycle takes no more forums.") }
                 let created = try Self.forum(try await connection.query("""
                     INSERT INTO forum (issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at,
                                        nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair)
@@ -70,7 +64,7 @@ public struct ForumStore: Sendable {
                 .first.map(Self.forum) else { throw Refusal.notFound() }
             if let expectedVersion, expectedVersion != before.version { throw Refusal.stale(currentVersion: before.version) }
             let wanted = try before.applying(changes, now: now).get()
-            guard wanted != before else { return (before) }
+            guard wanted != before else { return before }
             if wanted.startsAt != before.startsAt {
                 try await Self.moveSpeakerDeadlines(of: id, start: wanted.startsAt, on: connection)
             }
@@ -86,7 +80,7 @@ public struct ForumStore: Sendable {
                 AuditChange(action: "forum.update", objectType: "forum", objectID: id.uuidString,
                             before: Self.snapshot(before, changes.names), after: Self.snapshot(after, changes.names)),
                 by: actor, requestID: requestID, on: connection)
-            return (after)
+            return after
         } }
     }
 
@@ -159,7 +153,7 @@ public struct ForumStore: Sendable {
                 AuditChange(action: "forum.status", objectType: "forum", objectID: id.uuidString,
                             before: ["status": .string(before.status.rawValue)], after: ["status": .string(target.rawValue)]),
                 by: actor, requestID: requestID, on: connection)
-            return (after)
+            return after
         }
     }
 
@@ -170,7 +164,7 @@ public struct ForumStore: Sendable {
             guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
                 .first.map(Self.forum) else { throw Refusal.notFound() }
             guard before.status.allowedNext(kind: before.kind).contains(.concluded) else {
-                throw Refusal.statusNotAllowed(allowed: before.status.allowedNext(kind: before.kind))
+                throw Refusal.forumNotHeld(status: before.status)
             }
             let named = outcome.constituencies.sorted()
             let known = Set(try await connection.query("SELECT code FROM constituency WHERE code = ANY(\(named))").map { try $0.decode("code", as: String.self) })
@@ -188,7 +182,7 @@ public struct ForumStore: Sendable {
                             before: ["status": .string(before.status.rawValue)],
                             after: ["status": .string("concluded"), "outcome": .object(outcome.json)]),
                 by: actor, requestID: requestID, on: connection)
-            return (after)
+            return after
         }
     }
 

@@ -35,7 +35,7 @@ public struct HealthStore: Sendable {
         }
         defer { timer.cancel() }
         if let error = await outcome.value {
-            throw error is PostgresError ? Refusal(.databaseUnavailable, "The database did not answer in time. Try again shortly.") : error
+            throw error is PostgresError ? Refusal.databaseUnavailable : error
         }
     }
 }

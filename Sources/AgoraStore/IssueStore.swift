@@ -46,7 +46,7 @@ public struct IssueStore: Sendable {
     }
 
     /// Asks the life cycle to move issue `id` to `target`; records the move (stage, history,
-    /// audit) in one transaction, or returns the refusal. The issue row is locked, so two
+    /// audit) in one transaction, or throws the life cycle's refusal. The issue row is locked, so two
     /// concurrent requests are decided one after the other.
     public func transition(_ id: UUID, to target: IssueStage, reason: String, by actor: Actor, requestID: String?) async throws -> PolicyIssue {
         try await mapViolations { try await pool.withTransaction { connection in
@@ -81,7 +81,7 @@ public struct IssueStore: Sendable {
                                 before: ["stage": .string(from.rawValue)],
                                 after: ["stage": .string(to.rawValue), "kind": .string(kind.rawValue), "reason": .string(reason)]),
                     by: actor, requestID: requestID, on: connection)
-                return (after)
+                return after
             }
         } }
     }
@@ -94,9 +94,9 @@ public struct IssueStore: Sendable {
                 .first.map(Self.issue) else { throw Refusal.notFound() }
             if let expectedVersion, expectedVersion != before.version { throw Refusal.stale(currentVersion: before.version) }
             // Nothing asked, or nothing different: no new version, no audit entry.
-            guard !changes.names.isEmpty else { return (before) }
+            guard !changes.names.isEmpty else { return before }
             let wanted = try before.applying(changes).get()
-            guard wanted != before else { return (before) }
+            guard wanted != before else { return before }
             let after = try Self.issue(try await connection.query("""
                 UPDATE policy_issue SET title = \(wanted.title), summary = \(wanted.summary), reports_to = \(wanted.reportsTo),
                     goals = \(wanted.goals), version = version + 1, updated_at = now()
@@ -106,7 +106,7 @@ public struct IssueStore: Sendable {
                 AuditChange(action: "issue.update", objectType: "issue", objectID: id.uuidString,
                             before: before.snapshot(changes.names), after: after.snapshot(changes.names)),
                 by: actor, requestID: requestID, on: connection)
-            return (after)
+            return after
         } }
     }
 

@@ -61,7 +61,7 @@ public struct NominationStore: Sendable {
                                     after: ["forum": .string(forum.uuidString), "network": .string(network.uuidString),
                                             "person": .string(person.uuidString), "rank": .number(Double(rank))]),
                         by: actor, requestID: requestID, on: connection)
-                    let outcome = (try await Self.nomination(id, on: connection)!)
+                    let outcome = try await Self.nomination(id, on: connection)!
                     try await IdempotentAnswer.offer(outcome, on: connection)
                     return outcome
                 }
@@ -90,7 +90,7 @@ public struct NominationStore: Sendable {
                 if let expectedVersion, expectedVersion != before.version { throw Refusal.stale(currentVersion: before.version) }
                 let newRank = rank.flatMap { $0 == before.rank ? nil : $0 }
                 let newStatement = statement.flatMap { $0 == before.statement ? nil : $0 }
-                guard newRank != nil || newStatement != nil else { return (before) }
+                guard newRank != nil || newStatement != nil else { return before }
                 if let newRank, let holder = try await connection.query("""
                     SELECT id FROM nomination WHERE forum_id = \(before.forum) AND network_id = \(before.network) AND rank = \(newRank) AND withdrawn_at IS NULL
                     """).first?.decode("id", as: UUID.self) {
@@ -113,7 +113,7 @@ public struct NominationStore: Sendable {
                 try await AuditLog.record(
                     AuditChange(action: "nomination.update", objectType: "nomination", objectID: id.uuidString, before: changedBefore, after: changedAfter),
                     by: actor, requestID: requestID, on: connection)
-                return (after)
+                return after
             }
         } }
     }
@@ -126,13 +126,13 @@ public struct NominationStore: Sendable {
             guard let (status, deadline) = try await Self.window(found.forum, on: connection) else { throw Refusal.notFound() }
             guard let before = try await Self.nomination(id, on: connection, lock: true) else { throw Refusal.notFound() }
             guard NominationWindow.isOpen(status: status, deadline: deadline, now: now) else { throw Refusal.nominationsClosed(status: status, deadline: deadline) }
-            guard !before.withdrawn else { return (before) }
+            guard !before.withdrawn else { return before }
             try await connection.query("UPDATE nomination SET withdrawn_at = now(), version = version + 1, updated_at = now() WHERE id = \(id)")
             try await AuditLog.record(
                 AuditChange(action: "nomination.withdraw", objectType: "nomination", objectID: id.uuidString,
                             before: ["withdrawn": .bool(false)], after: ["withdrawn": .bool(true)]),
                 by: actor, requestID: requestID, on: connection)
-            return (try await Self.nomination(id, on: connection)!)
+            return try await Self.nomination(id, on: connection)!
         }
     }
 
@@ -230,7 +230,7 @@ public struct NominationStore: Sendable {
                    submittedAt: try row.decode("submitted_at"), withdrawn: try row.decode("withdrawn"), version: try row.decode("version"))
     }
 
-    /// A rank another active nomination of the network holds becomes `.rankTaken`.
+    /// A rank another active nomination of the network holds is refused as `rank-taken`.
     private func rankConflicts(_ rank: Int, _ body: () async throws -> Nomination) async throws -> Nomination {
         do {
             return try await body()

@@ -36,7 +36,7 @@ public struct ParticipationStore: Sendable {
                 AuditChange(action: "invitation.create", objectType: "invitation", objectID: id.uuidString,
                             after: ["forum": .string(forum.uuidString), "person": .string(person.uuidString)]),
                 by: actor, requestID: requestID, on: connection)
-            let outcome = (try await Self.invitation(id, on: connection)!)
+            let outcome = try await Self.invitation(id, on: connection)!
             try await IdempotentAnswer.offer(outcome, on: connection)
             return outcome
         }
@@ -53,13 +53,13 @@ public struct ParticipationStore: Sendable {
                       organisations == nil || status.isPublic else { throw Refusal.notFound() }
                 guard ParticipationMode.invitation.isOpen(at: status) else { throw Refusal.participationClosed(status) }
                 let answer: InvitationStatus = accept ? .accepted : .declined
-                guard before.status != answer else { return (before) }
+                guard before.status != answer else { return before }
                 try await connection.query("UPDATE invitation SET status = \(answer.rawValue), answered_at = now(), version = version + 1 WHERE id = \(id)")
                 try await AuditLog.record(
                     AuditChange(action: "invitation.answer", objectType: "invitation", objectID: id.uuidString,
                                 before: ["status": .string(before.status.rawValue)], after: ["status": .string(answer.rawValue)]),
                     by: actor, requestID: requestID, on: connection)
-                return (try await Self.invitation(id, on: connection)!)
+                return try await Self.invitation(id, on: connection)!
             }
         } catch let error as PostgresError where error.code == .checkViolation && error.constraint == "forum_participant_cap" {
             let cap = try await pool.query("SELECT f.participant_cap FROM forum f JOIN invitation i ON i.forum_id = f.id WHERE i.id = \(id)")
@@ -119,7 +119,7 @@ public struct ParticipationStore: Sendable {
                             after: ["forum": .string(forum.uuidString), "person": .string(person.uuidString),
                                     "organisation": .string(organisation.uuidString)]),
                 by: actor, requestID: requestID, on: connection)
-            let outcome = (try await Self.registration(id, on: connection)!)
+            let outcome = try await Self.registration(id, on: connection)!
             try await IdempotentAnswer.offer(outcome, on: connection)
             return outcome
         }
@@ -129,7 +129,7 @@ public struct ParticipationStore: Sendable {
     public func approve(_ id: UUID, by actor: Actor, requestID: String?) async throws -> Registration {
         try await pool.withTransaction { connection in
             guard let before = try await Self.registration(id, on: connection, lock: true) else { throw Refusal.notFound() }
-            guard before.status != .approved else { return (before) }
+            guard before.status != .approved else { return before }
             guard let (_, status) = try await Self.forumState(before.forum, on: connection) else { throw Refusal.notFound() }
             guard ParticipationMode.registration.isOpen(at: status) else { throw Refusal.participationClosed(status) }
             try await connection.query("UPDATE registration SET status = 'approved', approved_at = now(), version = version + 1 WHERE id = \(id)")
@@ -137,7 +137,7 @@ public struct ParticipationStore: Sendable {
                 AuditChange(action: "registration.approve", objectType: "registration", objectID: id.uuidString,
                             before: ["status": .string("registered")], after: ["status": .string("approved")]),
                 by: actor, requestID: requestID, on: connection)
-            return (try await Self.registration(id, on: connection)!)
+            return try await Self.registration(id, on: connection)!
         }
     }
 

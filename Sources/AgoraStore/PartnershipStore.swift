@@ -29,7 +29,7 @@ public struct PartnershipStore: Sendable {
                     AuditChange(action: "partner.add", objectType: "forum", objectID: forum.uuidString,
                                 after: ["organisation": .string(organisation.uuidString), "role": .string(role)], isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
-                let outcome = (try await Self.partners(of: forum, on: connection).first { $0.organisation == organisation }!)
+                let outcome = try await Self.partners(of: forum, on: connection).first { $0.organisation == organisation }!
                 try await IdempotentAnswer.offer(outcome, on: connection)
                 return outcome
             }
@@ -90,7 +90,7 @@ public struct PartnershipStore: Sendable {
                                 after: Self.snapshot(created), isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
                 try await IdempotentAnswer.offer(created, on: connection)
-                return (created)
+                return created
             }
         }
     }
@@ -104,7 +104,7 @@ public struct PartnershipStore: Sendable {
                 if let expectedVersion, expectedVersion != before.version { throw Refusal.stale(currentVersion: before.version) }
                 let unchanged = fields.deliverable.map { $0 == before.deliverable } ?? true && fields.due.map { $0 == before.due } ?? true
                     && fields.status.map { $0 == before.status } ?? true && fields.evidence.map { $0 == before.evidence } ?? true
-                if unchanged { return (before) }
+                if unchanged { return before }
                 try await connection.query("""
                     UPDATE commitment SET deliverable = COALESCE(\(fields.deliverable), deliverable),
                         due_on = COALESCE(\(fields.due)::date, due_on), status = COALESCE(\(fields.status?.rawValue), status),
@@ -117,7 +117,7 @@ public struct PartnershipStore: Sendable {
                     AuditChange(action: "commitment.update", objectType: "commitment", objectID: id.uuidString,
                                 before: Self.snapshot(before), after: Self.snapshot(after), isPublic: status.isPublic),
                     by: actor, requestID: requestID, on: connection)
-                return (after)
+                return after
             }
         }
     }

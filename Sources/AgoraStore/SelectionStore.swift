@@ -93,6 +93,10 @@ public struct SelectionStore: Sendable {
                     SELECT status, nominations_deadline, speaking_slots, speaking_minutes FROM forum WHERE id = \(forum) FOR UPDATE
                     """).first, let status = ForumStatus(rawValue: try row.decode("status")) else { throw Refusal.notFound() }
                 try Self.checkTimeToRun(status: status, deadline: try row.decode("nominations_deadline"), now: now)
+                // An approved slate is the forum's: a new run would leave a proposal nobody may approve.
+                guard try await connection.query("SELECT 1 FROM slate WHERE forum_id = \(forum) AND status = 'approved'").isEmpty else {
+                    throw Refusal.slateStatus(.approved)
+                }
                 guard try row.decode("speaking_slots", as: Int?.self) == read.slots, try row.decode("speaking_minutes", as: Int?.self) == read.minutes,
                       try await Self.pool(of: forum, on: connection) == candidates else { return nil }
                 let id = try await Self.keep(instance, result: result, encoded: encoded, rules: rules, applied: applied, forum: forum,
@@ -157,7 +161,7 @@ public struct SelectionStore: Sendable {
     public func override(_ slate: UUID, outgoing: UUID, incoming: UUID, justification: String, actor: Actor, requestID: String?) async throws -> Slate {
         try await step(slate, prepare: { _ in }) { stored, _, connection in
             let before = stored.slate
-            guard before.status != .approved else { throw Refusal.slateStatus((before.status)) }
+            guard before.status != .approved else { throw Refusal.slateStatus(before.status) }
             guard let leaving = before.holding.first(where: { $0.nomination == outgoing }) else {
                 throw Refusal.invalid("in", "\(outgoing.uuidString) holds no place on this slate.")
             }
@@ -204,17 +208,17 @@ public struct SelectionStore: Sendable {
             // A bureau reviews only slates of forums whose issue reports to the body it serves;
             // another body's bureau learns nothing of this slate, not even its status.
             guard Visibility.mayReviewSlate(issueReportsTo: try forum.decode("reports_to"), viewer: actor) else { throw Refusal.notFound() }
-            guard before.status == .proposed else { throw Refusal.slateStatus((before.status)) }
+            guard before.status == .proposed else { throw Refusal.slateStatus(before.status) }
             let startsAt: Date = try forum.decode("starts_at")
             // Approving asks speakers to confirm before the start: too late once it has begun.
             if approve, now >= startsAt { throw Refusal.forumStarted }
             if approve {
                 let constituencies = Set(before.holding.map(\.constituency)).count
                 if try forum.decode("kind", as: String.self) == ForumKind.hearing.rawValue && constituencies < Slate.hearingMinimumConstituencies {
-                    throw Refusal.tooFewConstituencies((constituencies))
+                    throw Refusal.tooFewConstituencies(constituencies)
                 }
                 guard (try await connection.query("SELECT 1 FROM slate WHERE forum_id = \(before.forum) AND status = 'approved'")).isEmpty else {
-                    throw Refusal.slateStatus((.approved))
+                    throw Refusal.slateStatus(.approved)
                 }
             }
             let confirmBy = min(now.addingTimeInterval(Self.answerTime), startsAt)
@@ -252,7 +256,7 @@ public struct SelectionStore: Sendable {
             // Whose speaker first: a stranger learns nothing of the slate's status.
             guard let speaker = before.speakers.first(where: { $0.nomination == nomination }) else { throw Refusal.notFound() }
             guard networks.map({ $0.contains(speaker.network) }) ?? true else { throw Refusal.notFound() }
-            guard before.status == .approved else { throw Refusal.slateStatus((before.status)) }
+            guard before.status == .approved else { throw Refusal.slateStatus(before.status) }
             guard now < stored.startsAt else { throw Refusal.forumStarted }
             // A chosen speaker answers; a confirmed one may still withdraw (decline). Repeating an answer changes nothing.
             guard speaker.state == .chosen || (speaker.state == .confirmed && !confirm) else { return .unchanged(before) }

@@ -22,5 +22,5 @@ func versionedUpdate<Value: Sendable>(
         AuditChange(action: action, objectType: objectType, objectID: id.uuidString,
                     before: snapshot(before, changedFields), after: snapshot(after, changedFields), personalFields: personalFields),
         by: actor, requestID: requestID, on: connection)
-    return (after)
+    return after
 }

@@ -64,6 +64,14 @@ struct HTTPSkeletonTests {
             }
             let kept = try await pool.query("SELECT count(*)::int AS n FROM network WHERE name LIKE 'Water%'")[0].decode("n", as: Int.self)
             #expect(kept == 0)
+            // In a query or a path too: 400 naming the parameter, and no such resource.
+            try await client.execute(uri: "/networks?constituency=ngo%00x", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let refusal = try problem(response.body)
+                #expect(refusal.type == "/problems/invalid-query")
+                #expect(refusal.errors?.map(\.field) == ["constituency"])
+            }
+            try await client.execute(uri: "/countries/K%00E", method: .get) { #expect($0.status == .notFound) }
             // Below the API too: the client refuses such a parameter rather than truncating it.
             await #expect(performing: { try await pool.query("SELECT \("a\u{0}b")::text AS t") },
                           throws: { ($0 as? PostgresError)?.sqlState == "22021" })

@@ -64,7 +64,11 @@ struct IssueAPITests {
                  "startsAt": "2027-02-01T09:00", "endsAt": "2027-02-01T17:00"}
                 """)) { try JSONDecoder().decode(IssueBody.self, from: Data(buffer: $0.body)).id }
             try await client.execute(uri: "/forums/\(forum)/outcome", method: .post, headers: secretariat.authorization,
-                                     body: ByteBuffer(string: #"{"summary": "Too early"}"#)) { #expect($0.status == .conflict) }
+                                     body: ByteBuffer(string: #"{"summary": "Too early"}"#)) { response in
+                #expect(response.status == .conflict)
+                let type = try JSONDecoder().decode(RefusalBody.self, from: Data(buffer: response.body)).type
+                #expect(type == "/problems/forum-not-held")
+            }
             for next in ["announced", "agenda_published", "held"] {
                 try await client.execute(uri: "/forums/\(forum)/status", method: .post, headers: secretariat.authorization,
                                          body: ByteBuffer(string: #"{"to": "\#(next)"}"#)) { #expect($0.status == .ok, "\(next)") }

@@ -222,6 +222,12 @@ struct SelectionAPITests {
                 return try JSONDecoder().decode(SlateBody.self, from: Data(buffer: response.body))
             }
             #expect(approved.status == "approved")
+            // The approved slate is the forum's: another run would leave a proposal nobody may approve.
+            try await client.execute(uri: "/forums/\(forum)/selection", method: .post, headers: secretariat.authorization) { response in
+                #expect(response.status == .conflict)
+                let type = try problem(response.body).type
+                #expect(type == "/problems/slate-status")
+            }
             var pending = try await pool.query("SELECT count(*)::int AS n FROM notice WHERE status = 'pending' AND kind = 'speaker.confirmation_requested'")[0]
                 .decode("n", as: Int.self)
             #expect(pending == 4)

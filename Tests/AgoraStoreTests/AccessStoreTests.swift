@@ -66,7 +66,7 @@ struct AccessStoreTests {
 
     @Test func scopedRolesNeedTheirScope() async throws {
         try await withPool { pool in
-            await #expect(throws: AccessStoreError.self) {
+            await #expect(throws: Refusal.self) {
                 _ = try await AccessStore(pool: pool).createAccount(name: "Focal point", grants: [RoleGrant(.network)], by: .commandLine)
             }
         }
