@@ -86,3 +86,62 @@ public final class AccessControlledRoutes: @unchecked Sendable {
         on(path, method: .delete, rule: rule, use: handler)
     }
 }
+
+extension AccessControlledRoutes {
+    /// The routes under `path` (`"/forums"`), grouped as Hummingbird's `router.group(_:)`
+    /// groups them: a controller writes `forums.get(":id/slate", …)` once it has the group.
+    public func group(_ path: String) -> AccessControlledGroup {
+        AccessControlledGroup(routes: self, prefix: path)
+    }
+}
+
+/// Routes under one path. Each route still goes through
+/// ``AccessControlledRoutes/on(_:method:rule:use:)`` with its access rule.
+public struct AccessControlledGroup: Sendable {
+    let routes: AccessControlledRoutes
+    let prefix: String
+
+    /// The routes under `path`, below this group's.
+    public func group(_ path: String) -> AccessControlledGroup {
+        AccessControlledGroup(routes: routes, prefix: joined(path))
+    }
+
+    /// This group's path followed by `path` (the group's own path for "").
+    private func joined(_ path: String) -> String {
+        path.isEmpty ? prefix : prefix + "/" + path
+    }
+
+    @discardableResult
+    public func on<Output: ResponseGenerator>(
+        _ path: String, method: HTTPRequest.Method, rule: AccessRule,
+        use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output
+    ) -> Self {
+        routes.on(RouterPath(joined(path)), method: method, rule: rule, use: handler)
+        return self
+    }
+
+    @discardableResult
+    public func get<Output: ResponseGenerator>(_ path: String = "", rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
+        on(path, method: .get, rule: rule, use: handler)
+    }
+
+    @discardableResult
+    public func post<Output: ResponseGenerator>(_ path: String = "", rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
+        on(path, method: .post, rule: rule, use: handler)
+    }
+
+    @discardableResult
+    public func patch<Output: ResponseGenerator>(_ path: String = "", rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
+        on(path, method: .patch, rule: rule, use: handler)
+    }
+
+    @discardableResult
+    public func put<Output: ResponseGenerator>(_ path: String = "", rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
+        on(path, method: .put, rule: rule, use: handler)
+    }
+
+    @discardableResult
+    public func delete<Output: ResponseGenerator>(_ path: String = "", rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
+        on(path, method: .delete, rule: rule, use: handler)
+    }
+}

@@ -41,11 +41,13 @@ struct AccountController {
     static let editableFields: Set<String> = ["name", "email", "roles", "disabled"]
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.get("/accounts/me", rule: .authenticated) { _, context in
+        let accounts = routes.group("/accounts")
+
+        accounts.get("me", rule: .authenticated) { _, context in
             try APIJSON.response(Me(id: context.actor.accountID, tokenName: context.actor.tokenName,
                                     roles: context.actor.grants.sorted(by: RoleGrant.displayOrder)))
         }
-        routes.post("/accounts", rule: .roles([.secretariat])) { request, context in
+        accounts.post("", rule: .roles([.secretariat])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["name", "email", "roles"])
             return try await idempotency.run(request, body: body, context: context, answer: { (created: AccessStore.CreatedAccount) in
                 let account = created.account
@@ -68,17 +70,17 @@ struct AccountController {
                                                   by: context.actor, requestID: context.requestID)
             }
         }
-        routes.get("/accounts", rule: .roles([.secretariat])) { request, _ in
+        accounts.get("", rule: .roles([.secretariat])) { request, _ in
             let page = try PageRequest(request)
             let after = try page.cursor.map { try Cursor.decode($0, as: NamePosition.self) }
             let found = try await store.accounts(limit: page.limit + 1, after: after)
             return try APIJSON.response(Page(fetched: found, limit: page.limit) { NamePosition(name: $0.name, id: $0.id) })
         }
-        routes.get("/accounts/:id", rule: .roles([.secretariat])) { _, context in
+        accounts.get(":id", rule: .roles([.secretariat])) { _, context in
             guard let account = try await store.account(try context.pathID()) else { throw Refusal.notFound() }
             return try APIJSON.response(account, headers: [.eTag: EntityTag.header(version: account.version)])
         }
-        routes.patch("/accounts/:id", rule: .roles([.secretariat])) { request, context in
+        accounts.patch(":id", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.editableFields)
             reader.refuseNulls(["name", "roles", "disabled"])
@@ -102,7 +104,7 @@ struct AccountController {
             if changes.roles != nil || changes.disabled != nil { cache.remove(account: id) }
             return try versionedAnswer(outcome, version: outcome.version)
         }
-        routes.post("/accounts/:id/invitations", rule: .roles([.secretariat])) { _, context in
+        accounts.post(":id/invitations", rule: .roles([.secretariat])) { _, context in
             guard let invitation = try await store.issueInvitation(account: try context.pathID(), by: context.actor, requestID: context.requestID) else {
                 throw Refusal.notFound()
             }
@@ -120,7 +122,7 @@ struct AccountController {
             return try APIJSON.response(TokenController.TokenView(issued.info, secret: issued.secret), status: .created,
                                         headers: [.cacheControl: "no-store"])
         }
-        routes.get("/accounts/:id/tokens", rule: .roles([.secretariat])) { request, context in
+        accounts.get(":id/tokens", rule: .roles([.secretariat])) { request, context in
             let account = try context.pathID()
             guard try await store.account(account) != nil else { throw Refusal.notFound() }
             let page = try PageRequest(request)
@@ -128,7 +130,7 @@ struct AccountController {
             let tokens = try await store.tokens(account: account, limit: page.limit + 1, after: after)
             return Page(fetched: tokens.map { TokenController.TokenView($0) }, limit: page.limit) { TokenPosition(createdAt: $0.createdAt, id: $0.id) }
         }
-        routes.delete("/accounts/:id/tokens/:token", rule: .roles([.secretariat])) { _, context in
+        accounts.delete(":id/tokens/:token", rule: .roles([.secretariat])) { _, context in
             guard let hash = try await store.revokeToken(try context.pathID("token"), account: try context.pathID(),
                                                          by: context.actor, requestID: context.requestID)
             else { throw Refusal.notFound("There is no such live token of this account.") }

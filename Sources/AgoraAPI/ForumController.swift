@@ -40,20 +40,23 @@ struct ForumController {
                                       "speakingSlots", "speakingMinutes", "participantCap", "chair"]
 
     func addRoutes(to routes: AccessControlledRoutes) {
+        let issues = routes.group("/issues")
+        let forums = routes.group("/forums")
+
         addOutcomeRoutes(to: routes)
 
-        routes.get("/issues/:id/forums", rule: .everyone) { _, context in
+        issues.get(":id/forums", rule: .everyone) { _, context in
             let forums = try await store.forums(of: try context.pathID(), includeDrafts: true)
                 .filter { Visibility.seesForum(status: $0.status, issueReportsTo: $0.issueReportsTo, viewer: context.actor) }
             return try APIJSON.response(Page(items: forums.map(ForumView.init), next: nil))
         }
 
-        routes.get("/forums/:id", rule: .everyone) { _, context in
+        forums.get(":id", rule: .everyone) { _, context in
             let forum = try await store.visibleForum(try context.pathID(), to: context.actor)
             return try APIJSON.response(ForumView(forum), headers: [.eTag: EntityTag.header(version: forum.version)])
         }
 
-        routes.post("/issues/:id/forums", rule: .roles([.secretariat])) { request, context in
+        issues.post(":id/forums", rule: .roles([.secretariat])) { request, context in
             let issue = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.fields)
             return try await idempotency.run(request, body: body, context: context, answer: { (created: Forum?) in
@@ -69,7 +72,7 @@ struct ForumController {
             }
         }
 
-        routes.patch("/forums/:id", rule: .roles([.secretariat])) { request, context in
+        forums.patch(":id", rule: .roles([.secretariat])) { request, context in
             guard let current = try await store.forum(try context.pathID()) else { throw Refusal.notFound() }
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: Forum.editableFields)
             let changes = Self.readChanges(&reader, current: current)
@@ -79,7 +82,7 @@ struct ForumController {
             return try versionedAnswer(ForumView(outcome), version: outcome.version)
         }
 
-        routes.post("/forums/:id/status", rule: .roles([.secretariat])) { request, context in
+        forums.post(":id/status", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["to"])
             let target = reader.string("to", required: true, maxLength: 40).flatMap(ForumStatus.init(rawValue:))
@@ -96,7 +99,9 @@ struct ForumController {
     /// `GET` shows it: to everyone once concluded, except a hearing's proceedings, which the
     /// public reads once transmitted to the intergovernmental body.
     func addOutcomeRoutes(to routes: AccessControlledRoutes) {
-        routes.post("/forums/:id/outcome", rule: .roles([.secretariat])) { request, context in
+        let forums = routes.group("/forums")
+
+        forums.post(":id/outcome", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             guard let forum = try await store.forum(id) else { throw Refusal.notFound() }
             let (required, optional) = ForumOutcome.fields(for: forum.kind)
@@ -105,7 +110,7 @@ struct ForumController {
             let concluded = try await store.conclude(id, outcome: outcome, by: context.actor, requestID: context.requestID)
             return try versionedAnswer(ForumView(concluded), version: concluded.version)
         }
-        routes.get("/forums/:id/outcome", rule: .everyone) { _, context in
+        forums.get(":id/outcome", rule: .everyone) { _, context in
             let id = try context.pathID()
             guard let (forum, outcome) = try await store.outcome(id) else { throw Refusal.notFound("This forum has no outcome yet.") }
             if forum.kind == .hearing, !Visibility.seesProceedings(transmitted: try await proceedings.transmission(id) != nil, issueReportsTo: forum.issueReportsTo, viewer: context.actor) {

@@ -11,25 +11,27 @@ struct IssueController {
     let idempotency: Idempotency
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.get("/issues", rule: .everyone) { request, _ in
+        let issues = routes.group("/issues")
+
+        issues.get("", rule: .everyone) { request, _ in
             let page = try PageRequest(request)
             let after = try page.cursor.map { try Cursor.decode($0, as: String.self) }
             let found = try await store.list(limit: page.limit + 1, after: after)
             return try APIJSON.response(Page(fetched: found, limit: page.limit) { $0.slug })
         }
 
-        routes.get("/issues/:id", rule: .everyone) { _, context in
+        issues.get(":id", rule: .everyone) { _, context in
             guard let issue = try await store.issue(try context.pathID()) else { throw Refusal.notFound() }
             return try APIJSON.response(issue, headers: [.eTag: EntityTag.header(version: issue.version)])
         }
 
-        routes.get("/issues/:id/history", rule: .everyone) { _, context in
+        issues.get(":id/history", rule: .everyone) { _, context in
             let id = try context.pathID()
             guard try await store.issue(id) != nil else { throw Refusal.notFound() }
             return try APIJSON.response(Page(items: try await store.history(id), next: nil))
         }
 
-        routes.post("/issues", rule: .roles([.secretariat])) { request, context in
+        issues.post("", rule: .roles([.secretariat])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["slug", "title", "summary", "reportsTo", "goals"])
             return try await idempotency.run(request, body: body, context: context, answer: { (issue: PolicyIssue) in
                 try JSONAnswer(issue, status: .created, headers: [
@@ -51,7 +53,7 @@ struct IssueController {
             }
         }
 
-        routes.patch("/issues/:id", rule: .roles([.secretariat])) { request, context in
+        issues.patch(":id", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["title", "summary", "reportsTo", "goals"])
             reader.refuseNulls(["title", "summary", "reportsTo", "goals"])
@@ -73,7 +75,7 @@ struct IssueController {
             return try versionedAnswer(outcome, version: outcome.version)
         }
 
-        routes.post("/issues/:id/transitions", rule: .roles([.secretariat])) { request, context in
+        issues.post(":id/transitions", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["to", "reason"])
             let target = reader.string("to", required: true, maxLength: 40)

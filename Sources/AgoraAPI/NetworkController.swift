@@ -13,7 +13,9 @@ struct NetworkController {
     static let creatableFields: Set<String> = ["name", "constituency", "description", "website"]
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.get("/networks", rule: .everyone) { request, _ in
+        let networks = routes.group("/networks")
+
+        networks.get("", rule: .everyone) { request, _ in
             let page = try PageRequest(request)
             let after = try page.cursor.map { try Cursor.decode($0, as: NamePosition.self) }
             let found = try await store.list(limit: page.limit + 1, after: after,
@@ -21,18 +23,18 @@ struct NetworkController {
             return try APIJSON.response(Page(fetched: found, limit: page.limit) { NamePosition(name: $0.name, id: $0.id) })
         }
 
-        routes.get("/networks/:id", rule: .everyone) { _, context in
+        networks.get(":id", rule: .everyone) { _, context in
             guard let network = try await store.network(try context.pathID()) else { throw Refusal.notFound() }
             return try APIJSON.response(network, headers: [.eTag: EntityTag.header(version: network.version)])
         }
 
-        routes.get("/networks/:id/members", rule: .everyone) { request, context in
+        networks.get(":id/members", rule: .everyone) { request, context in
             let id = try context.pathID()
             guard try await store.network(id) != nil else { throw Refusal.notFound() }
             return try APIJSON.response(try Page(slicing: try await store.members(of: id), try PageRequest(request), key: \.id.uuidString))
         }
 
-        routes.post("/networks", rule: .roles([.secretariat])) { request, context in
+        networks.post("", rule: .roles([.secretariat])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
             return try await idempotency.run(request, body: body, context: context, answer: { (network: Network) in
                 try JSONAnswer(network, status: .created, headers: [
@@ -51,7 +53,7 @@ struct NetworkController {
             }
         }
 
-        routes.patch("/networks/:id", rule: .roles([.secretariat, .network])) { request, context in
+        networks.patch(":id", rule: .roles([.secretariat, .network])) { request, context in
             let id = try Self.ownNetwork(context)
             let (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
             try refuseFieldsOutsideScope(reader.fields.keys, allowed: Network.fieldsFocalPointsMaySet, actor: context.actor)
@@ -69,14 +71,14 @@ struct NetworkController {
 
         // Membership is by consent: a focal point asks, the organisation's contact (or the
         // secretariat) accepts; the secretariat's own PUT admits at once (DESIGN §2).
-        routes.put("/networks/:id/members/:organisation", rule: .roles([.secretariat, .network])) { _, context in
+        networks.put(":id/members/:organisation", rule: .roles([.secretariat, .network])) { _, context in
             let id = try Self.ownNetwork(context)
             let organisation = try context.pathID("organisation")
             let membership = try await store.addMember(organisation, to: id, by: context.actor, requestID: context.requestID)
             return try APIJSON.response(membership, status: membership.status == .requested ? .accepted : .ok)
         }
 
-        routes.post("/networks/:id/members/:organisation/acceptance", rule: .roles([.secretariat, .organisation])) { _, context in
+        networks.post(":id/members/:organisation/acceptance", rule: .roles([.secretariat, .organisation])) { _, context in
             let scope = context.actor.has(.secretariat) ? nil : context.actor.organisations
             let outcome = try await store.acceptMembership(try context.pathID("organisation"), into: try context.pathID(), within: scope,
                                                            by: context.actor, requestID: context.requestID)
@@ -84,7 +86,7 @@ struct NetworkController {
         }
 
         // Either side ends a membership (or withdraws or declines a request).
-        routes.delete("/networks/:id/members/:organisation", rule: .roles([.secretariat, .network, .organisation])) { _, context in
+        networks.delete(":id/members/:organisation", rule: .roles([.secretariat, .network, .organisation])) { _, context in
             let id = try context.pathID()
             let organisation = try context.pathID("organisation")
             let actor = context.actor

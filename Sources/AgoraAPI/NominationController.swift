@@ -35,7 +35,10 @@ struct NominationController {
     }
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.post("/forums/:id/nominations", rule: .roles([.network])) { request, context in
+        let forumRoutes = routes.group("/forums")
+        let nominations = routes.group("/nominations")
+
+        forumRoutes.post(":id/nominations", rule: .roles([.network])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["network", "person", "rank", "statement"])
             return try await idempotency.run(request, body: body, context: context, answer: { (nomination: Nomination) in
@@ -54,7 +57,7 @@ struct NominationController {
             }
         }
 
-        routes.get("/forums/:id/nominations", rule: .everyone) { _, context in
+        forumRoutes.get(":id/nominations", rule: .everyone) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             let isPublic = NominationWindow.isPublic(status: forum.status, deadline: forum.nominationsDeadline, now: Date())
             switch Visibility.nominationList(isPublic: isPublic, issueReportsTo: forum.issueReportsTo, viewer: context.actor) {
@@ -69,7 +72,7 @@ struct NominationController {
             }
         }
 
-        routes.patch("/nominations/:id", rule: .roles([.network])) { request, context in
+        nominations.patch(":id", rule: .roles([.network])) { request, context in
             let id = try context.pathID()
             let expected = try EntityTag.expectedVersion(request)
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["rank", "statement"])
@@ -82,12 +85,12 @@ struct NominationController {
             return try APIJSON.response(nomination, headers: [.eTag: EntityTag.header(version: nomination.version)])
         }
 
-        routes.post("/nominations/:id/withdrawal", rule: .roles([.network])) { _, context in
+        nominations.post(":id/withdrawal", rule: .roles([.network])) { _, context in
             let outcome = try await store.withdraw(try context.pathID(), within: context.actor.networks, actor: context.actor, requestID: context.requestID)
             return try APIJSON.response(outcome)
         }
 
-        routes.put("/forums/:id/committee", rule: .roles([.secretariat])) { request, context in
+        forumRoutes.put(":id/committee", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["accounts"])
             var accounts: [UUID] = []

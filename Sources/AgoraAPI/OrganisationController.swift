@@ -13,7 +13,9 @@ struct OrganisationController {
     static let creatableFields: Set<String> = ["name", "country", "constituency", "accreditation", "accreditedOn"]
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.get("/organisations", rule: .everyone) { request, _ in
+        let organisations = routes.group("/organisations")
+
+        organisations.get("", rule: .everyone) { request, _ in
             let page = try PageRequest(request)
             let after = try page.cursor.map { try Cursor.decode($0, as: NamePosition.self) }
             let query = request.uri.queryParameters
@@ -22,12 +24,12 @@ struct OrganisationController {
             return try APIJSON.response(Page(fetched: found, limit: page.limit) { NamePosition(name: $0.name, id: $0.id) })
         }
 
-        routes.get("/organisations/:id", rule: .everyone) { _, context in
+        organisations.get(":id", rule: .everyone) { _, context in
             let organisation = try await Self.find(store, context)
             return try APIJSON.response(organisation, headers: [.eTag: EntityTag.header(version: organisation.version)])
         }
 
-        routes.post("/organisations", rule: .roles([.secretariat])) { request, context in
+        organisations.post("", rule: .roles([.secretariat])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.creatableFields)
             return try await idempotency.run(request, body: body, context: context, answer: { (organisation: Organisation) in
                 try JSONAnswer(organisation, status: .created, headers: [
@@ -47,7 +49,7 @@ struct OrganisationController {
             }
         }
 
-        routes.patch("/organisations/:id", rule: .roles([.secretariat, .organisation])) { request, context in
+        organisations.patch(":id", rule: .roles([.secretariat, .organisation])) { request, context in
             let id = try context.pathID()
             // A contact of another organisation learns nothing about this one.
             guard context.actor.has(.secretariat) || context.actor.organisations.contains(id) else {

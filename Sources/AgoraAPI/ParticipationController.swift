@@ -14,7 +14,9 @@ struct ParticipationController {
     let idempotency: Idempotency
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.post("/forums/:id/invitations", rule: .roles([.secretariat])) { request, context in
+        let forumRoutes = routes.group("/forums")
+
+        forumRoutes.post(":id/invitations", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["person"])
             return try await idempotency.run(request, body: body, context: context, answer: { (invitation: Invitation) in
@@ -27,7 +29,7 @@ struct ParticipationController {
             }
         }
 
-        routes.get("/forums/:id/invitations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
+        forumRoutes.get(":id/invitations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             let invitations = try await store.invitations(of: forum.id, within: Visibility.participantScope(context.actor, issueReportsTo: forum.issueReportsTo))
             return try APIJSON.response(Page(items: invitations, next: nil))
@@ -45,7 +47,7 @@ struct ParticipationController {
             return try APIJSON.response(outcome)
         }
 
-        routes.post("/forums/:id/registrations", rule: .roles([.secretariat, .organisation])) { request, context in
+        forumRoutes.post(":id/registrations", rule: .roles([.secretariat, .organisation])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["person"])
             return try await idempotency.run(request, body: body, context: context, answer: { (registration: Registration) in
@@ -58,7 +60,7 @@ struct ParticipationController {
             }
         }
 
-        routes.get("/forums/:id/registrations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
+        forumRoutes.get(":id/registrations", rule: .roles([.secretariat, .bureau, .organisation])) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             let registrations = try await store.registrations(of: forum.id, within: Visibility.participantScope(context.actor, issueReportsTo: forum.issueReportsTo))
             return try APIJSON.response(Page(items: registrations, next: nil))

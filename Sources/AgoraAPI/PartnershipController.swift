@@ -13,12 +13,15 @@ struct PartnershipController {
     let idempotency: Idempotency
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.get("/forums/:id/partners", rule: .everyone) { _, context in
+        let forumRoutes = routes.group("/forums")
+        let commitments = routes.group("/commitments")
+
+        forumRoutes.get(":id/partners", rule: .everyone) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             return try APIJSON.response(Page(items: try await store.partners(of: forum.id), next: nil))
         }
 
-        routes.post("/forums/:id/partners", rule: .roles([.secretariat])) { request, context in
+        forumRoutes.post(":id/partners", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["organisation", "role"])
             return try await idempotency.run(request, body: body, context: context, answer: { (outcome: Partner) in
@@ -32,12 +35,12 @@ struct PartnershipController {
             }
         }
 
-        routes.get("/forums/:id/commitments", rule: .everyone) { _, context in
+        forumRoutes.get(":id/commitments", rule: .everyone) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             return try APIJSON.response(Page(items: try await store.commitments(of: forum.id), next: nil))
         }
 
-        routes.post("/forums/:id/commitments", rule: .roles([.secretariat])) { request, context in
+        forumRoutes.post(":id/commitments", rule: .roles([.secretariat])) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["organisation", "deliverable", "due", "status", "evidence"])
             return try await idempotency.run(request, body: body, context: context, answer: { (commitment: Commitment) in
@@ -55,13 +58,13 @@ struct PartnershipController {
             }
         }
 
-        routes.get("/commitments/:id", rule: .everyone) { _, context in
+        commitments.get(":id", rule: .everyone) { _, context in
             guard let commitment = try await store.commitment(try context.pathID()) else { throw Refusal.notFound() }
             _ = try await forums.visibleForum(commitment.forum, to: context.actor)
             return try APIJSON.response(commitment, headers: [.eTag: EntityTag.header(version: commitment.version)])
         }
 
-        routes.patch("/commitments/:id", rule: .roles([.secretariat])) { request, context in
+        commitments.patch(":id", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             let expected = try EntityTag.expectedVersion(request)
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["deliverable", "due", "status", "evidence"])

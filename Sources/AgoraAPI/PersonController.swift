@@ -41,7 +41,9 @@ struct PersonController {
     }
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.get("/people/:id", rule: .everyone) { _, context in
+        let people = routes.group("/people")
+
+        people.get(":id", rule: .everyone) { _, context in
             guard let person = try await store.person(try context.pathID()) else { throw Refusal.notFound() }
             // A network that nominated the person (an active nomination) needs to reach them.
             let networks = context.actor.networks
@@ -55,7 +57,7 @@ struct PersonController {
             return try APIJSON.response(try Page(slicing: people, try PageRequest(request), key: \.id.uuidString))
         }
 
-        routes.post("/people", rule: .roles([.secretariat, .organisation])) { request, context in
+        people.post("", rule: .roles([.secretariat, .organisation])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.fields)
             let actor = context.actor
             return try await idempotency.run(request, body: body, context: context, answer: { (person: Person) in
@@ -78,7 +80,7 @@ struct PersonController {
             }
         }
 
-        routes.patch("/people/:id", rule: .roles([.secretariat, .organisation])) { request, context in
+        people.patch(":id", rule: .roles([.secretariat, .organisation])) { request, context in
             let id = try context.pathID()
             // Whether the caller may edit this person is checked by the store under the row lock
             // (a person of another organisation is not found).

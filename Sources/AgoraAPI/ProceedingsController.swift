@@ -11,24 +11,26 @@ struct ProceedingsController {
     let store: ProceedingsStore
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.get("/forums/:id/proceedings", rule: .everyone) { _, context in
+        let forums = routes.group("/forums")
+
+        forums.get(":id/proceedings", rule: .everyone) { _, context in
             try APIJSON.response(try await Self.readable(try context.pathID(), store: store, actor: context.actor))
         }
 
-        routes.get("/forums/:id/proceedings.html", rule: .everyone) { _, context in
+        forums.get(":id/proceedings.html", rule: .everyone) { _, context in
             let proceedings = try await Self.readable(try context.pathID(), store: store, actor: context.actor)
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: ProceedingsPage.render(proceedings))))
         }
 
-        routes.get("/forums/:id/transmission", rule: .everyone) { _, context in
+        forums.get(":id/transmission", rule: .everyone) { _, context in
             guard let transmission = try await store.transmission(try context.pathID()) else {
                 throw Refusal.notFound("These proceedings have not been transmitted.")
             }
             return try APIJSON.response(transmission)
         }
 
-        routes.post("/forums/:id/transmission", rule: .roles([.secretariat])) { request, context in
+        forums.post(":id/transmission", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["documentReference", "transmittedOn"])
             let reference = reader.string("documentReference", required: true, maxLength: 200)
@@ -38,7 +40,7 @@ struct ProceedingsController {
             return try APIJSON.response((outcome), status: .created)
         }
 
-        routes.post("/forums/:id/transmission/acknowledgement", rule: .roles([.secretariat])) { request, context in
+        forums.post(":id/transmission/acknowledgement", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["acknowledgedOn", "acknowledgement"])
             let date = reader.requiredDate("acknowledgedOn")

@@ -9,14 +9,17 @@ struct ReferenceController {
     let idempotency: Idempotency
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.get("/countries", rule: .everyone) { request, _ in
+        let countries = routes.group("/countries")
+        let constituencies = routes.group("/constituencies")
+
+        countries.get("", rule: .everyone) { request, _ in
             try APIJSON.response(try Page(slicing: try await store.countries(), try PageRequest(request), key: \.alpha2))
         }
-        routes.get("/countries/:code", rule: .everyone) { _, context in
+        countries.get(":code", rule: .everyone) { _, context in
             guard let code = context.parameters.get("code"), let country = try await store.country(alpha2: code) else { throw Refusal.notFound() }
             return try APIJSON.response(country)
         }
-        routes.patch("/countries/:code", rule: .roles([.secretariat])) { request, context in
+        countries.patch(":code", rule: .roles([.secretariat])) { request, context in
             let (reader, _) = try await FieldReader.read(request, context: context, accepted: ["developing"])
             guard case .bool(let developing)? = reader.fields["developing"] else {
                 throw Refusal.invalid([.init(field: "developing", message: "must be true or false")])
@@ -26,10 +29,10 @@ struct ReferenceController {
             else { throw Refusal.notFound() }
             return try APIJSON.response(country)
         }
-        routes.get("/constituencies", rule: .everyone) { request, _ in
+        constituencies.get("", rule: .everyone) { request, _ in
             try APIJSON.response(try Page(slicing: try await store.constituencies(), try PageRequest(request), key: \.code))
         }
-        routes.post("/constituencies", rule: .roles([.secretariat])) { request, context in
+        constituencies.post("", rule: .roles([.secretariat])) { request, context in
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: ["code", "name"])
             return try await idempotency.run(request, body: body, context: context, answer: { (constituency: Constituency) in
                 try JSONAnswer(constituency, status: .created)

@@ -46,14 +46,17 @@ struct SelectionController {
     }
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.post("/forums/:id/selection/preview", rule: .roles([.secretariat])) { request, context in
+        let forumRoutes = routes.group("/forums")
+        let slates = routes.group("/slates")
+
+        forumRoutes.post(":id/selection/preview", rule: .roles([.secretariat])) { request, context in
             guard let forum = try await forums.forum(try context.pathID()) else { throw Refusal.notFound() }
             let (rules, _) = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
             guard let (result, applied) = try await Self.solving({ try await store.preview(forum.id, rules: rules) }) else { throw Refusal.notFound() }
             return try APIJSON.response(Preview(result: result, appliedRules: applied))
         }
 
-        routes.post("/forums/:id/selection", rule: .roles([.secretariat])) { request, context in
+        forumRoutes.post(":id/selection", rule: .roles([.secretariat])) { request, context in
             guard let forum = try await forums.forum(try context.pathID()) else { throw Refusal.notFound() }
             let (rules, body) = try await Self.readRules(request, context: context, over: .defaults(for: forum.kind))
             let actor = context.actor
@@ -64,7 +67,7 @@ struct SelectionController {
             }
         }
 
-        routes.get("/forums/:id/slate", rule: .everyone) { _, context in
+        forumRoutes.get(":id/slate", rule: .everyone) { _, context in
             let forum = try await forums.visibleForum(try context.pathID(), to: context.actor)
             guard let slate = try await store.latest(of: forum.id, approvedOnly: !Visibility.seesUnpublished(context.actor, issueReportsTo: forum.issueReportsTo)) else {
                 throw Refusal.notFound("This forum has no approved slate yet.")
@@ -72,14 +75,14 @@ struct SelectionController {
             return try APIJSON.response(SlateView(slate, for: context.actor))
         }
 
-        routes.get("/slates/:id", rule: .everyone) { _, context in
+        slates.get(":id", rule: .everyone) { _, context in
             guard let slate = try await store.slate(try context.pathID()), Visibility.seesSlate(status: slate.status, issueReportsTo: slate.issueReportsTo, viewer: context.actor) else {
                 throw Refusal.notFound()
             }
             return try APIJSON.response(SlateView(slate, for: context.actor))
         }
 
-        routes.post("/slates/:id/overrides", rule: .roles([.secretariat])) { request, context in
+        slates.post(":id/overrides", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["out", "in", "justification"])
             let outgoing = reader.uuid("out", required: true)
@@ -91,7 +94,7 @@ struct SelectionController {
             return try APIJSON.response(SlateView((outcome), for: context.actor))
         }
 
-        routes.post("/slates/:id/review", rule: .roles([.bureau])) { request, context in
+        slates.post(":id/review", rule: .roles([.bureau])) { request, context in
             let id = try context.pathID()
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["decision", "comment"])
             let decision = reader.string("decision", required: true, maxLength: 10)
@@ -107,7 +110,7 @@ struct SelectionController {
             return try APIJSON.response(SlateView((outcome), for: context.actor))
         }
 
-        routes.post("/slates/:id/speakers/:nomination/answer", rule: .roles([.secretariat, .network])) { request, context in
+        slates.post(":id/speakers/:nomination/answer", rule: .roles([.secretariat, .network])) { request, context in
             let id = try context.pathID()
             let nomination = try context.pathID("nomination")
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["answer"])

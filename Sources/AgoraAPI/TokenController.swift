@@ -31,14 +31,16 @@ struct TokenController {
     }
 
     func addRoutes(to routes: AccessControlledRoutes) {
-        routes.get("/tokens", rule: .authenticated) { request, context in
+        let tokens = routes.group("/tokens")
+
+        tokens.get("", rule: .authenticated) { request, context in
             let page = try PageRequest(request)
             let after = try page.cursor.map { try Cursor.decode($0, as: TokenPosition.self) }
             let account = try context.accountID()
             let tokens = try await store.tokens(account: account, limit: page.limit + 1, after: after)
             return Page(fetched: tokens.map { TokenView($0) }, limit: page.limit) { TokenPosition(createdAt: $0.createdAt, id: $0.id) }
         }
-        routes.post("/tokens", rule: .authenticated) { request, context in
+        tokens.post("", rule: .authenticated) { request, context in
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: ["name", "expiresAt"])
             let name = reader.string("name", required: true, maxLength: 200)
             var expiresAt: Date?
@@ -55,7 +57,7 @@ struct TokenController {
             // A secret shown once: no cache may keep it.
             return try APIJSON.response(TokenView(issued.info, secret: issued.secret), status: .created, headers: [.cacheControl: "no-store"])
         }
-        routes.delete("/tokens/:id", rule: .authenticated) { _, context in
+        tokens.delete(":id", rule: .authenticated) { _, context in
             guard let id = context.parameters.get("id", as: UUID.self),
                   let hash = try await store.revokeToken(id, account: try context.accountID(), by: context.actor, requestID: context.requestID)
             else { throw Refusal.notFound("There is no such token of yours to revoke.") }
