@@ -54,6 +54,7 @@ public func buildRoutes(configuration: AppConfiguration, stores: Stores, tokenCa
     ProceedingsController(store: stores.proceedings).addRoutes(to: routes)
     NominationController(store: stores.nominations, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     SelectionController(store: stores.selection, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
+    VenueController(store: stores.venues, idempotency: idempotency).addRoutes(to: routes)
     OpenAPIController().addRoutes(to: routes)
     return routes
 }

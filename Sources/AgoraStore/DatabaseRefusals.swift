@@ -48,6 +48,10 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
         case (.checkViolation, _):
             // PostgreSQL names a column's check TABLE_COLUMN_check.
             throw Refusal.invalid(error.constraintField, "is not valid")
+        case (.uniqueViolation, "venue_name_city_key"):
+            throw Refusal.invalid("name", "is taken by another venue in this city")
+        case (.uniqueViolation, "room_venue_id_name_key"):
+            throw Refusal.invalid("name", "is taken by another room of this venue")
         case (.uniqueViolation, "policy_issue_slug_key"):
             throw Refusal.invalid("slug", "is already taken")
         case (.uniqueViolation, let name) where name.hasSuffix("name_key"):

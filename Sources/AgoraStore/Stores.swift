@@ -20,6 +20,7 @@ public struct Stores: Sendable {
     public let people: PersonStore
     public let proceedings: ProceedingsStore
     public let selection: SelectionStore
+    public let venues: VenueStore
     private let pool: PostgresConnectionPool
 
     /// The stores over `pool`.
@@ -40,6 +41,7 @@ public struct Stores: Sendable {
         people = PersonStore(pool: pool)
         proceedings = ProceedingsStore(pool: pool)
         selection = SelectionStore(pool: pool)
+        venues = VenueStore(pool: pool)
     }
 
     /// Token revocations announced by any server, heard on a connection of their own (see

@@ -1,0 +1,97 @@
+import Agora
+import AgoraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/venues`: public to read; the secretariat creates and changes venues and adds their rooms.
+struct VenueController {
+    let store: VenueStore
+    let idempotency: Idempotency
+
+    static let fields: Set<String> = ["name", "city", "country", "timeZone"]
+    static let roomFields: Set<String> = ["name", "capacity", "accessibility"]
+
+    func addRoutes(to routes: AccessControlledRoutes) {
+        let venues = routes.group("/venues")
+
+        venues.get("", rule: .everyone) { request, _ in
+            let page = try PageRequest(request)
+            let after = try page.cursor.map { try Cursor.decode($0, as: NamePosition.self) }
+            let found = try await store.list(limit: page.limit + 1, after: after)
+            return try APIJSON.response(Page(fetched: found, limit: page.limit) { NamePosition(name: $0.name, id: $0.id) })
+        }
+
+        venues.get(":id", rule: .everyone) { _, context in
+            guard let venue = try await store.venue(try context.pathID()) else { throw Refusal.notFound() }
+            return try versionedAnswer(venue, version: venue.version)
+        }
+
+        venues.post("", rule: .roles([.secretariat])) { request, context in
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.fields)
+            return try await idempotency.run(request, body: body, context: context, answer: { (venue: Venue) in
+                try JSONAnswer(venue, status: .created, headers: [
+                    .location: "/venues/\(venue.id.uuidString)", .eTag: EntityTag.header(version: venue.version),
+                ])
+            }) {
+                var reader = reader
+                let fields = Self.readFields(&reader, required: true)
+                try reader.check()
+                return try await store.create(fields, by: context.actor, requestID: context.requestID)
+            }
+        }
+
+        venues.patch(":id", rule: .roles([.secretariat])) { request, context in
+            let id = try context.pathID()
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.fields)
+            let fields = Self.readFields(&reader, required: false)
+            try reader.check()
+            let venue = try await store.update(id, fields, expectedVersion: try EntityTag.expectedVersion(request),
+                                               by: context.actor, requestID: context.requestID)
+            return try versionedAnswer(venue, version: venue.version)
+        }
+
+        venues.get(":id/rooms", rule: .everyone) { request, context in
+            guard let rooms = try await store.rooms(of: try context.pathID()) else { throw Refusal.notFound() }
+            return try APIJSON.response(try Page(slicing: rooms, try PageRequest(request), key: \.id.uuidString))
+        }
+
+        venues.post(":id/rooms", rule: .roles([.secretariat])) { request, context in
+            let venue = try context.pathID()
+            let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.roomFields)
+            return try await idempotency.run(request, body: body, context: context, answer: { (room: Room?) in
+                guard let room else { throw Refusal.notFound() }
+                return try JSONAnswer(room, status: .created, headers: [.location: "/venues/\(venue.uuidString)/rooms"])
+            }) {
+                var reader = reader
+                let name = reader.string("name", required: true, maxLength: 200)
+                let capacity = reader.integer("capacity", in: 1...100_000, required: true)
+                let accessibility = reader.string("accessibility", maxLength: 2000) ?? ""
+                try reader.check()
+                return try await store.addRoom(to: venue, name: name!, capacity: capacity!, accessibility: accessibility,
+                                               by: context.actor, requestID: context.requestID)
+            }
+        }
+    }
+
+    /// A venue's fields: all four when creating; when changing, those given (none may be null).
+    static func readFields(_ reader: inout FieldReader, required: Bool) -> Venue.Fields {
+        reader.refuseNulls(Array(fields))
+        var fields = Venue.Fields()
+        if required || reader.has("name") { fields.name = reader.string("name", required: true) }
+        if required || reader.has("city") { fields.city = reader.string("city", required: true, maxLength: 200) }
+        if required || reader.has("country") {
+            fields.country = reader.string("country", required: true, maxLength: 2)?.uppercased()
+            if let country = fields.country, !country.allSatisfy({ $0.isASCII && $0.isLetter }) || country.count != 2 {
+                reader.errors.append(.init(field: "country", message: "must be an ISO 3166-1 alpha-2 code"))
+            }
+        }
+        if required || reader.has("timeZone") {
+            fields.timeZone = reader.string("timeZone", required: true, maxLength: 64)
+            if let zone = fields.timeZone, TimeZone(identifier: zone) == nil {
+                reader.errors.append(.init(field: "timeZone", message: "must be an IANA time zone such as Europe/Zurich"))
+            }
+        }
+        return fields
+    }
+}

@@ -1,0 +1,125 @@
+import Agora
+import Foundation
+import PostgresClient
+
+/// Venues and their rooms.
+public struct VenueStore: Sendable {
+    private let pool: PostgresConnectionPool
+
+    public init(pool: PostgresConnectionPool) {
+        self.pool = pool
+    }
+
+    static let columns = """
+        v.id, v.name, v.city, v.country, v.time_zone, v.version, v.created_at, v.updated_at,
+        (SELECT count(*)::int FROM room r WHERE r.venue_id = v.id) AS rooms
+        """
+
+    /// Creates a venue (all four fields set), audited.
+    public func create(_ fields: Venue.Fields, by actor: Actor, requestID: String?) async throws -> Venue {
+        try await mapViolations {
+            try await pool.withTransaction { connection in
+                let id = try await connection.query("""
+                    INSERT INTO venue (name, city, country, time_zone)
+                    VALUES (\(fields.name), \(fields.city), \(fields.country), \(fields.timeZone))
+                    RETURNING id
+                    """)[0].decode("id", as: UUID.self)
+                let venue = try await Self.fetch(id, on: connection)!
+                try await AuditLog.record(
+                    AuditChange(action: "venue.create", objectType: "venue", objectID: id.uuidString,
+                                after: venue.snapshot(["name", "city", "country", "timeZone"])),
+                    by: actor, requestID: requestID, on: connection)
+                try await IdempotentAnswer.offer(venue, on: connection)
+                return venue
+            }
+        }
+    }
+
+    public func venue(_ id: UUID) async throws -> Venue? {
+        try await pool.withConnection { try await Self.fetch(id, on: $0) }
+    }
+
+    /// Venues by name, then id, after `after`.
+    public func list(limit: Int, after: NamePosition?) async throws -> [Venue] {
+        try await pool.query("""
+            SELECT \(unsafeRaw: Self.columns) FROM venue v
+            WHERE (\(after?.name)::text IS NULL OR (v.name, v.id) > (\(after?.name)::text, \(after?.id)::uuid))
+            ORDER BY v.name, v.id LIMIT \(limit)
+            """).map(Self.venue)
+    }
+
+    /// Changes the fields set in `fields`, if `expectedVersion` (when given) is still current.
+    public func update(_ id: UUID, _ fields: Venue.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> Venue {
+        try await mapViolations {
+            try await pool.withTransaction { connection in
+                try await versionedUpdate(
+                    action: "venue.update", objectType: "venue", id: id, changedFields: fields.names,
+                    expectedVersion: expectedVersion,
+                    fetch: { lock in try await Self.fetch(id, on: connection, lock: lock) }, version: \.version, snapshot: { $0.snapshot($1) },
+                    apply: {
+                        try await connection.execute("""
+                        UPDATE venue SET
+                            name = coalesce(\(fields.name), name),
+                            city = coalesce(\(fields.city), city),
+                            country = coalesce(\(fields.country), country),
+                            time_zone = coalesce(\(fields.timeZone), time_zone),
+                            version = version + 1, updated_at = now()
+                        WHERE id = \(id)
+                        """)
+                    },
+                    by: actor, requestID: requestID, on: connection)
+            }
+        }
+    }
+
+    /// Adds a room to venue `venue`; nil when there is no such venue.
+    public func addRoom(to venue: UUID, name: String, capacity: Int, accessibility: String, by actor: Actor, requestID: String?) async throws -> Room? {
+        try await mapViolations {
+            try await pool.withTransaction { connection in
+                // The venue row is locked so its version moves with its rooms (an ETag of the venue changes).
+                guard !(try await connection.query("""
+                    UPDATE venue SET version = version + 1, updated_at = now() WHERE id = \(venue) RETURNING id
+                    """)).isEmpty else { return nil }
+                let row = try await connection.query("""
+                    INSERT INTO room (venue_id, name, capacity, accessibility) VALUES (\(venue), \(name), \(capacity), \(accessibility))
+                    RETURNING id, venue_id, name, capacity, accessibility
+                    """)[0]
+                let room = try Self.room(row)
+                try await AuditLog.record(
+                    AuditChange(action: "room.create", objectType: "venue", objectID: venue.uuidString,
+                                after: ["room": .string(room.id.uuidString), "name": .string(name), "capacity": .number(Double(capacity)),
+                                        "accessibility": .string(accessibility)]),
+                    by: actor, requestID: requestID, on: connection)
+                try await IdempotentAnswer.offer(Optional(room) as Any, on: connection)
+                return room
+            }
+        }
+    }
+
+    /// The rooms of a venue by name; nil when there is no such venue.
+    public func rooms(of venue: UUID) async throws -> [Room]? {
+        try await pool.withConnection { connection in
+            guard !(try await connection.query("SELECT 1 FROM venue WHERE id = \(venue)")).isEmpty else { return nil }
+            return try await connection.query("""
+                SELECT id, venue_id, name, capacity, accessibility FROM room WHERE venue_id = \(venue) ORDER BY name, id
+                """).map(Self.room)
+        }
+    }
+
+    static func fetch(_ id: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Venue? {
+        try await connection.query("""
+            SELECT \(unsafeRaw: Self.columns) FROM venue v WHERE v.id = \(id) \(unsafeRaw: lock ? "FOR UPDATE" : "")
+            """).first.map(Self.venue)
+    }
+
+    static func venue(_ row: PostgresRow) throws -> Venue {
+        Venue(id: try row.decode("id"), name: try row.decode("name"), city: try row.decode("city"), country: try row.decode("country"),
+              timeZone: try row.decode("time_zone"), rooms: try row.decode("rooms"), version: try row.decode("version"),
+              createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
+    }
+
+    static func room(_ row: PostgresRow) throws -> Room {
+        Room(id: try row.decode("id"), venue: try row.decode("venue_id"), name: try row.decode("name"),
+             capacity: try row.decode("capacity"), accessibility: try row.decode("accessibility"))
+    }
+}
