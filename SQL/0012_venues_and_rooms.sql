@@ -23,7 +23,7 @@ CREATE TABLE room (
 );
 
 -- The venues forums name today, so they can be given rooms; forums are linked to them with the agenda.
+-- Forums at one name and city that disagree on country or zone: the earliest forum's are kept.
 INSERT INTO venue (name, city, country, time_zone)
 SELECT DISTINCT ON (venue_name, venue_city) venue_name, venue_city, venue_country, time_zone
-FROM forum ORDER BY venue_name, venue_city, created_at
-ON CONFLICT DO NOTHING;
+FROM forum ORDER BY venue_name, venue_city, created_at;

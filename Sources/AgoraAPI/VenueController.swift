@@ -61,7 +61,7 @@ struct VenueController {
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.roomFields)
             return try await idempotency.run(request, body: body, context: context, answer: { (room: Room?) in
                 guard let room else { throw Refusal.notFound() }
-                return try JSONAnswer(room, status: .created, headers: [.location: "/venues/\(venue.uuidString)/rooms"])
+                return try JSONAnswer(room, status: .created)
             }) {
                 var reader = reader
                 let name = reader.string("name", required: true, maxLength: 200)
@@ -76,19 +76,24 @@ struct VenueController {
 
     /// A venue's fields: all four when creating; when changing, those given (none may be null).
     static func readFields(_ reader: inout FieldReader, required: Bool) -> Venue.Fields {
-        reader.refuseNulls(Array(fields))
+        if !required { reader.refuseNulls(Array(fields)) }
+        // Creating reads every field (a missing or null one "is required"); a change reads those given.
+        let given = reader.fields
+        let wanted = { (name: String) in required || (given[name] != nil && given[name] != .null) }
         var fields = Venue.Fields()
-        if required || reader.has("name") { fields.name = reader.string("name", required: true) }
-        if required || reader.has("city") { fields.city = reader.string("city", required: true, maxLength: 200) }
-        if required || reader.has("country") {
+        if wanted("name") { fields.name = reader.string("name", required: true) }
+        if wanted("city") { fields.city = reader.string("city", required: true, maxLength: 200) }
+        if wanted("country") {
             fields.country = reader.string("country", required: true, maxLength: 2)?.uppercased()
             if let country = fields.country, !country.allSatisfy({ $0.isASCII && $0.isLetter }) || country.count != 2 {
                 reader.errors.append(.init(field: "country", message: "must be an ISO 3166-1 alpha-2 code"))
             }
         }
-        if required || reader.has("timeZone") {
-            fields.timeZone = reader.string("timeZone", required: true, maxLength: 64)
-            if let zone = fields.timeZone, TimeZone(identifier: zone) == nil {
+        if wanted("timeZone") {
+            let zone = reader.string("timeZone", required: true, maxLength: 64)
+            // Stored as the zone's own name, so one zone is never spelt two ways.
+            fields.timeZone = zone.flatMap { TimeZone(identifier: $0)?.identifier }
+            if zone != nil, fields.timeZone == nil {
                 reader.errors.append(.init(field: "timeZone", message: "must be an IANA time zone such as Europe/Zurich"))
             }
         }

@@ -49,7 +49,8 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
             // PostgreSQL names a column's check TABLE_COLUMN_check.
             throw Refusal.invalid(error.constraintField, "is not valid")
         case (.uniqueViolation, "venue_name_city_key"):
-            throw Refusal.invalid("name", "is taken by another venue in this city")
+            throw Refusal.invalid([FieldProblem(field: "name", message: "is taken by another venue in this city"),
+                                   FieldProblem(field: "city", message: "has another venue of this name")])
         case (.uniqueViolation, "room_venue_id_name_key"):
             throw Refusal.invalid("name", "is taken by another room of this venue")
         case (.uniqueViolation, "policy_issue_slug_key"):

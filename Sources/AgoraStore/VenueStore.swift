@@ -50,7 +50,13 @@ public struct VenueStore: Sendable {
 
     /// Changes the fields set in `fields`, if `expectedVersion` (when given) is still current.
     public func update(_ id: UUID, _ fields: Venue.Fields, expectedVersion: Int?, by actor: Actor, requestID: String?) async throws -> Venue {
-        try await mapViolations {
+        // Nothing asked: no new version (which would make every ETag read so far stale), no audit entry.
+        if fields.names.isEmpty {
+            guard let current = try await venue(id) else { throw Refusal.notFound() }
+            if let expectedVersion, expectedVersion != current.version { throw Refusal.stale(currentVersion: current.version) }
+            return current
+        }
+        return try await mapViolations {
             try await pool.withTransaction { connection in
                 try await versionedUpdate(
                     action: "venue.update", objectType: "venue", id: id, changedFields: fields.names,

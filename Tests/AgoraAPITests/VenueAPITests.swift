@@ -54,7 +54,14 @@ struct VenueAPITests {
             try await client.execute(uri: "/venues", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .unprocessableContent)
                 let fields = try problem(response.body).errors?.map(\.field)
-                #expect(fields == ["name"])
+                #expect(fields == ["name", "city"])
+            }
+            try await client.execute(uri: "/venues", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: """
+                {"name": "Somewhere", "city": "Nowhere", "country": "ZZ", "timeZone": "Europe/Zurich"}
+                """)) { response in
+                #expect(response.status == .unprocessableContent)
+                let fields = try problem(response.body).errors?.map(\.field)
+                #expect(fields == ["country"])
             }
             try await client.execute(uri: "/venues", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: """
                 {"name": "Somewhere", "city": "Nowhere", "country": "ZZ", "timeZone": "Mars/Olympus"}
@@ -71,7 +78,12 @@ struct VenueAPITests {
                     """)) { #expect($0.status == .created) }
             }
             try await client.execute(uri: "/venues/\(venue.id)/rooms", method: .post, headers: secretariat.authorization,
-                                     body: ByteBuffer(string: #"{"name": "Room XX", "capacity": 10}"#)) { #expect($0.status == .unprocessableContent) }
+                                     body: ByteBuffer(string: #"{"name": "Room XX", "capacity": 10}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                let refusal = try problem(response.body)
+                #expect(refusal.errors?.map(\.field) == ["name"])
+                #expect(refusal.errors?.first?.message == "is taken by another room of this venue")
+            }
             try await client.execute(uri: "/venues/\(venue.id)/rooms", method: .post, headers: secretariat.authorization,
                                      body: ByteBuffer(string: #"{"name": "Tiny", "capacity": 0}"#)) { #expect($0.status == .unprocessableContent) }
             try await client.execute(uri: "/venues/\(UUID())/rooms", method: .post, headers: secretariat.authorization,
@@ -88,6 +100,14 @@ struct VenueAPITests {
                 (try JSONDecoder().decode(VenueBody.self, from: Data(buffer: response.body)), response.headers[.eTag] ?? "")
             }
             #expect(current.rooms == 2)
+            #expect(current.version == venue.version + 2) // each room is a new version of the venue
+            // An empty change changes nothing: the ETag read stays good.
+            var unchanged = secretariat.authorization
+            unchanged[.ifMatch] = etag
+            try await client.execute(uri: "/venues/\(venue.id)", method: .patch, headers: unchanged, body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.eTag] == etag)
+            }
             var stale = secretariat.authorization
             stale[.ifMatch] = #""1""#
             try await client.execute(uri: "/venues/\(venue.id)", method: .patch, headers: stale,
@@ -101,16 +121,31 @@ struct VenueAPITests {
             }
             #expect(changed.version == current.version + 1)
             try await client.execute(uri: "/venues/\(venue.id)", method: .patch, headers: secretariat.authorization,
-                                     body: ByteBuffer(string: #"{"timeZone": null}"#)) { #expect($0.status == .unprocessableContent) }
+                                     body: ByteBuffer(string: #"{"timeZone": null}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                let errors = try problem(response.body).errors
+                #expect(errors?.map(\.field) == ["timeZone"])
+                #expect(errors?.map(\.message) == ["cannot be cleared"])
+            }
             let audited = try await pool.query("""
                 SELECT count(*)::int AS n FROM audit_entry WHERE object_id = \(venue.id.uuidString) AND action IN ('venue.create', 'room.create', 'venue.update')
                 """)[0].decode("n", as: Int.self)
             #expect(audited == 4)
 
-            let listed = try await client.execute(uri: "/venues?limit=1", method: .get) { response in
+            // Pages follow the name: "Centre…" before "Palais…".
+            let second = try await client.execute(uri: "/venues", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: """
+                {"name": "Centre International de Conférences", "city": "Genève", "country": "CH", "timeZone": "Europe/Zurich"}
+                """)) { try JSONDecoder().decode(VenueBody.self, from: Data(buffer: $0.body)) }
+            let first = try await client.execute(uri: "/venues?limit=1", method: .get) { response in
                 try JSONDecoder().decode(PageBody<VenueBody>.self, from: Data(buffer: response.body))
             }
-            #expect(listed.items.map(\.id) == [venue.id] || listed.next != nil)
+            #expect(first.items.map(\.id) == [second.id])
+            let next = try #require(first.next)
+            let last = try await client.execute(uri: "/venues?limit=1&cursor=\(next)", method: .get) { response in
+                try JSONDecoder().decode(PageBody<VenueBody>.self, from: Data(buffer: response.body))
+            }
+            #expect(last.items.map(\.id) == [venue.id])
+            #expect(last.next == nil)
         }
     }
 }
