@@ -4,7 +4,7 @@ import Hummingbird
 
 /// The API's routes with their access rules. Every route is added through here with a rule,
 /// so none can exist without one; ``rules`` lets a test hold the router to that.
-public final class AccessControlledRoutes: @unchecked Sendable {
+public final class AccessControlledRoutes: RouteAdding, @unchecked Sendable {
     // @unchecked Sendable: routes are added while the application is built, before it serves;
     // afterwards `rules` is only read.
 
@@ -45,11 +45,12 @@ public final class AccessControlledRoutes: @unchecked Sendable {
     /// with a token that lacks the role. Object scope is checked by the handler (404).
     @discardableResult
     public func on<Output: ResponseGenerator>(
-        _ path: RouterPath,
+        _ path: String,
         method: HTTPRequest.Method,
         rule: AccessRule,
         use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output
     ) -> Self {
+        let path = RouterPath(path)
         rules["\(method) \(path)"] = rule
         router.on(path, method: method) { request, context in
             switch rule.decide(for: context.actor, authenticated: context.isAuthenticated) {
@@ -61,30 +62,10 @@ public final class AccessControlledRoutes: @unchecked Sendable {
         return self
     }
 
-    @discardableResult
-    public func get<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
-        on(path, method: .get, rule: rule, use: handler)
-    }
 
-    @discardableResult
-    public func post<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
-        on(path, method: .post, rule: rule, use: handler)
-    }
 
-    @discardableResult
-    public func patch<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
-        on(path, method: .patch, rule: rule, use: handler)
-    }
 
-    @discardableResult
-    public func put<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
-        on(path, method: .put, rule: rule, use: handler)
-    }
 
-    @discardableResult
-    public func delete<Output: ResponseGenerator>(_ path: RouterPath, rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
-        on(path, method: .delete, rule: rule, use: handler)
-    }
 }
 
 extension AccessControlledRoutes {
@@ -97,7 +78,7 @@ extension AccessControlledRoutes {
 
 /// Routes under one path. Each route still goes through
 /// ``AccessControlledRoutes/on(_:method:rule:use:)`` with its access rule.
-public struct AccessControlledGroup: Sendable {
+public struct AccessControlledGroup: RouteAdding, Sendable {
     let routes: AccessControlledRoutes
     let prefix: String
 
@@ -116,10 +97,27 @@ public struct AccessControlledGroup: Sendable {
         _ path: String, method: HTTPRequest.Method, rule: AccessRule,
         use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output
     ) -> Self {
-        routes.on(RouterPath(joined(path)), method: method, rule: rule, use: handler)
+        routes.on(joined(path), method: method, rule: rule, use: handler)
         return self
     }
 
+
+
+
+
+}
+
+/// Where routes are added, each with its access rule: all of them, or a group under one path.
+/// The verbs are written once, here, in terms of `on`.
+public protocol RouteAdding {
+    @discardableResult
+    func on<Output: ResponseGenerator>(
+        _ path: String, method: HTTPRequest.Method, rule: AccessRule,
+        use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output
+    ) -> Self
+}
+
+extension RouteAdding {
     @discardableResult
     public func get<Output: ResponseGenerator>(_ path: String = "", rule: AccessRule, use handler: @escaping @Sendable (Request, AgoraRequestContext) async throws -> Output) -> Self {
         on(path, method: .get, rule: rule, use: handler)
