@@ -105,13 +105,32 @@ public struct Problem: Codable, Sendable, Equatable {
 
     /// The problem an error is answered with: the one place errors become HTTP answers.
     static func from(_ error: any Error) -> Problem {
-        if let status = unmappedHTTPStatus(of: error) {
-            // A status the framework answers that Agora has no refusal for (none today): kept as
-            // it is, never turned into a 500.
-            return Problem(type: "/problems/http-\(status.code)", title: status.reasonPhrase, status: status.code,
-                           detail: (error as? HTTPError)?.body)
+        switch error {
+        case let refusal as Refusal:
+            return Problem(refusal)
+        case let error as HTTPError:
+            return from(httpStatus: error.status, body: error.body)
+        case let error as any HTTPResponseError:
+            return from(httpStatus: error.status, body: nil)
+        default:
+            return Problem(DatabaseRefusals.refusal(for: error) ?? internalError)
         }
-        return Problem(refusal(for: error))
+    }
+
+    private static let internalError = Refusal(.internalError, "Something went wrong on our side. The request id identifies it in the logs.")
+
+    /// What the framework's own errors (routing, body decoding) mean; a status Agora has no
+    /// refusal for (none today) is kept as it is, never turned into a 500.
+    private static func from(httpStatus status: HTTPResponse.Status, body: String?) -> Problem {
+        switch status {
+        case .notFound: Problem(.notFound())
+        case .contentTooLarge: Problem(Refusal(.payloadTooLarge, "The request body is too large."))
+        case .badRequest: Problem(Refusal(.malformedBody, body ?? "The request could not be read."))
+        case .methodNotAllowed: Problem(Refusal(.methodNotAllowed, body))
+        case .unsupportedMediaType: Problem(Refusal(.unsupportedMediaType, body))
+        case .internalServerError: Problem(internalError)
+        default: Problem(type: "/problems/http-\(status.code)", title: status.reasonPhrase, status: status.code, detail: body)
+        }
     }
 
     private init(type: String, title: String, status: Int, detail: String?) {
@@ -119,40 +138,6 @@ public struct Problem: Codable, Sendable, Equatable {
         self.title = title
         self.status = status
         self.detail = detail
-    }
-
-    private static func unmappedHTTPStatus(of error: any Error) -> HTTPResponse.Status? {
-        guard !(error is Refusal), let status = (error as? HTTPError)?.status ?? (error as? any HTTPResponseError)?.status,
-              ![.notFound, .contentTooLarge, .badRequest, .methodNotAllowed, .unsupportedMediaType, .internalServerError].contains(status)
-        else { return nil }
-        return status
-    }
-
-    /// The refusal an error stands for: itself, a database error the store layer recognises,
-    /// or what the framework's own errors (routing, body decoding) mean.
-    static func refusal(for error: any Error) -> Refusal {
-        switch error {
-        case let refusal as Refusal:
-            return refusal
-        case let error as HTTPError:
-            return refusal(forHTTP: error)
-        case let error as any HTTPResponseError:
-            return refusal(forHTTP: HTTPError(error.status))
-        default:
-            return DatabaseRefusals.refusal(for: error)
-                ?? Refusal(.internalError, "Something went wrong on our side. The request id identifies it in the logs.")
-        }
-    }
-
-    private static func refusal(forHTTP error: HTTPError) -> Refusal {
-        switch error.status {
-        case .notFound: .notFound()
-        case .contentTooLarge: Refusal(.payloadTooLarge, "The request body is too large.")
-        case .badRequest: Refusal(.malformedBody, error.body ?? "The request could not be read.")
-        case .methodNotAllowed: Refusal(.methodNotAllowed, error.body)
-        case .unsupportedMediaType: Refusal(.unsupportedMediaType, error.body)
-        default: Refusal(.internalError, "Something went wrong on our side. The request id identifies it in the logs.")
-        }
     }
 
     /// The response carrying this problem.
