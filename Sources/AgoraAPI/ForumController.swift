@@ -162,19 +162,15 @@ extension ForumController {
             reader.errors.append(.init(field: "venue", message: "is required: {name, city, country, timeZone}"))
             return nil
         }
+        // Read as a venue of /venues is read, field by field.
         var venueReader = FieldReader(fields: fields)
-        let name = venueReader.string("name", required: true)
-        let city = venueReader.string("city", required: true, maxLength: 200)
-        let country = venueReader.string("country", required: true, maxLength: 2)
-        let zone = venueReader.string("timeZone", required: true, maxLength: 64)
-        if let zone, TimeZone(identifier: zone) == nil {
-            venueReader.errors.append(.init(field: "timeZone", message: "must be an IANA time zone such as Europe/Zurich"))
-        }
-        let unknown = fields.keys.filter { !["name", "city", "country", "timeZone"].contains($0) }.sorted()
+        let place = VenueController.readFields(&venueReader, required: true)
+        let unknown = fields.keys.filter { !VenueController.fields.contains($0) }.sorted()
         venueReader.errors += unknown.map { .init(field: $0, message: "unknown field") }
         reader.errors += venueReader.errors.map { .init(field: "venue.\($0.field)", message: $0.message) }
-        guard let name, let city, let country, let zone, venueReader.errors.isEmpty else { return nil }
-        return Forum.Venue(name: name, city: city, country: country.uppercased(), timeZone: zone)
+        guard let name = place.name, let city = place.city, let country = place.country, let zone = place.timeZone,
+              venueReader.errors.isEmpty else { return nil }
+        return Forum.Venue(name: name, city: city, country: country, timeZone: zone)
     }
 
     /// An instant (`…Z` or with an offset), or a venue-local reading (`2027-03-28T17:00`)
