@@ -5,8 +5,8 @@ set -euo pipefail
 
 # libpq-dev: libpq-fe.h + libpq for the Swift binding; pkgconf: pkg-config, which SwiftPM
 # needs to find libpq; libssl-dev: TLS; postgresql: initdb/pg_ctl/postgres for our clusters;
-# curl: the scripts wait for a server's /readyz.
-packages=(libpq-dev libssl-dev pkgconf postgresql curl)
+# curl: the scripts wait for a server's /readyz; zlib1g-dev: gzip for cached agenda representations (compress-nio).
+packages=(libpq-dev libssl-dev pkgconf postgresql curl zlib1g-dev)
 
 missing=()
 for pkg in "${packages[@]}"; do

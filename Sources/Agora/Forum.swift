@@ -93,13 +93,16 @@ public enum VenueTime {
 public struct Forum: Codable, Sendable, Equatable {
     /// Where it takes place.
     public struct Venue: Codable, Sendable, Equatable {
+        /// The venue of `/venues`; nil only in a forum not yet stored (found or made by name and city then).
+        public var id: UUID?
         public var name: String
         public var city: String
         /// ISO 3166-1 alpha-2.
         public var country: String
         /// IANA time zone, e.g. `Europe/Zurich`.
         public var timeZone: String
-        public init(name: String, city: String, country: String, timeZone: String) {
+        public init(id: UUID? = nil, name: String, city: String, country: String, timeZone: String) {
+            self.id = id
             self.name = name
             self.city = city
             self.country = country

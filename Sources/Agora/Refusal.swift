@@ -16,12 +16,16 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
     /// What the caller may do instead: the stages or statuses a move may go to, the methods a
     /// path serves.
     public var allowed: [String]?
+    /// The sessions of the agenda a change would collide with (a room or a speaker taken).
+    public var conflictingSessions: [UUID]?
     /// A refusal of kind `code`.
-    public init(_ code: Code, _ detail: String? = nil, errors: [FieldProblem]? = nil, allowed: [String]? = nil) {
+    public init(_ code: Code, _ detail: String? = nil, errors: [FieldProblem]? = nil, allowed: [String]? = nil,
+                conflictingSessions: [UUID]? = nil) {
         self.code = code
         self.detail = detail
         self.errors = errors
         self.allowed = allowed
+        self.conflictingSessions = conflictingSessions
     }
 
     /// Nothing there, or nothing the caller may see: the two are answered alike.
@@ -107,6 +111,12 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         case tooFewConstituencies = "too-few-constituencies"
         case forumStarted = "forum-started"
         case cannotSelect = "cannot-select"
+        // The agenda.
+        case roomTaken = "room-taken"
+        case speakerDoubleBooked = "speaker-double-booked"
+        case sessionCancelled = "session-cancelled"
+        case agendaUnchanged = "agenda-unchanged"
+        case forumNotAnnounced = "forum-not-announced"
         // The server's side: nothing was changed, try again.
         case databaseBusy = "database-busy"
         case databaseUnavailable = "database-unavailable"
@@ -227,4 +237,30 @@ extension Refusal {
 
     /// The forum has started: its speakers no longer change.
     public static let forumStarted = Refusal(.forumStarted, "Speakers confirm or decline before the forum starts; after that the slate no longer changes.")
+
+    // MARK: The agenda
+
+    /// Another session holds the room at that time.
+    public static func roomTaken(by sessions: [UUID]) -> Refusal {
+        Refusal(.roomTaken, "The room is used by another session at that time: " + sessions.map(\.uuidString).joined(separator: ", ") + ".",
+                conflictingSessions: sessions)
+    }
+
+    /// A speaker already speaks in an overlapping session.
+    public static func speakerDoubleBooked(person: UUID, in sessions: [UUID]) -> Refusal {
+        Refusal(.speakerDoubleBooked,
+                "Person \(person.uuidString) speaks in an overlapping session: " + sessions.map(\.uuidString).joined(separator: ", ") + ".",
+                conflictingSessions: sessions)
+    }
+
+    /// A cancelled session stays as it was cancelled.
+    public static let sessionCancelled = Refusal(.sessionCancelled, "The session is cancelled; it stays in the agenda as it was. Add a new session instead.")
+
+    /// Nothing changed since the last published version.
+    public static func agendaUnchanged(version: Int) -> Refusal {
+        Refusal(.agendaUnchanged, "Nothing changed since version \(version); a version is published when something changed.")
+    }
+
+    /// A draft forum's agenda cannot be public.
+    public static let forumNotAnnounced = Refusal(.forumNotAnnounced, "The forum is a draft; announce it before publishing its agenda.")
 }

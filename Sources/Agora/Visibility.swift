@@ -16,6 +16,12 @@ public enum Visibility {
         status.isPublic || seesUnpublished(viewer, issueReportsTo: body)
     }
 
+    /// Whether `viewer` reads a forum's draft agenda (sessions not yet published): the
+    /// secretariat, which builds it. Published versions are public.
+    public static func seesAgendaDraft(_ viewer: Actor) -> Bool {
+        viewer.has(.secretariat)
+    }
+
     /// Whether `viewer` sees a slate in `status` (approved slates are public).
     public static func seesSlate(status: Slate.Status, issueReportsTo body: String?, viewer: Actor) -> Bool {
         status == .approved || seesUnpublished(viewer, issueReportsTo: body)

@@ -12,6 +12,16 @@ public struct AppConfiguration: Sendable {
     public var readinessTimeout: Duration
     /// The server's name in logs.
     public var serverName: String
+    /// Where clients reach this server (`https://agora.example.org`), for the absolute links of
+    /// iCalendar and frab exports; nil: `http://host:port`.
+    public var publicURL: String?
+
+    /// The base of absolute links, without a trailing slash.
+    public var baseURL: String {
+        var url = publicURL ?? "http://\(host):\(port)"
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
 
     /// Creates a configuration; the defaults suit local use.
     public init(
@@ -19,8 +29,10 @@ public struct AppConfiguration: Sendable {
         port: Int = 8080,
         maximumBodySize: Int = 1 << 20,
         readinessTimeout: Duration = .seconds(2),
-        serverName: String = "agora"
+        serverName: String = "agora",
+        publicURL: String? = nil
     ) {
+        self.publicURL = publicURL
         self.host = host
         self.port = port
         self.maximumBodySize = maximumBodySize

@@ -12,19 +12,22 @@ public func buildApplication(
     stores: Stores,
     logger: Logger,
     tokenCache: TokenCache = TokenCache(),
+    agendaCache: AgendaCache = AgendaCache(),
     services: [any Service] = []
 ) -> some ApplicationProtocol {
-    let routes = buildRoutes(configuration: configuration, stores: stores, tokenCache: tokenCache)
+    let routes = buildRoutes(configuration: configuration, stores: stores, tokenCache: tokenCache, agendaCache: agendaCache)
     return Application(
         router: routes.router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
-        services: services + [TokenRevocationListener(stores: stores, cache: tokenCache, logger: logger)],
+        services: services + [TokenRevocationListener(stores: stores, cache: tokenCache, logger: logger),
+                              AgendaPublishListener(stores: stores, cache: agendaCache, logger: logger)],
         logger: logger
     )
 }
 
 /// Every route, each with its access rule, behind the middleware every request goes through.
-public func buildRoutes(configuration: AppConfiguration, stores: Stores, tokenCache: TokenCache) -> AccessControlledRoutes {
+public func buildRoutes(configuration: AppConfiguration, stores: Stores, tokenCache: TokenCache,
+                        agendaCache: AgendaCache = AgendaCache()) -> AccessControlledRoutes {
     AgoraMetrics.bootstrap()
     let router = Router(context: AgoraRequestContext.self)
     // The routes are registered below; the 405 middleware reads them when requests come.
@@ -48,13 +51,15 @@ public func buildRoutes(configuration: AppConfiguration, stores: Stores, tokenCa
     AccountController(store: stores.access, cache: tokenCache, idempotency: idempotency).addRoutes(to: routes)
     AuditController(store: stores.audit).addRoutes(to: routes)
     IssueController(store: stores.issues, idempotency: idempotency).addRoutes(to: routes)
-    ForumController(store: stores.forums, proceedings: stores.proceedings, idempotency: idempotency).addRoutes(to: routes)
+    ForumController(store: stores.forums, venues: stores.venues, proceedings: stores.proceedings, idempotency: idempotency).addRoutes(to: routes)
     ParticipationController(store: stores.participation, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     PartnershipController(store: stores.partnerships, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     ProceedingsController(store: stores.proceedings).addRoutes(to: routes)
     NominationController(store: stores.nominations, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     SelectionController(store: stores.selection, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     VenueController(store: stores.venues, idempotency: idempotency).addRoutes(to: routes)
+    AgendaController(store: stores.agenda, forums: stores.forums, people: stores.people, cache: agendaCache,
+                     idempotency: idempotency, baseURL: configuration.baseURL).addRoutes(to: routes)
     OpenAPIController().addRoutes(to: routes)
     return routes
 }

@@ -8,6 +8,7 @@ import Hummingbird
 /// the bureau. The secretariat creates forums and moves them through their statuses.
 struct ForumController {
     let store: ForumStore
+    let venues: VenueStore
     let proceedings: ProceedingsStore
     let idempotency: Idempotency
 
@@ -66,7 +67,7 @@ struct ForumController {
                 ])
             }) {
                 var reader = reader
-                let forum = Self.readForum(&reader, issue: issue)
+                let forum = Self.readForum(&reader, issue: issue, referenced: try await venueReference(reader))
                 try reader.check()
                 return try await store.create(forum!, by: context.actor, requestID: context.requestID)
             }
@@ -75,7 +76,7 @@ struct ForumController {
         forums.patch(":id", rule: .roles([.secretariat])) { request, context in
             guard let current = try await store.forum(try context.pathID()) else { throw Refusal.notFound() }
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: Forum.editableFields)
-            let changes = Self.readChanges(&reader, current: current)
+            let changes = Self.readChanges(&reader, current: current, referenced: try await venueReference(reader))
             try reader.check()
             let expected = try EntityTag.expectedVersion(request)
             let outcome = try await store.update(current.id, changes, expectedVersion: expected, by: context.actor, requestID: context.requestID)
@@ -124,7 +125,7 @@ struct ForumController {
 
     /// Reads a new forum; times are instants (`…Z` or with an offset) or venue-local readings
     /// (`2027-03-28T17:00`), converted with the venue's time zone.
-    static func readForum(_ reader: inout FieldReader, issue: UUID) -> Forum? {
+    static func readForum(_ reader: inout FieldReader, issue: UUID, referenced: Forum.Venue?) -> Forum? {
         let kind = reader.string("kind", required: true, maxLength: 20).flatMap { text -> ForumKind? in
             guard let kind = ForumKind(rawValue: text) else {
                 reader.errors.append(.init(field: "kind", message: "must be one of " + ForumKind.allCases.map(\.rawValue).joined(separator: ", ")))
@@ -133,7 +134,7 @@ struct ForumController {
             return kind
         }
         let title = reader.string("title", required: true)
-        let venue = readVenue(&reader)
+        let venue = referenced ?? readVenue(&reader)
         let startsAt = readTime(&reader, "startsAt", required: true, timeZone: venue?.timeZone)
         let endsAt = readTime(&reader, "endsAt", required: true, timeZone: venue?.timeZone)
         let deadline = readTime(&reader, "nominationsDeadline", required: false, timeZone: venue?.timeZone)
@@ -156,7 +157,18 @@ struct ForumController {
 }
 
 extension ForumController {
-    /// A venue `{name, city, country, timeZone}`; an error when absent or invalid.
+    /// A venue named by its id (`{"id": …}`), read as that venue, so local times read in its
+    /// zone; nil when the venue is given by its fields (or not at all).
+    func venueReference(_ reader: FieldReader) async throws -> Forum.Venue? {
+        guard case .object(let fields)? = reader.fields["venue"], let id = fields["id"] else { return nil }
+        guard fields.count == 1, case .string(let text) = id, let uuid = UUID(uuidString: text) else {
+            throw Refusal.invalid("venue.id", "must be a venue's id, given alone (or give name, city, country and timeZone instead)")
+        }
+        guard let venue = try await venues.venue(uuid) else { throw Refusal.invalid("venue.id", "is not a known venue") }
+        return Forum.Venue(id: venue.id, name: venue.name, city: venue.city, country: venue.country, timeZone: venue.timeZone)
+    }
+
+    /// A venue `{name, city, country, timeZone}` (found by name and city, or made); an error when absent or invalid.
     static func readVenue(_ reader: inout FieldReader) -> Forum.Venue? {
         guard case .object(let fields)? = reader.fields["venue"] else {
             reader.errors.append(.init(field: "venue", message: "is required: {name, city, country, timeZone}"))
@@ -187,11 +199,11 @@ extension ForumController {
     }
 
     /// The fields of a forum PATCH; times without an offset read in the (new or current) venue's zone.
-    static func readChanges(_ reader: inout FieldReader, current: Forum) -> Forum.Changes {
+    static func readChanges(_ reader: inout FieldReader, current: Forum, referenced: Forum.Venue?) -> Forum.Changes {
         var changes = Forum.Changes()
         reader.refuseNulls(["title", "venue", "startsAt", "endsAt"])
         if reader.has("title") { changes.title = reader.string("title", required: true) }
-        if reader.has("venue"), reader.fields["venue"] != .null { changes.venue = readVenue(&reader) }
+        if reader.has("venue"), reader.fields["venue"] != .null { changes.venue = referenced ?? readVenue(&reader) }
         let zone = changes.venue?.timeZone ?? current.venue.timeZone
         if reader.has("startsAt") { changes.startsAt = readTime(&reader, "startsAt", required: true, timeZone: zone) }
         if reader.has("endsAt") { changes.endsAt = readTime(&reader, "endsAt", required: true, timeZone: zone) }

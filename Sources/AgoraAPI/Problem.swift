@@ -25,6 +25,8 @@ public struct Problem: Codable, Sendable, Equatable {
     /// For a refused life-cycle move: the stages the issue may move to; for a method not
     /// allowed on a path (405): the methods that are (also sent as `Allow`).
     public var allowed: [String]?
+    /// For an agenda change that collides: the sessions it collides with.
+    public var conflictingSessions: [UUID]?
 
     /// One invalid field of a request body.
     public struct FieldError: Codable, Sendable, Equatable {
@@ -48,6 +50,7 @@ public struct Problem: Codable, Sendable, Equatable {
         self.detail = refusal.detail
         self.errors = refusal.errors?.map { FieldError(field: $0.field, message: $0.message) }
         self.allowed = refusal.allowed
+        self.conflictingSessions = refusal.conflictingSessions
     }
 
     /// Each refusal's HTTP status and title: the one place a problem type is defined.
@@ -97,6 +100,11 @@ public struct Problem: Codable, Sendable, Equatable {
         case .tooFewConstituencies: (.conflict, "Too few constituencies")
         case .forumStarted: (.conflict, "The forum has started")
         case .cannotSelect: (.conflict, "No selection possible")
+        case .roomTaken: (.conflict, "Room taken")
+        case .speakerDoubleBooked: (.conflict, "Speaker in an overlapping session")
+        case .sessionCancelled: (.conflict, "Session cancelled")
+        case .agendaUnchanged: (.conflict, "Nothing to publish")
+        case .forumNotAnnounced: (.conflict, "Forum not announced")
         case .databaseBusy: (.serviceUnavailable, "Database busy")
         case .databaseUnavailable: (.serviceUnavailable, "Database unavailable")
         case .internalError: (.internalServerError, "Internal server error")

@@ -45,6 +45,24 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
             throw Refusal.invalid("reason", "must be 1 to 5000 characters")
         case (.checkViolation, "organisation_check"):
             throw Refusal.invalid("accreditedOn", "needs an accreditation")
+        case (.foreignKeyViolation, "forum_venue_id_fkey"):
+            throw Refusal.invalid("venue.id", "is not a known venue")
+        case (.foreignKeyViolation, "agenda_session_room_id_fkey"):
+            throw Refusal.invalid("room", "is not a known room")
+        case (.foreignKeyViolation, "agenda_session_chair_id_fkey"):
+            throw Refusal.invalid("chair", "is not a known person")
+        case (.checkViolation, "agenda_session_within_forum"):
+            throw Refusal.invalid([FieldProblem(field: "startsAt", message: "the session must lie within the forum's dates"),
+                                   FieldProblem(field: "endsAt", message: "the session must lie within the forum's dates")])
+        case (.checkViolation, "agenda_session_room_at_venue"):
+            throw Refusal.invalid("room", "is not a room of the forum's venue")
+        case (.checkViolation, "agenda_session_ends_after_start"):
+            throw Refusal.invalid("endsAt", "must be after startsAt")
+        case (.checkViolation, "forum_sessions_at_venue"):
+            throw Refusal.invalid("venue", "the forum has sessions in rooms of its venue; it stays there")
+        case (.checkViolation, "forum_sessions_within"):
+            throw Refusal.invalid([FieldProblem(field: "startsAt", message: "the forum has sessions outside these dates; move them first"),
+                                   FieldProblem(field: "endsAt", message: "the forum has sessions outside these dates; move them first")])
         case (.checkViolation, _):
             // PostgreSQL names a column's check TABLE_COLUMN_check.
             throw Refusal.invalid(error.constraintField, "is not valid")

@@ -11,7 +11,9 @@ public struct ForumStore: Sendable {
     }
 
     static let columns = """
-        id, issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at,
+        id, issue_id, kind, title, venue_id, starts_at, ends_at,
+        (SELECT jsonb_build_object('name', v.name, 'city', v.city, 'country', v.country, 'timeZone', v.time_zone)
+         FROM venue v WHERE v.id = forum.venue_id) AS venue,
         nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair, status, accepted_count, version,
         (SELECT i.reports_to FROM policy_issue i WHERE i.id = forum.issue_id) AS issue_reports_to
         """
@@ -24,11 +26,11 @@ public struct ForumStore: Sendable {
                 // FOR SHARE: a concurrent closing of the issue waits for this forum, or this waits for it.
                 guard let stage = try await connection.query("SELECT stage FROM policy_issue WHERE id = \(forum.issue) FOR SHARE").first else { return nil }
                 guard try stage.decode("stage", as: String.self) != IssueStage.closed.rawValue else { throw Refusal(.issueClosed, "The issue is closed; its cycle takes no more forums.") }
+                let venue = try await Self.resolve(forum.venue, on: connection)
                 let created = try Self.forum(try await connection.query("""
-                    INSERT INTO forum (issue_id, kind, title, venue_name, venue_city, venue_country, time_zone, starts_at, ends_at,
+                    INSERT INTO forum (issue_id, kind, title, venue_id, starts_at, ends_at,
                                        nominations_deadline, speaking_slots, speaking_minutes, participant_cap, chair)
-                    VALUES (\(forum.issue), \(forum.kind.rawValue), \(forum.title), \(forum.venue.name), \(forum.venue.city),
-                            \(forum.venue.country.uppercased()), \(forum.venue.timeZone), \(forum.startsAt), \(forum.endsAt),
+                    VALUES (\(forum.issue), \(forum.kind.rawValue), \(forum.title), \(venue), \(forum.startsAt), \(forum.endsAt),
                             \(forum.nominationsDeadline), \(forum.speakingSlots), \(forum.speakingMinutes), \(forum.participantCap), \(forum.chair))
                     RETURNING \(unsafeRaw: Self.columns)
                     """)[0])
@@ -63,14 +65,15 @@ public struct ForumStore: Sendable {
             guard let before = try await connection.query("SELECT \(unsafeRaw: Self.columns) FROM forum WHERE id = \(id) FOR UPDATE")
                 .first.map(Self.forum) else { throw Refusal.notFound() }
             if let expectedVersion, expectedVersion != before.version { throw Refusal.stale(currentVersion: before.version) }
+            var changes = changes
+            if let venue = changes.venue { changes.venue = try await Self.venue(Self.resolve(venue, on: connection), on: connection) }
             let wanted = try before.applying(changes, now: now).get()
             guard wanted != before else { return before }
             if wanted.startsAt != before.startsAt {
                 try await Self.moveSpeakerDeadlines(of: id, start: wanted.startsAt, on: connection)
             }
             let after = try Self.forum(try await connection.query("""
-                UPDATE forum SET title = \(wanted.title), venue_name = \(wanted.venue.name), venue_city = \(wanted.venue.city),
-                    venue_country = \(wanted.venue.country.uppercased()), time_zone = \(wanted.venue.timeZone),
+                UPDATE forum SET title = \(wanted.title), venue_id = \(wanted.venue.id),
                     starts_at = \(wanted.startsAt), ends_at = \(wanted.endsAt), nominations_deadline = \(wanted.nominationsDeadline),
                     speaking_slots = \(wanted.speakingSlots), speaking_minutes = \(wanted.speakingMinutes),
                     participant_cap = \(wanted.participantCap), chair = \(wanted.chair), version = version + 1, updated_at = now()
@@ -120,7 +123,7 @@ public struct ForumStore: Sendable {
         for field in fields {
             switch field {
             case "title": result[field] = .string(forum.title)
-            case "venue": result[field] = .object(["name": .string(forum.venue.name), "city": .string(forum.venue.city),
+            case "venue": result[field] = .object(["id": forum.venue.id.map { .string($0.uuidString) } ?? .null, "name": .string(forum.venue.name), "city": .string(forum.venue.city),
                                                    "country": .string(forum.venue.country), "timeZone": .string(forum.venue.timeZone)])
             case "startsAt": result[field] = time(forum.startsAt)
             case "endsAt": result[field] = time(forum.endsAt)
@@ -203,14 +206,48 @@ public struct ForumStore: Sendable {
         }
     }
 
+    /// The id of the venue a forum names: the one given by id, or the venue of that name in that
+    /// city (made if there is none). A venue found by name and city must agree on country and
+    /// zone, so a forum never silently takes another venue's zone.
+    static func resolve(_ venue: Forum.Venue, on connection: PostgresConnection) async throws -> UUID {
+        if let id = venue.id { return id }
+        try await connection.execute("""
+            INSERT INTO venue (name, city, country, time_zone)
+            VALUES (\(venue.name), \(venue.city), \(venue.country.uppercased()), \(venue.timeZone))
+            ON CONFLICT (name, city) DO NOTHING
+            """)
+        let row = try await connection.query("SELECT id, country, time_zone FROM venue WHERE name = \(venue.name) AND city = \(venue.city)")[0]
+        let (country, zone): (String, String) = (try row.decode("country"), try row.decode("time_zone"))
+        guard country == venue.country.uppercased(), zone == venue.timeZone else {
+            throw Refusal.invalid("venue", "\(venue.name) in \(venue.city) is a venue in \(country), time zone \(zone); name it by its id or give those values")
+        }
+        return try row.decode("id")
+    }
+
+    /// The venue `id` as a forum shows it.
+    static func venue(_ id: UUID, on connection: PostgresConnection) async throws -> Forum.Venue {
+        guard let row = try await connection.query("SELECT name, city, country, time_zone FROM venue WHERE id = \(id)").first else {
+            throw Refusal.invalid("venue.id", "is not a known venue")
+        }
+        return Forum.Venue(id: id, name: try row.decode("name"), city: try row.decode("city"),
+                           country: try row.decode("country"), timeZone: try row.decode("time_zone"))
+    }
+
+    static func venue(_ row: PostgresRow) throws -> Forum.Venue {
+        let fields = try row.decode("venue", as: PostgresJSON<[String: String]>.self).value
+        guard let name = fields["name"], let city = fields["city"], let country = fields["country"], let zone = fields["timeZone"] else {
+            throw Refusal.invalid("venue", "the forum's venue does not read")
+        }
+        return Forum.Venue(id: try row.decode("venue_id"), name: name, city: city, country: country, timeZone: zone)
+    }
+
     static func forum(_ row: PostgresRow) throws -> Forum {
         guard let kind = ForumKind(rawValue: try row.decode("kind")), let status = ForumStatus(rawValue: try row.decode("status")) else {
             throw Refusal.invalid("kind", "unknown kind or status in the database")
         }
         return Forum(
             id: try row.decode("id"), issue: try row.decode("issue_id"), kind: kind, title: try row.decode("title"),
-            venue: .init(name: try row.decode("venue_name"), city: try row.decode("venue_city"),
-                         country: try row.decode("venue_country"), timeZone: try row.decode("time_zone")),
+            venue: try venue(row),
             startsAt: try row.decode("starts_at"), endsAt: try row.decode("ends_at"),
             nominationsDeadline: try row.decode("nominations_deadline"), speakingSlots: try row.decode("speaking_slots"),
             speakingMinutes: try row.decode("speaking_minutes"), participantCap: try row.decode("participant_cap"),

@@ -1,3 +1,4 @@
+import Foundation
 import Agora
 import Logging
 import PostgresClient
@@ -6,6 +7,7 @@ import PostgresClient
 /// the stores handles connections or reads PostgreSQL's errors (``DatabaseRefusals`` does).
 public struct Stores: Sendable {
     public let access: AccessStore
+    public let agenda: AgendaStore
     public let audit: AuditStore
     public let directory: DirectoryStore
     public let forums: ForumStore
@@ -27,6 +29,7 @@ public struct Stores: Sendable {
     public init(pool: PostgresConnectionPool) {
         self.pool = pool
         access = AccessStore(pool: pool)
+        agenda = AgendaStore(pool: pool)
         audit = AuditStore(pool: pool)
         directory = DirectoryStore(pool: pool)
         forums = ForumStore(pool: pool)
@@ -48,6 +51,43 @@ public struct Stores: Sendable {
     /// ``AccessStore/revocationEvents(database:logger:)``).
     public func revocationEvents(logger: Logger) -> AsyncStream<AccessStore.RevocationEvent> {
         AccessStore.revocationEvents(database: pool.configuration, logger: logger)
+    }
+}
+
+extension Stores {
+    /// Agenda versions published by any server, heard on a connection of their own.
+    public func agendaEvents(logger: Logger) -> AsyncStream<AgendaStore.PublishEvent> {
+        let listener = PostgresListener(configuration: pool.configuration, channels: [AgendaStore.publishChannel], logger: logger)
+        return AsyncStream { continuation in
+            let task = Task {
+                for await event in listener.events() {
+                    switch event {
+                    case .listening:
+                        continuation.yield(.listening)
+                    case .notification(let notification):
+                        let parts = notification.payload.split(separator: ":")
+                        if parts.count == 2, let forum = UUID(uuidString: String(parts[0])), let version = Int(parts[1]) {
+                            continuation.yield(.published(forum: forum, version: version))
+                        }
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+extension AgendaStore {
+    /// The channel `agenda_version`'s trigger announces each publish on (`forum:version`).
+    public static let publishChannel = "agora_agenda_published"
+
+    /// What a server hears about published agendas.
+    public enum PublishEvent: Sendable, Equatable {
+        /// Listening (again): publishes made before, or during a gap, were not heard.
+        case listening
+        /// Version `version` of `forum`'s agenda was published.
+        case published(forum: UUID, version: Int)
     }
 }
 
