@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+# The frab schema checkers and headless Chromium that some tests hand real exports to.
+source scripts/test-tools.sh
 
 # mktemp dirs are mode 700; the postgres user needs to get inside.
 tmp=$(mktemp -d)

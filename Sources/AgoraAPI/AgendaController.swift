@@ -66,8 +66,11 @@ struct AgendaController {
             return try versionedAnswer(AgendaFormats.SessionView(session: session, timeZone: forum.venue.timeZone), version: session.version)
         }
 
-        sessions.post(":id/cancellation", rule: .roles([.secretariat])) { _, context in
+        sessions.post(":id/cancellation", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
+            // No fields: an empty body or `{}`, so a mistyped field is refused rather than ignored.
+            let data = try await FieldReader.body(request, context: context)
+            if !data.isEmpty { _ = try FieldReader.parse(data, accepted: []) }
             guard let (forumID, _) = try await store.session(id), let forum = try await forums.forum(forumID) else { throw Refusal.notFound() }
             let session = try await store.cancelSession(id, by: context.actor, requestID: context.requestID)
             return try versionedAnswer(AgendaFormats.SessionView(session: session, timeZone: forum.venue.timeZone), version: session.version)
@@ -111,8 +114,9 @@ struct AgendaController {
     /// or local readings at the venue.
     static func readSession(_ reader: inout FieldReader, creating: Bool, timeZone: String) -> AgendaSession.Fields {
         var fields = AgendaSession.Fields()
-        if !creating { reader.refuseNulls(Array(sessionFields.subtracting(["chair"]))) }
-        func wanted(_ name: String) -> Bool { creating || reader.has(name) }
+        if !creating { reader.refuseNulls(Array(sessionFields.subtracting(["chair", "description"])).sorted()) }
+        // Creating reads every field; a change reads those given (a refused null is one error, not two).
+        func wanted(_ name: String) -> Bool { creating || (reader.has(name) && reader.fields[name] != .null) }
         if wanted("title") { fields.title = reader.string("title", required: true) }
         if wanted("format") { fields.format = reader.choice("format", required: true, as: SessionFormat.self) }
         if wanted("startsAt") { fields.startsAt = ForumController.readTime(&reader, "startsAt", required: true, timeZone: timeZone) }
@@ -121,9 +125,10 @@ struct AgendaController {
         if reader.has("chair") {
             fields.chair = reader.fields["chair"] == .null ? .some(nil) : reader.uuid("chair", required: true).map { .some($0) }
         }
-        if reader.has("description") { fields.description = reader.fields["description"] == .null ? nil : reader.string("description", maxLength: 5000) }
-        if reader.has("languages") { fields.languages = readLanguages(&reader, "languages") }
-        if reader.has("interpretation") { fields.interpretation = readLanguages(&reader, "interpretation") }
+        // A description is cleared with null (or never given, when creating).
+        if reader.has("description") { fields.description = reader.fields["description"] == .null ? "" : reader.string("description", maxLength: 5000) }
+        if wanted("languages"), reader.has("languages") { fields.languages = readLanguages(&reader, "languages") }
+        if wanted("interpretation"), reader.has("interpretation") { fields.interpretation = readLanguages(&reader, "interpretation") }
         if let starts = fields.startsAt, let ends = fields.endsAt, ends <= starts {
             reader.errors.append(.init(field: "endsAt", message: "must be after startsAt"))
         }
@@ -166,7 +171,8 @@ struct AgendaController {
                 continue
             }
             problems += FieldReader.pathsHoldingNUL(in: item, at: path).map { FieldProblem(field: $0, message: "must not contain the NUL character (U+0000)") }
-            problems += fields.keys.filter { !["person", "minutes"].contains($0) }.sorted().map { FieldProblem(field: "\(path).\($0)", message: "unknown field") }
+            let unknown = fields.keys.filter { !["person", "minutes"].contains($0) }.sorted()
+            if !unknown.isEmpty { throw Refusal.unknownFields(unknown.map { "\(path).\($0)" }) }
             var reader = FieldReader(fields: fields)
             let person = reader.uuid("person", required: true)
             let minutes = reader.integer("minutes", in: 1...1440, required: true)
@@ -268,7 +274,7 @@ struct AgendaController {
             if let id = UUID(uuidString: speaker) { filter.speaker = id } else { problems.append(.init(field: "speaker", message: "must be a person's id")) }
         }
         if let constituency = query["constituency"].map(String.init) {
-            if (1...60).contains(constituency.count) { filter.constituency = constituency } else {
+            if (1...60).contains(constituency.unicodeScalars.count) { filter.constituency = constituency } else {
                 problems.append(.init(field: "constituency", message: "must be a constituency code"))
             }
         }

@@ -162,7 +162,8 @@ enum AgendaFormats {
         return String((VenueTime.local(instant.addingTimeInterval(86_400), timeZone: zone) ?? "").prefix(10))
     }
 
-    /// What the frab format is told of the zone: its pattern takes names like `Europe/Geneva` only.
+    /// What the frab format is told of the zone: only names its JSON schema's pattern admits
+    /// (the same expression, as the schema writes it), so the export always validates.
     static func frabZoneName(_ zone: String) -> String? {
         zone.range(of: "^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$", options: .regularExpression) != nil ? zone : nil
     }
