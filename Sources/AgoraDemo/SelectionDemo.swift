@@ -5,7 +5,7 @@ import PostgresClient
 
 /// The demo's speaker selection: the review hearing after the course correction, with forty
 /// nominations from eight networks of six constituencies, a slate chosen by the solver and
-/// approved by the bureau, so `make run` shows a real selection.
+/// approved by the bureau, so `make run` shows a real selection; then its agenda (`AgendaDemo`).
 public struct SelectionDemo {
     /// How many networks (each with one member organisation) the selection demo adds.
     public static var networkCount: Int { networks.count }
@@ -47,6 +47,7 @@ public struct SelectionDemo {
         if let first = slate.speakers.first {
             _ = try await selection.answer(slate.id, nomination: first.nomination, confirm: true, within: nil, actor: actor, requestID: "demo")
         }
+        try await AgendaDemo(pool: pool).run(hearing: forum)
     }
 
     func hearing(of issue: UUID) async throws -> UUID {
@@ -54,7 +55,7 @@ public struct SelectionDemo {
         let forum = Forum(
             id: UUID(), issue: issue, kind: .hearing, title: "Review hearing: paying kiosk operators",
             venue: venue, startsAt: try VenueTime.instant(date: "2027-04-20", time: "10:00", timeZone: venue.timeZone),
-            endsAt: try VenueTime.instant(date: "2027-04-20", time: "13:00", timeZone: venue.timeZone),
+            endsAt: try VenueTime.instant(date: "2027-04-21", time: "13:00", timeZone: venue.timeZone),
             nominationsDeadline: try VenueTime.instant(date: "2027-03-26", time: "17:00", timeZone: venue.timeZone),
             speakingSlots: 10, speakingMinutes: 90, participantCap: nil, chair: "Vice-President of the Economic and Social Council",
             status: .draft, version: 1)

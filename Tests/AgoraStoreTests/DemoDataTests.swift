@@ -32,7 +32,7 @@ struct DemoDataTests {
             SELECT kind FROM forum WHERE issue_id = \(issueID) AND status = 'concluded' ORDER BY starts_at
             """).map { try $0.decode("kind", as: String.self) }
         #expect(concluded == ["round_table", "conference", "partnership", "hearing"])
-        let hearing = try await pool.query("SELECT id FROM forum WHERE issue_id = \(issueID) AND kind = 'hearing'")[0].decode("id", as: UUID.self)
+        let hearing = try await pool.query("SELECT id FROM forum WHERE issue_id = \(issueID) AND kind = 'hearing' AND status = 'concluded'")[0].decode("id", as: UUID.self)
         let proceedings = try #require(try await ProceedingsStore(pool: pool).proceedings(hearing))
         #expect(proceedings.transmission?.acknowledgedOn != nil)
         #expect(proceedings.constituencyBreakdown.count >= 3)
@@ -41,13 +41,23 @@ struct DemoDataTests {
         #expect(try roundTable.decode("accepted_count", as: Int.self) == 2)
 
         // A hearing with forty nominations and an approved, balanced slate.
-        let review = try await pool.query("SELECT id FROM forum WHERE issue_id = \(issueID) AND kind = 'hearing' AND status = 'nominations_closed'")[0]
+        let review = try await pool.query("SELECT id FROM forum WHERE issue_id = \(issueID) AND kind = 'hearing' AND status = 'agenda_published'")[0]
             .decode("id", as: UUID.self)
         #expect(try await NominationStore(pool: pool).nominations(of: review, within: nil).count == 40)
         let slate = try #require(try await SelectionStore(pool: pool).latest(of: review, approvedOnly: true))
         #expect(slate.holding.count == 10)
         #expect(slate.rulesHold)
         #expect(Set(slate.holding.map(\.constituency)).count >= 3)
+
+        // Its agenda: two days, three rooms, and a second version that moves one session and cancels another.
+        let agenda = try #require(try await AgendaStore(pool: pool).published(review, version: nil))
+        #expect(agenda.version == 2)
+        #expect(Set(agenda.sessions.map { agenda.day(of: $0) }).count == 2)
+        #expect(Set(agenda.sessions.map(\.room.id)).count == 3)
+        let changes = try await AgendaStore(pool: pool).versions(of: review, since: 1).flatMap(\.changes).map(\.kind)
+        #expect(changes.contains(.sessionMoved) && changes.contains(.sessionCancelled))
+        let speakers = Set(agenda.sessions.flatMap(\.speakers).map(\.speaker.person))
+        #expect(speakers.count == 10)
         await pool.close()
     }
 }
