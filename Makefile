@@ -2,7 +2,7 @@
 # Extra arguments: make test ARGS='--filter Foo', make run ARGS='...'.
 ARGS ?=
 
-.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection render-proceedings clean-dev
+.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda render-proceedings clean-dev
 
 run:
 	scripts/run.sh $(ARGS)
@@ -22,6 +22,9 @@ bench-token-check:
 
 bench-selection:
 	bench/selection/run.sh $(ARGS)
+
+bench-agenda:
+	bench/agenda/run.sh $(ARGS)
 
 # The demo hearing's proceedings page rendered by headless Chromium to .build/proceedings.png.
 render-proceedings:

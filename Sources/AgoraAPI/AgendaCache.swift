@@ -40,7 +40,7 @@ public final class AgendaCache: Sendable {
     private let state = Mutex(State())
     private let capacity: Int
 
-    /// A cache of at most `capacity` representations.
+    /// A cache of at most `capacity` representations (0: none, every read builds; for benchmarks).
     public init(capacity: Int = 4096) {
         self.capacity = capacity
     }
@@ -63,6 +63,7 @@ public final class AgendaCache: Sendable {
     }
 
     func store(_ entry: Entry, for key: Key) {
+        guard capacity > 0 else { return }
         state.withLock { state in
             if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
             state.entries[key] = entry

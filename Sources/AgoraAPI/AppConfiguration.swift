@@ -15,6 +15,8 @@ public struct AppConfiguration: Sendable {
     /// Where clients reach this server (`https://agora.example.org`), for the absolute links of
     /// iCalendar and frab exports; nil: `http://host:port`.
     public var publicURL: String?
+    /// How many encoded agenda representations the server keeps in memory (0: none).
+    public var agendaCacheEntries: Int
 
     /// The base of absolute links, without a trailing slash.
     public var baseURL: String {
@@ -30,9 +32,11 @@ public struct AppConfiguration: Sendable {
         maximumBodySize: Int = 1 << 20,
         readinessTimeout: Duration = .seconds(2),
         serverName: String = "agora",
-        publicURL: String? = nil
+        publicURL: String? = nil,
+        agendaCacheEntries: Int = 4096
     ) {
         self.publicURL = publicURL
+        self.agendaCacheEntries = agendaCacheEntries
         self.host = host
         self.port = port
         self.maximumBodySize = maximumBodySize

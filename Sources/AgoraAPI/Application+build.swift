@@ -12,9 +12,10 @@ public func buildApplication(
     stores: Stores,
     logger: Logger,
     tokenCache: TokenCache = TokenCache(),
-    agendaCache: AgendaCache = AgendaCache(),
+    agendaCache: AgendaCache? = nil,
     services: [any Service] = []
 ) -> some ApplicationProtocol {
+    let agendaCache = agendaCache ?? AgendaCache(capacity: configuration.agendaCacheEntries)
     let routes = buildRoutes(configuration: configuration, stores: stores, tokenCache: tokenCache, agendaCache: agendaCache)
     return Application(
         router: routes.router,

@@ -68,6 +68,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Largest request body in bytes (env: AGORA_MAX_BODY_SIZE, default 1048576).")
     var maxBodySize: Int?
 
+    @Option(help: "Where clients reach the server, for absolute links in calendar and frab exports (env: AGORA_PUBLIC_URL, default http://HOST:PORT).")
+    var publicURL: String?
+
     func appConfiguration() throws -> AppConfiguration {
         let environment = ProcessInfo.processInfo.environment
         func number(_ flag: Int?, _ variable: String, default fallback: Int) throws -> Int {
@@ -79,8 +82,19 @@ struct ServerOptions: ParsableArguments {
         return AppConfiguration(
             host: host ?? environment["AGORA_HOST"] ?? "127.0.0.1",
             port: try number(port, "AGORA_PORT", default: 8080),
-            maximumBodySize: try number(maxBodySize, "AGORA_MAX_BODY_SIZE", default: 1 << 20)
+            maximumBodySize: try number(maxBodySize, "AGORA_MAX_BODY_SIZE", default: 1 << 20),
+            publicURL: try Self.absoluteURL(publicURL ?? environment["AGORA_PUBLIC_URL"]),
+            agendaCacheEntries: try number(nil, "AGORA_AGENDA_CACHE_ENTRIES", default: 4096)
         )
+    }
+
+    /// An http(s) URL, or nil; anything else would make exports that apps cannot follow.
+    static func absoluteURL(_ text: String?) throws -> String? {
+        guard let text else { return nil }
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            throw ValidationError("AGORA_PUBLIC_URL must be an http or https URL, such as https://agora.example.org.")
+        }
+        return text
     }
 }
 
