@@ -101,20 +101,74 @@ CREATE TRIGGER session_speaker_takes_session_time BEFORE INSERT OR UPDATE OF ses
 CREATE TRIGGER agenda_session_moves_speakers AFTER UPDATE OF starts_at, ends_at, status ON agenda_session
     FOR EACH ROW EXECUTE FUNCTION session_speaker_follows_session();
 
--- A published version: the agenda as it was published (the document readers get, so an old
--- version reads the same forever), its computed change log, and the people it names.
+-- A published version: the forum and venue as they were, its computed change log, and the
+-- people it names. Its sessions and speakers are copied, as published, into the two tables
+-- below, so an old version reads the same forever, in three statements like the draft.
 CREATE TABLE agenda_version (
     forum_id uuid NOT NULL REFERENCES forum (id),
     number integer NOT NULL CHECK (number >= 1),
     name text CHECK (length(name) BETWEEN 1 AND 200),
     comment text CHECK (length(comment) <= 5000),
     published_at timestamptz NOT NULL DEFAULT now(),
-    document jsonb NOT NULL,
+    title text NOT NULL,
+    starts_at timestamptz NOT NULL,
+    ends_at timestamptz NOT NULL,
+    venue_id uuid NOT NULL REFERENCES venue (id),
+    venue_name text NOT NULL,
+    venue_city text NOT NULL,
+    venue_country char(2) NOT NULL,
+    time_zone text NOT NULL,
     changes jsonb NOT NULL,
     people uuid[] NOT NULL,
     PRIMARY KEY (forum_id, number)
 );
 CREATE INDEX agenda_version_people ON agenda_version USING gin (people);
+
+-- A session as a version published it; the chair is copied with their name and organisation.
+CREATE TABLE agenda_version_session (
+    forum_id uuid NOT NULL,
+    version integer NOT NULL,
+    id uuid NOT NULL,
+    number bigint NOT NULL,
+    title text NOT NULL,
+    format text NOT NULL,
+    status text NOT NULL,
+    starts_at timestamptz NOT NULL,
+    ends_at timestamptz NOT NULL,
+    room_id uuid NOT NULL,
+    room_name text NOT NULL,
+    chair_id uuid,
+    chair_name text,
+    chair_country char(2),
+    chair_organisation_id uuid,
+    chair_organisation_name text,
+    chair_constituency text,
+    description text NOT NULL,
+    languages text[] NOT NULL,
+    interpretation text[] NOT NULL,
+    sequence integer NOT NULL,
+    session_version integer NOT NULL,
+    PRIMARY KEY (forum_id, version, id),
+    FOREIGN KEY (forum_id, version) REFERENCES agenda_version (forum_id, number)
+);
+
+-- A speaking slot as a version published it, with the speaker's name, organisation, constituency and country then.
+CREATE TABLE agenda_version_speaker (
+    forum_id uuid NOT NULL,
+    version integer NOT NULL,
+    session_id uuid NOT NULL,
+    id uuid NOT NULL,
+    position integer NOT NULL,
+    minutes integer NOT NULL,
+    person_id uuid NOT NULL,
+    person_name text NOT NULL,
+    person_country char(2) NOT NULL,
+    organisation_id uuid,
+    organisation_name text,
+    constituency text,
+    PRIMARY KEY (forum_id, version, session_id, position),
+    FOREIGN KEY (forum_id, version, session_id) REFERENCES agenda_version_session (forum_id, version, id)
+);
 
 -- Every server drops what it cached of a forum's agenda when a version is published.
 CREATE FUNCTION agenda_version_published() RETURNS trigger LANGUAGE plpgsql AS $$

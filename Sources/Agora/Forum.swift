@@ -69,10 +69,58 @@ public enum VenueTime {
         return instant
     }
 
-    /// How `instant` reads at the venue: `YYYY-MM-DDTHH:MM:SS±HH:MM`.
+    /// How `instant` reads at the venue: `YYYY-MM-DDTHH:MM:SS±HH:MM` (`Z` for a zero offset),
+    /// exactly as `Date.ISO8601FormatStyle` writes it in that zone.
     public static func local(_ instant: Date, timeZone identifier: String) -> String? {
-        localStyle(timeZone: identifier).map { instant.formatted($0) }
+        guard let zone = zone(identifier) else { return nil }
+        let offset = zone.secondsFromGMT(for: instant)
+        let interval = instant.timeIntervalSince1970
+        // Whole seconds and whole-minute offsets (every zone today) are written by arithmetic:
+        // the agenda writes two per session, and the format style costs microseconds each.
+        guard offset % 60 == 0, interval == interval.rounded(), abs(interval) < 100_000_000_000 else {
+            return localStyle(timeZone: identifier).map { instant.formatted($0) }
+        }
+        return localText(seconds: Int64(interval) + Int64(offset), offset: offset)
     }
+
+    /// `YYYY-MM-DDTHH:MM:SS` of a local second count, then the offset.
+    static func localText(seconds local: Int64, offset: Int) -> String {
+        var days = local / 86_400
+        var second = local % 86_400
+        if second < 0 { days -= 1; second += 86_400 }
+        let (year, month, day) = ICalendar.civil(daysSince1970: days)
+        var text = [UInt8]()
+        text.reserveCapacity(25)
+        func put(_ value: Int64, _ digits: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<digits { divisor *= 10 }
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        put(year, 4); text.append(UInt8(ascii: "-")); put(month, 2); text.append(UInt8(ascii: "-")); put(day, 2)
+        text.append(UInt8(ascii: "T"))
+        put(second / 3600, 2); text.append(UInt8(ascii: ":")); put(second % 3600 / 60, 2); text.append(UInt8(ascii: ":")); put(second % 60, 2)
+        if offset == 0 {
+            text.append(UInt8(ascii: "Z"))
+        } else {
+            text.append(UInt8(ascii: offset < 0 ? "-" : "+"))
+            let minutes = Int64(abs(offset) / 60)
+            put(minutes / 60, 2); text.append(UInt8(ascii: ":")); put(minutes % 60, 2)
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// A zone by its identifier, made once and kept (zones come from stored venues).
+    static func zone(_ identifier: String) -> TimeZone? {
+        if let zone = zones.withLock({ $0[identifier] }) { return zone }
+        guard let zone = TimeZone(identifier: identifier) else { return nil }
+        zones.withLock { $0[identifier] = zone }
+        return zone
+    }
+
+    private static let zones = Mutex<[String: TimeZone]>([:])
 
     /// The format of local times in a zone, made once per zone and kept: agenda answers format
     /// many times in few zones (and a zone's rules are read when it is made). Zones come from

@@ -193,7 +193,7 @@ struct AgendaController {
         forumRoutes.get(":id/agenda", rule: .everyone) { request, context in
             let filter = try Self.filter(request)
             return try await represent(request, context, kind: "json|" + filter.key, contentType: "application/json; charset=utf-8") { agenda in
-                ByteBuffer(bytes: try APIJSON.encode(AgendaFormats.view(filter.apply(to: agenda))))
+                ByteBuffer(bytes: AgendaJSONWriter.write(AgendaFormats.view(filter.apply(to: agenda))))
             }
         }
         forumRoutes.get(":id/agenda.ics", rule: .everyone) { request, context in

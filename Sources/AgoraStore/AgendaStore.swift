@@ -228,38 +228,58 @@ public struct AgendaStore: Sendable {
     /// The sessions of a forum (or the one session `only`), in agenda order, in two statements.
     static func sessions(of forum: UUID, only: UUID?, on querying: any AgendaQuerying) async throws -> [AgendaSession] {
         let sessionRows = try await querying.query("""
-            SELECT s.id, s.number, s.title, s.format, s.status, s.starts_at, s.ends_at, s.description, s.languages,
-                   s.interpretation, s.version, r.id AS room_id, r.name AS room_name, s.chair_id, \(unsafeRaw: personColumns)
+            SELECT s.id, s.forum_id, 0 AS agenda_version, s.number, s.title, s.format, s.status, s.starts_at, s.ends_at, s.description,
+                   s.languages, s.interpretation, s.version, 0 AS sequence, r.id AS room_id, r.name AS room_name, \(unsafeRaw: personColumns)
             FROM agenda_session s JOIN room r ON r.id = s.room_id
             LEFT JOIN person p ON p.id = s.chair_id LEFT JOIN organisation o ON o.id = p.organisation_id
             WHERE s.forum_id = \(forum) AND (\(only)::uuid IS NULL OR s.id = \(only))
             """)
         let speakerRows = try await querying.query("""
-            SELECT ss.id, ss.session_id, ss.position, ss.minutes, \(unsafeRaw: personColumns)
+            SELECT ss.id, ss.session_id, s.forum_id, 0 AS agenda_version, ss.position, ss.minutes, \(unsafeRaw: personColumns)
             FROM session_speaker ss JOIN agenda_session s ON s.id = ss.session_id
             JOIN person p ON p.id = ss.person_id LEFT JOIN organisation o ON o.id = p.organisation_id
             WHERE s.forum_id = \(forum) AND (\(only)::uuid IS NULL OR s.id = \(only))
             ORDER BY ss.session_id, ss.position
             """)
-        var speakers: [UUID: [AgendaSpeaker]] = [:]
+        return try assemble(sessionRows, speakerRows)[AgendaKey(forum: forum, version: 0)] ?? []
+    }
+
+    /// A forum's version (0: the draft), to group rows read for several agendas at once.
+    struct AgendaKey: Hashable {
+        var forum: UUID
+        var version: Int
+    }
+
+    /// Sessions with their speakers, from rows of the draft's or of published versions' tables
+    /// (which name their columns alike), grouped by forum and version, in agenda order.
+    static func assemble(_ sessionRows: PostgresRows, _ speakerRows: PostgresRows) throws -> [AgendaKey: [AgendaSession]] {
+        // A session's id repeats across versions, so its speakers are grouped by version too.
+        struct SessionOfVersion: Hashable { var session: UUID; var key: AgendaKey }
+        var speakers: [SessionOfVersion: [AgendaSpeaker]] = [:]
         for row in speakerRows {
-            speakers[try row.decode("session_id"), default: []].append(
+            let key = try AgendaKey(forum: row.decode("forum_id"), version: row.decode("agenda_version"))
+            let session = try row.decode("session_id", as: UUID.self)
+            speakers[SessionOfVersion(session: session, key: key), default: []].append(
                 AgendaSpeaker(id: try row.decode("id"), position: try row.decode("position"), minutes: try row.decode("minutes"),
                               speaker: try person(row)!))
         }
-        return Agenda.ordered(try sessionRows.map { row in
+        var sessions: [AgendaKey: [AgendaSession]] = [:]
+        for row in sessionRows {
+            let key = try AgendaKey(forum: row.decode("forum_id"), version: row.decode("agenda_version"))
             let id: UUID = try row.decode("id")
             guard let format = SessionFormat(rawValue: try row.decode("format")),
                   let status = SessionStatus(rawValue: try row.decode("status")) else {
                 throw Refusal.invalid("format", "unknown session format or status in the database")
             }
-            return AgendaSession(
+            sessions[key, default: []].append(AgendaSession(
                 id: id, number: try row.decode("number"), title: try row.decode("title"), format: format, status: status,
                 startsAt: try row.decode("starts_at"), endsAt: try row.decode("ends_at"),
                 room: AgendaRoom(id: try row.decode("room_id"), name: try row.decode("room_name")), chair: try person(row),
                 description: try row.decode("description"), languages: try row.decode("languages"),
-                interpretation: try row.decode("interpretation"), speakers: speakers[id] ?? [], version: try row.decode("version"))
-        })
+                interpretation: try row.decode("interpretation"), speakers: speakers[SessionOfVersion(session: id, key: key)] ?? [],
+                sequence: try row.decode("sequence"), version: try row.decode("version")))
+        }
+        return sessions.mapValues(Agenda.ordered)
     }
 
     static func person(_ row: PostgresRow) throws -> AgendaPerson? {
@@ -291,13 +311,16 @@ public struct AgendaStore: Sendable {
             agenda.version = number
             agenda.name = name
             agenda.comment = comment
+            let venue = agenda.venue
             let publishedAt = try await connection.query("""
-                INSERT INTO agenda_version (forum_id, number, name, comment, document, changes, people)
-                VALUES (\(forum), \(number), \(name), \(comment), '{}', \(try AgendaJSON.text(changes))::jsonb, \(agenda.people))
+                INSERT INTO agenda_version (forum_id, number, name, comment, title, starts_at, ends_at, venue_id, venue_name, venue_city,
+                                            venue_country, time_zone, changes, people)
+                VALUES (\(forum), \(number), \(name), \(comment), \(agenda.title), \(agenda.startsAt), \(agenda.endsAt), \(venue.id),
+                        \(venue.name), \(venue.city), \(venue.country), \(venue.timeZone), \(try AgendaJSON.text(changes))::jsonb, \(agenda.people))
                 RETURNING published_at
                 """)[0].decode("published_at", as: Date.self)
             agenda.publishedAt = publishedAt
-            try await connection.execute("UPDATE agenda_version SET document = \(try AgendaJSON.text(agenda))::jsonb WHERE forum_id = \(forum) AND number = \(number)")
+            try await Self.copy(agenda, number: number, on: connection)
             if status.allowedNext(kind: kind).contains(.agendaPublished) {
                 try await connection.execute("UPDATE forum SET status = 'agenda_published', version = version + 1, updated_at = now() WHERE id = \(forum)")
             }
@@ -311,6 +334,50 @@ public struct AgendaStore: Sendable {
         } }
     }
 
+    /// Copies the sessions and speakers of `agenda`, as published, into version `number`'s
+    /// tables: two statements, each reading the rows from one JSON array.
+    static func copy(_ agenda: Agenda, number: Int, on connection: PostgresConnection) async throws {
+        struct SessionRow: Encodable {
+            var id: UUID, number: Int, title: String, format: String, status: String, starts_at: Date, ends_at: Date
+            var room_id: UUID, room_name: String, chair_id: UUID?, chair_name: String?, chair_country: String?
+            var chair_organisation_id: UUID?, chair_organisation_name: String?, chair_constituency: String?
+            var description: String, languages: [String], interpretation: [String], sequence: Int, session_version: Int
+        }
+        struct SpeakerRow: Encodable {
+            var session_id: UUID, id: UUID, position: Int, minutes: Int, person_id: UUID, person_name: String, person_country: String
+            var organisation_id: UUID?, organisation_name: String?, constituency: String?
+        }
+        let sessions = agenda.sessions.map { session in
+            SessionRow(id: session.id, number: session.number, title: session.title, format: session.format.rawValue, status: session.status.rawValue,
+                       starts_at: session.startsAt, ends_at: session.endsAt, room_id: session.room.id, room_name: session.room.name,
+                       chair_id: session.chair?.person, chair_name: session.chair?.name, chair_country: session.chair?.country,
+                       chair_organisation_id: session.chair?.organisation?.id, chair_organisation_name: session.chair?.organisation?.name,
+                       chair_constituency: session.chair?.constituency, description: session.description, languages: session.languages,
+                       interpretation: session.interpretation, sequence: session.sequence, session_version: session.version)
+        }
+        let speakers = agenda.sessions.flatMap { session in
+            session.speakers.map { slot in
+                SpeakerRow(session_id: session.id, id: slot.id, position: slot.position, minutes: slot.minutes, person_id: slot.speaker.person,
+                           person_name: slot.speaker.name, person_country: slot.speaker.country, organisation_id: slot.speaker.organisation?.id,
+                           organisation_name: slot.speaker.organisation?.name, constituency: slot.speaker.constituency)
+            }
+        }
+        try await connection.execute("""
+            INSERT INTO agenda_version_session
+            SELECT \(agenda.forum), \(number), x.* FROM jsonb_to_recordset(\(try AgendaJSON.text(sessions))::jsonb) AS x(
+                id uuid, number bigint, title text, format text, status text, starts_at timestamptz, ends_at timestamptz,
+                room_id uuid, room_name text, chair_id uuid, chair_name text, chair_country char(2), chair_organisation_id uuid,
+                chair_organisation_name text, chair_constituency text, description text, languages text[], interpretation text[],
+                sequence integer, session_version integer)
+            """)
+        try await connection.execute("""
+            INSERT INTO agenda_version_speaker
+            SELECT \(agenda.forum), \(number), x.* FROM jsonb_to_recordset(\(try AgendaJSON.text(speakers))::jsonb) AS x(
+                session_id uuid, id uuid, position integer, minutes integer, person_id uuid, person_name text, person_country char(2),
+                organisation_id uuid, organisation_name text, constituency text)
+            """)
+    }
+
     // MARK: Reading published versions
 
     /// Version `version` of a forum's agenda (the latest when nil) as published; nil if none.
@@ -318,12 +385,51 @@ public struct AgendaStore: Sendable {
         try await Self.published(forum, version: version, on: pool)
     }
 
+    static let versionColumns = """
+        v.forum_id, v.number, v.name, v.comment, v.published_at, v.title, v.starts_at, v.ends_at,
+        v.venue_id, v.venue_name, v.venue_city, v.venue_country, v.time_zone
+        """
+
+    /// Reads a published version in three statements whatever its size: the version, its
+    /// sessions, its speakers (the latest version's number is found in the first).
     static func published(_ forum: UUID, version: Int?, on querying: any AgendaQuerying) async throws -> Agenda? {
         guard let row = try await querying.query("""
-            SELECT document FROM agenda_version WHERE forum_id = \(forum) AND (\(version)::int IS NULL OR number = \(version))
-            ORDER BY number DESC LIMIT 1
+            SELECT \(unsafeRaw: versionColumns) FROM agenda_version v
+            WHERE v.forum_id = \(forum) AND (\(version)::int IS NULL OR v.number = \(version))
+            ORDER BY v.number DESC LIMIT 1
             """).first else { return nil }
-        return try AgendaJSON.decode(Agenda.self, from: try row.decode("document"))
+        return try await agendas([row], on: querying).first
+    }
+
+    /// The published versions of `versionRows`, with their sessions and speakers read in two statements.
+    static func agendas(_ versionRows: [PostgresRow], on querying: any AgendaQuerying) async throws -> [Agenda] {
+        guard !versionRows.isEmpty else { return [] }
+        let forums = try versionRows.map { try $0.decode("forum_id", as: UUID.self) }
+        let numbers = try versionRows.map { try $0.decode("number", as: Int.self) }
+        let sessionRows = try await querying.query("""
+            SELECT s.id, s.forum_id, s.version AS agenda_version, s.number, s.title, s.format, s.status, s.starts_at, s.ends_at,
+                   s.description, s.languages, s.interpretation, s.session_version AS version, s.sequence, s.room_id, s.room_name,
+                   s.chair_id AS person_id, s.chair_name AS person_name, s.chair_country AS person_country,
+                   s.chair_organisation_id AS organisation_id, s.chair_organisation_name AS organisation_name, s.chair_constituency AS constituency
+            FROM agenda_version_session s JOIN unnest(\(forums)::uuid[], \(numbers)::int[]) AS w(forum_id, number)
+              ON s.forum_id = w.forum_id AND s.version = w.number
+            """)
+        let speakerRows = try await querying.query("""
+            SELECT s.id, s.session_id, s.forum_id, s.version AS agenda_version, s.position, s.minutes, s.person_id, s.person_name,
+                   s.person_country, s.organisation_id, s.organisation_name, s.constituency
+            FROM agenda_version_speaker s JOIN unnest(\(forums)::uuid[], \(numbers)::int[]) AS w(forum_id, number)
+              ON s.forum_id = w.forum_id AND s.version = w.number
+            ORDER BY s.session_id, s.position
+            """)
+        let sessions = try assemble(sessionRows, speakerRows)
+        return try versionRows.map { row in
+            let key = try AgendaKey(forum: row.decode("forum_id"), version: row.decode("number"))
+            let venue = Forum.Venue(id: try row.decode("venue_id"), name: try row.decode("venue_name"), city: try row.decode("venue_city"),
+                                    country: try row.decode("venue_country"), timeZone: try row.decode("time_zone"))
+            return Agenda(forum: key.forum, title: try row.decode("title"), venue: venue, startsAt: try row.decode("starts_at"),
+                          endsAt: try row.decode("ends_at"), version: key.version, name: try row.decode("name"),
+                          comment: try row.decode("comment"), publishedAt: try row.decode("published_at"), sessions: sessions[key] ?? [])
+        }
     }
 
     /// The number of the forum's latest published version; nil if none.
@@ -345,17 +451,17 @@ public struct AgendaStore: Sendable {
 
     /// The latest published agenda of every forum where `person` speaks or chairs, by start.
     public func agendas(of person: UUID) async throws -> [Agenda] {
-        try await pool.query("""
-            SELECT DISTINCT ON (v.forum_id) v.document FROM agenda_version v
+        let versions = try await pool.query("""
+            SELECT DISTINCT ON (v.forum_id) \(unsafeRaw: Self.versionColumns) FROM agenda_version v
             WHERE v.forum_id IN (SELECT forum_id FROM agenda_version WHERE people @> ARRAY[\(person)]::uuid[])
             ORDER BY v.forum_id, v.number DESC
-            """).map { try AgendaJSON.decode(Agenda.self, from: try $0.decode("document")) }
-            .sorted { $0.startsAt < $1.startsAt }
+            """)
+        return try await Self.agendas(Array(versions), on: pool).sorted { $0.startsAt < $1.startsAt }
     }
 }
 
-/// How agenda documents and change logs are stored as JSON: dates as ISO 8601, so the stored
-/// documents read plainly in the database too.
+/// How change logs and copied rows are written as JSON: dates as ISO 8601, so they read
+/// plainly in the database too.
 enum AgendaJSON {
     static func text(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()

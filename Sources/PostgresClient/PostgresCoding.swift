@@ -149,8 +149,37 @@ extension UUID: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { uuidString }
     public static func decode(postgresText text: UnsafeRawBufferPointer, type: PostgresDataType) throws(PostgresDecodingFailure) -> UUID {
         guard type == .uuid || type == .text || type == .varchar || type == .unknown else { throw .typeMismatch() }
-        guard let uuid = UUID(uuidString: String(decoding: text, as: UTF8.self)) else { throw PostgresDecodingFailure("not a UUID") }
+        guard let uuid = parseUUID(text) else { throw PostgresDecodingFailure("not a UUID") }
         return uuid
+    }
+
+    /// The canonical 36-character form (8-4-4-4-12 hex digits, either case), read by hand:
+    /// `UUID(uuidString:)` goes through `sscanf`, which dominated reading rows full of ids.
+    static func parseUUID(_ text: UnsafeRawBufferPointer) -> UUID? {
+        guard text.count == 36 else { return nil }
+        func nibble(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let valid = withUnsafeMutableBytes(of: &uuid) { out -> Bool in
+            var index = 0
+            for position in 0..<16 {
+                if index == 8 || index == 13 || index == 18 || index == 23 {
+                    guard text[index] == UInt8(ascii: "-") else { return false }
+                    index += 1
+                }
+                guard let high = nibble(text[index]), let low = nibble(text[index + 1]) else { return false }
+                out[position] = high << 4 | low
+                index += 2
+            }
+            return true
+        }
+        return valid ? UUID(uuid: uuid) : nil
     }
 }
 

@@ -1,4 +1,4 @@
-import Agora
+@testable import Agora
 import Foundation
 import Testing
 
@@ -27,6 +27,22 @@ struct ForumTests {
         #expect(iso(after) == "2027-03-28T15:00:00Z")
         #expect(after.timeIntervalSince(before) == 23 * 3600) // a 23-hour day
         #expect(VenueTime.local(after, timeZone: "Europe/Paris") == "2027-03-28T17:00:00+02:00")
+    }
+
+    @Test func localTimesReadAsFoundationsFormatStyleWritesThem() throws {
+        // Whole-second instants over three centuries in zones with odd offsets, daylight saving,
+        // and historic offsets in seconds (which fall back to the style itself).
+        var generator = SystemRandomNumberGenerator()
+        for zone in ["UTC", "Europe/London", "Europe/Zurich", "Asia/Kolkata", "America/St_Johns", "Africa/Abidjan", "Pacific/Chatham", "America/Sao_Paulo"] {
+            let style = try #require(VenueTime.localStyle(timeZone: zone))
+            for _ in 0..<300 {
+                let instant = Date(timeIntervalSince1970: Double(Int64.random(in: -2_500_000_000...4_500_000_000, using: &generator)))
+                #expect(VenueTime.local(instant, timeZone: zone) == instant.formatted(style), "\(zone) \(instant.timeIntervalSince1970)")
+            }
+            let fractional = Date(timeIntervalSince1970: 1_800_000_000.7)
+            #expect(VenueTime.local(fractional, timeZone: zone) == fractional.formatted(style))
+        }
+        #expect(VenueTime.local(Date(), timeZone: "Mars/Olympus") == nil)
     }
 
     @Test func aSkippedOrRepeatedLocalTimeIsResolvedAsClocksDid() throws {

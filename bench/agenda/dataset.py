@@ -7,6 +7,7 @@ usage: dataset.py BASE_URL TOKEN   (prints the forum's id)
 """
 import json
 import sys
+import urllib.error
 import urllib.request
 
 base, token = sys.argv[1], sys.argv[2]
@@ -15,12 +16,15 @@ base, token = sys.argv[1], sys.argv[2]
 def call(method, path, body=None):
     request = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
                                      headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
-        text = response.read()
-        return json.loads(text) if text else None
+    try:
+        with urllib.request.urlopen(request) as response:
+            text = response.read()
+            return json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        sys.exit(f"{method} {path}: {error.code} {error.read().decode()}")
 
 
-issue = call("POST", "/issues", {"slug": "agenda-bench", "title": "Agenda benchmark", "summary": "",
+issue = call("POST", "/issues", {"slug": "agenda-bench", "title": "Agenda benchmark", "summary": "The issue of the agenda benchmark.",
                                  "reportsTo": "Economic and Social Council", "goals": []})
 forum = call("POST", f"/issues/{issue['id']}/forums", {
     "kind": "conference", "title": "Agenda benchmark conference",
