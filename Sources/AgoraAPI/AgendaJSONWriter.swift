@@ -183,8 +183,8 @@ struct AgendaJSONWriter {
             case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
             case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                          Self.lowerHex[Int(byte >> 4)], Self.lowerHex[Int(byte & 0xF)]])
             default: bytes.append(byte)
             }
         }
@@ -194,27 +194,44 @@ struct AgendaJSONWriter {
 
     mutating func optionalString(_ text: String?) {
         guard let text else {
-                bytes.append(contentsOf: Array("null".utf8))
+            bytes.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
             return
         }
         string(text)
     }
 
     mutating func integer(_ value: Int) {
-        bytes.append(contentsOf: Array(String(value).utf8))
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
     }
 
-    /// As JSONEncoder writes a UUID: its upper-case string.
+    private static let upperHex = Array("0123456789ABCDEF".utf8)
+    private static let lowerHex = Array("0123456789abcdef".utf8)
+
+    /// As JSONEncoder writes a UUID: its upper-case string (`uuidString` formats with `snprintf`).
     mutating func uuid(_ id: UUID) {
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: Array(id.uuidString.utf8))
+        withUnsafeBytes(of: id.uuid) { raw in
+            for (position, byte) in raw.enumerated() {
+                if position == 4 || position == 6 || position == 8 || position == 10 { bytes.append(UInt8(ascii: "-")) }
+                bytes.append(Self.upperHex[Int(byte >> 4)])
+                bytes.append(Self.upperHex[Int(byte & 0x0F)])
+            }
+        }
         bytes.append(UInt8(ascii: "\""))
     }
 
     /// As the `.iso8601` strategy writes an instant: `2027-01-15T08:00:00Z`.
     mutating func instant(_ date: Date) {
         // ICalendar.utc gives 20270115T080000Z; the separators go back in.
-        let compact = Array(ICalendar.utc(date).utf8)
+        var text = ICalendar.utc(date)
+        let compact = text.withUTF8 { Array($0) }
         bytes.append(UInt8(ascii: "\""))
         bytes.append(contentsOf: compact[0..<4]); bytes.append(UInt8(ascii: "-"))
         bytes.append(contentsOf: compact[4..<6]); bytes.append(UInt8(ascii: "-"))
