@@ -3,6 +3,11 @@
 
 -- Forums take place at a venue (0012 made one venue of each venue forums named).
 ALTER TABLE forum ADD COLUMN venue_id uuid REFERENCES venue (id);
+-- Forums created after 0012 ran (which named venues inline) get their venue made now.
+INSERT INTO venue (name, city, country, time_zone)
+SELECT DISTINCT ON (venue_name, venue_city) venue_name, venue_city, venue_country, time_zone
+FROM forum ORDER BY venue_name, venue_city, created_at
+ON CONFLICT (name, city) DO NOTHING;
 UPDATE forum f SET venue_id = v.id FROM venue v WHERE v.name = f.venue_name AND v.city = f.venue_city;
 ALTER TABLE forum ALTER COLUMN venue_id SET NOT NULL;
 ALTER TABLE forum DROP COLUMN venue_name, DROP COLUMN venue_city, DROP COLUMN venue_country, DROP COLUMN time_zone;
@@ -57,6 +62,10 @@ CREATE FUNCTION agenda_session_fits_forum() RETURNS trigger LANGUAGE plpgsql AS 
 DECLARE
     f record;
 BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.forum_id <> OLD.forum_id THEN
+        RAISE EXCEPTION 'a session stays in its forum' USING ERRCODE = 'check_violation',
+            CONSTRAINT = 'agenda_session_forum_fixed', TABLE = 'agenda_session';
+    END IF;
     SELECT starts_at, ends_at, venue_id INTO f FROM forum WHERE id = NEW.forum_id FOR SHARE;
     IF NEW.starts_at < f.starts_at OR NEW.ends_at > f.ends_at THEN
         RAISE EXCEPTION 'session outside its forum''s dates' USING ERRCODE = 'check_violation',
@@ -87,19 +96,23 @@ END $$;
 CREATE TRIGGER forum_keeps_its_sessions BEFORE UPDATE OF starts_at, ends_at, venue_id ON forum
     FOR EACH ROW EXECUTE FUNCTION forum_keeps_its_sessions();
 
-CREATE FUNCTION session_speaker_follows_session() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A slot's time and activity are always its session's, whatever a statement sets them to.
+CREATE FUNCTION session_speaker_takes_session_time() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'session_speaker' THEN
-        SELECT during, status = 'scheduled' INTO NEW.during, NEW.active FROM agenda_session WHERE id = NEW.session_id;
-        RETURN NEW;
-    END IF;
-    UPDATE session_speaker SET during = NEW.during, active = (NEW.status = 'scheduled') WHERE session_id = NEW.id;
+    SELECT during, status = 'scheduled' INTO NEW.during, NEW.active FROM agenda_session WHERE id = NEW.session_id;
     RETURN NEW;
 END $$;
-CREATE TRIGGER session_speaker_takes_session_time BEFORE INSERT OR UPDATE OF session_id ON session_speaker
-    FOR EACH ROW EXECUTE FUNCTION session_speaker_follows_session();
+CREATE TRIGGER session_speaker_takes_session_time BEFORE INSERT OR UPDATE ON session_speaker
+    FOR EACH ROW EXECUTE FUNCTION session_speaker_takes_session_time();
+
+-- A session that moves or is cancelled takes its slots with it (the trigger above reads the new time).
+CREATE FUNCTION agenda_session_moves_speakers() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE session_speaker SET session_id = session_id WHERE session_id = NEW.id;
+    RETURN NULL;
+END $$;
 CREATE TRIGGER agenda_session_moves_speakers AFTER UPDATE OF starts_at, ends_at, status ON agenda_session
-    FOR EACH ROW EXECUTE FUNCTION session_speaker_follows_session();
+    FOR EACH ROW EXECUTE FUNCTION agenda_session_moves_speakers();
 
 -- A published version: the forum and venue as they were, its computed change log, and the
 -- people it names. Its sessions and speakers are copied, as published, into the two tables

@@ -195,9 +195,11 @@ public struct AgendaFilter: Sendable, Equatable, Hashable {
     /// No filter.
     public var isEmpty: Bool { self == AgendaFilter() }
 
-    /// A stable text of the filter, for cache keys.
+    /// A stable text of the filter, for cache keys and ETags: each part named and its length
+    /// given, so no value can pass for another combination of filters.
     public var key: String {
-        [day, room?.uuidString, constituency, speaker?.uuidString, language].map { $0 ?? "" }.joined(separator: "|")
+        [("day", day), ("room", room?.uuidString), ("constituency", constituency), ("speaker", speaker?.uuidString), ("language", language)]
+            .compactMap { name, value in value.map { "\(name)=\($0.utf8.count):\($0)" } }.joined(separator: ";")
     }
 
     /// Whether `session` of `agenda` passes.
@@ -313,20 +315,29 @@ public struct AgendaChange: Codable, Sendable, Equatable {
         if old.status != new.status, new.status == .cancelled {
             entry(.sessionCancelled, before: Place(startsAt: old.startsAt, endsAt: old.endsAt, room: old.room))
         }
-        if old.startsAt != new.startsAt || old.endsAt != new.endsAt || old.room != new.room {
+        if old.startsAt != new.startsAt || old.endsAt != new.endsAt || old.room.id != new.room.id {
             entry(.sessionMoved, before: Place(startsAt: old.startsAt, endsAt: old.endsAt, room: old.room),
                   after: Place(startsAt: new.startsAt, endsAt: new.endsAt, room: new.room))
         }
         if old.title != new.title { entry(.sessionRetitled, before: Place(title: old.title), after: Place(title: new.title)) }
         var fields: [String] = []
         if old.format != new.format { fields.append("format") }
-        if old.chair != new.chair { fields.append("chair") }
+        if old.chair?.person != new.chair?.person { fields.append("chair") }
         if old.description != new.description { fields.append("description") }
         if old.languages != new.languages { fields.append("languages") }
         if old.interpretation != new.interpretation { fields.append("interpretation") }
         if old.status != new.status, new.status != .cancelled { fields.append("status") }
         if !fields.isEmpty { entry(.sessionChanged, fields: fields) }
         changes += speakerChanges(old, new)
+        // What readers see changed without a move or a new person: a renamed room, or a chair's
+        // or speaker's name, organisation or country. Logged, so the log and SEQUENCE agree.
+        if changes.isEmpty, !old.samePublished(as: new) {
+            var details: [String] = []
+            if old.room != new.room { details.append("room") }
+            if old.chair != new.chair { details.append("chair") }
+            if old.speakers != new.speakers { details.append("speakers") }
+            entry(.sessionChanged, fields: details.isEmpty ? ["details"] : details)
+        }
         return changes
     }
 

@@ -12,8 +12,9 @@ import Synchronization
 ///
 /// A published version never changes, so a representation of version n stays right for good;
 /// only which version is the latest changes. That pointer is what a publish invalidates, on
-/// every server, through LISTEN/NOTIFY (``AgendaPublishListener``). Entries are bounded: past
-/// `capacity` the cache starts afresh, so filters chosen by callers cannot grow it without end.
+/// every server, through LISTEN/NOTIFY (``AgendaPublishListener``). Only unfiltered
+/// representations are kept (a bounded set per version); a filtered answer is rendered from the
+/// version kept in memory, so filters chosen by callers neither grow the cache nor flush it.
 public final class AgendaCache: Sendable {
     /// One cached representation: its bytes, its gzip form once a client asked for it, its ETag.
     struct Entry: Sendable {
@@ -35,6 +36,8 @@ public final class AgendaCache: Sendable {
         /// Bumped by every invalidation, so a lookup that raced one does not store a stale latest.
         var epoch: UInt64 = 0
         var entries: [Key: Entry] = [:]
+        /// Published versions as read, for filtered answers, which are built from them but not kept.
+        var agendas: [Key: Agenda] = [:]
     }
 
     private let state = Mutex(State())
@@ -55,6 +58,19 @@ public final class AgendaCache: Sendable {
         state.withLock { state in
             guard state.epoch == epoch else { return }
             state.latest[forum] = version
+        }
+    }
+
+    /// A published version read before (its key's representation is empty).
+    func agenda(forum: UUID, version: Int) -> Agenda? {
+        state.withLock { $0.agendas[Key(forum: forum, version: version, representation: "")] }
+    }
+
+    func store(_ agenda: Agenda, forum: UUID, version: Int) {
+        guard capacity > 0 else { return }
+        state.withLock { state in
+            if state.agendas.count >= max(1, capacity / 16) { state.agendas.removeAll(keepingCapacity: true) }
+            state.agendas[Key(forum: forum, version: version, representation: "")] = agenda
         }
     }
 

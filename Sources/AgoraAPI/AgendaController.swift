@@ -192,19 +192,19 @@ struct AgendaController {
 
         forumRoutes.get(":id/agenda", rule: .everyone) { request, context in
             let filter = try Self.filter(request)
-            return try await represent(request, context, kind: "json|" + filter.key, contentType: "application/json; charset=utf-8") { agenda in
+            return try await represent(request, context, kind: "json|" + filter.key, filtered: !filter.isEmpty, contentType: "application/json; charset=utf-8") { agenda in
                 ByteBuffer(bytes: AgendaJSONWriter.write(AgendaFormats.view(filter.apply(to: agenda))))
             }
         }
         forumRoutes.get(":id/agenda.ics", rule: .everyone) { request, context in
             let filter = try Self.filter(request)
-            return try await represent(request, context, kind: "ics|" + filter.key, contentType: "text/calendar; charset=utf-8") { agenda in
+            return try await represent(request, context, kind: "ics|" + filter.key, filtered: !filter.isEmpty, contentType: "text/calendar; charset=utf-8") { agenda in
                 ByteBuffer(string: AgendaFormats.calendar(name: agenda.title, agendas: [filter.apply(to: agenda)], baseURL: baseURL))
             }
         }
         forumRoutes.get(":id/agenda.html", rule: .everyone) { request, context in
             let filter = try Self.filter(request)
-            return try await represent(request, context, kind: "html|" + filter.key, contentType: "text/html; charset=utf-8") { agenda in
+            return try await represent(request, context, kind: "html|" + filter.key, filtered: !filter.isEmpty, contentType: "text/html; charset=utf-8") { agenda in
                 ByteBuffer(string: AgendaFormats.page(filter.apply(to: agenda)))
             }
         }
@@ -265,7 +265,8 @@ struct AgendaController {
         var filter = AgendaFilter()
         var problems: [FieldProblem] = []
         if let day = query["day"].map(String.init) {
-            if CalendarDate(day) != nil { filter.day = day } else { problems.append(.init(field: "day", message: "must be a date YYYY-MM-DD")) }
+            // Canonical values only, so a filter has one cache key and one ETag.
+            if let date = CalendarDate(day) { filter.day = date.description } else { problems.append(.init(field: "day", message: "must be a date YYYY-MM-DD")) }
         }
         if let room = query["room"].map(String.init) {
             if let id = UUID(uuidString: room) { filter.room = id } else { problems.append(.init(field: "room", message: "must be a room's id")) }
@@ -274,7 +275,7 @@ struct AgendaController {
             if let id = UUID(uuidString: speaker) { filter.speaker = id } else { problems.append(.init(field: "speaker", message: "must be a person's id")) }
         }
         if let constituency = query["constituency"].map(String.init) {
-            if (1...60).contains(constituency.unicodeScalars.count) { filter.constituency = constituency } else {
+            if constituency.range(of: "^[a-z][a-z0-9_]{1,39}$", options: .regularExpression) != nil { filter.constituency = constituency } else {
                 problems.append(.init(field: "constituency", message: "must be a constituency code"))
             }
         }
@@ -292,7 +293,7 @@ struct AgendaController {
     /// Answers with one representation of a forum's agenda: the latest published version (or
     /// `?version=n`) from the cache, built and cached on a miss; the draft, never cached, for
     /// the secretariat (`?version=draft`, or while nothing is published).
-    func represent(_ request: Request, _ context: AgoraRequestContext, kind: String, contentType: String,
+    func represent(_ request: Request, _ context: AgoraRequestContext, kind: String, filtered: Bool = false, contentType: String,
                    render: @escaping @Sendable (Agenda) throws -> ByteBuffer) async throws -> Response {
         let forum = try context.pathID()
         let choice = try Self.versionChoice(request)
@@ -316,17 +317,34 @@ struct AgendaController {
         if let cached = cache.entry(key) {
             entry = cached
         } else {
-            guard let agenda = try await store.published(forum, version: number) else {
-                throw Refusal.notFound("This forum has no published agenda version \(number).")
+            let agenda: Agenda
+            if let kept = cache.agenda(forum: forum, version: number) {
+                agenda = kept
+            } else {
+                guard let read = try await store.published(forum, version: number) else {
+                    throw Refusal.notFound("This forum has no published agenda version \(number).")
+                }
+                agenda = read
+                cache.store(read, forum: forum, version: number)
             }
-            entry = AgendaCache.Entry(body: try render(agenda), gzip: nil,
-                                      etag: "\"v\(number)-\(Self.fingerprint(kind))\"", contentType: contentType)
-            cache.store(entry, for: key)
+            entry = AgendaCache.Entry(body: try render(agenda), gzip: nil, etag: etag(version: number, kind: kind), contentType: contentType)
+            // Filtered answers are not kept: callers choose filters, and must not fill or flush the cache.
+            if !filtered { cache.store(entry, for: key) }
         }
         // A numbered version never changes; the latest is revalidated (cheaply: ETag, 304).
         let cacheControl = choice == .latest ? "public, no-cache" : "public, max-age=86400, immutable"
         return try answer(request, key: key, entry: entry, cacheControl: cacheControl)
     }
+
+    /// What a representation of version `version` is tagged with: the version, the kind (format
+    /// and filter), and what else shapes its bytes (the renderers' revision, this server's base
+    /// URL), so a deploy or another configuration never reuses a tag for other bytes.
+    func etag(version: Int, kind: String) -> String {
+        "\"v\(version)-\(Self.fingerprint(kind + "|" + Self.representationRevision + "|" + baseURL))\""
+    }
+
+    /// Raised whenever a renderer's output changes for the same version.
+    static let representationRevision = "1"
 
     /// The latest published version of `forum` (nil if none), remembered until a publish.
     func latestVersion(of forum: UUID) async throws -> Int? {
@@ -422,7 +440,7 @@ struct AgendaController {
             let versions = try await store.versions(of: forum, since: since).filter { $0.version <= latest }
             let feed = ChangeFeed(forum: forum, since: since, version: latest, versions: versions)
             entry = AgendaCache.Entry(body: ByteBuffer(bytes: try APIJSON.encode(feed)), gzip: nil,
-                                      etag: "\"v\(latest)-\(Self.fingerprint(key.representation))\"", contentType: "application/json; charset=utf-8")
+                                      etag: etag(version: latest, kind: key.representation), contentType: "application/json; charset=utf-8")
             cache.store(entry, for: key)
         }
         return try answer(request, key: key, entry: entry, cacheControl: "public, no-cache")

@@ -357,7 +357,7 @@ enum AgendaFormats {
             "timeZone": zone, "days": days, "hasDays": !days.isEmpty,
             "version": agenda.version.map { "Version \($0)" } ?? "Draft",
             "versionName": agenda.name ?? "", "hasVersionName": agenda.name != nil,
-            "published": agenda.publishedAt.map { VenueTime.local($0, timeZone: zone) ?? "" } ?? "",
+            "published": agenda.publishedAt.flatMap { VenueTime.local($0, timeZone: zone) }.map { "\(readableDate(String($0.prefix(10)))), \($0.dropFirst(11).prefix(5))" } ?? "",
             "hasPublished": agenda.publishedAt != nil,
             "comment": agenda.comment ?? "", "hasComment": !(agenda.comment ?? "").isEmpty,
         ]

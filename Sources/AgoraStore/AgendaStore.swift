@@ -55,13 +55,16 @@ public struct AgendaStore: Sendable {
     /// never shorter than its speakers' minutes.
     public func updateSession(_ id: UUID, _ fields: AgendaSession.Fields, expectedVersion: Int?, by actor: Actor,
                               requestID: String?) async throws -> AgendaSession {
-        let (forum, before) = try await lockedSessionContext(id, expectedVersion: expectedVersion, on: nil)
-        if fields.names.isEmpty { return before }
-        let range = (fields.startsAt ?? before.startsAt, fields.endsAt ?? before.endsAt)
-        return try await refusingConflicts(room: fields.room ?? before.room.id, persons: before.speakers.map(\.speaker.person),
-                                           range: range, excluding: id) {
+        let (forum, current) = try await lockedSessionContext(id, expectedVersion: expectedVersion, on: nil)
+        if fields.names.isEmpty { return current }
+        // Read before the transaction only to name the sessions in the way if the database
+        // refuses; what is written is worked out from the row locked inside.
+        let guess = (fields.startsAt ?? current.startsAt, fields.endsAt ?? current.endsAt)
+        return try await refusingConflicts(room: fields.room ?? current.room.id, persons: current.speakers.map(\.speaker.person),
+                                           range: guess, excluding: id) {
             try await pool.withTransaction { connection in
                 let (_, before) = try await lockedSessionContext(id, expectedVersion: expectedVersion, on: connection)
+                let range = (fields.startsAt ?? before.startsAt, fields.endsAt ?? before.endsAt)
                 guard range.1 > range.0 else { throw Refusal.invalid(fields.endsAt != nil ? "endsAt" : "startsAt", "the session must end after it starts") }
                 let minutes = before.speakers.reduce(0) { $0 + $1.minutes }
                 if minutes > Int(range.1.timeIntervalSince(range.0) / 60) {
@@ -297,7 +300,9 @@ public struct AgendaStore: Sendable {
     /// version. Refused for a draft forum and when nothing changed. The first version makes the
     /// agenda public and moves the forum to `agenda_published` where that is its next status.
     public func publish(_ forum: UUID, name: String?, comment: String?, by actor: Actor, requestID: String?) async throws -> AgendaVersion? {
-        try await mapViolations { try await pool.withTransaction { connection -> AgendaVersion? in
+        // REPEATABLE READ: the three statements that read the draft see one moment, so a
+        // speaker list or a cancellation committed meanwhile is in the copy whole or not at all.
+        try await mapViolations { try await pool.withTransaction(isolation: .repeatableRead) { connection -> AgendaVersion? in
             // Publishes of one forum take turns, so two cannot both become version n.
             guard let row = try await connection.query("SELECT status, kind FROM forum WHERE id = \(forum) FOR UPDATE").first else { return nil }
             guard let status = ForumStatus(rawValue: try row.decode("status")), let kind = ForumKind(rawValue: try row.decode("kind")) else { return nil }
@@ -323,6 +328,10 @@ public struct AgendaStore: Sendable {
             try await Self.copy(agenda, number: number, on: connection)
             if status.allowedNext(kind: kind).contains(.agendaPublished) {
                 try await connection.execute("UPDATE forum SET status = 'agenda_published', version = version + 1, updated_at = now() WHERE id = \(forum)")
+                try await AuditLog.record(
+                    AuditChange(action: "forum.status", objectType: "forum", objectID: forum.uuidString,
+                                before: ["status": .string(status.rawValue)], after: ["status": .string(ForumStatus.agendaPublished.rawValue)]),
+                    by: actor, requestID: requestID, on: connection)
             }
             try await AuditLog.record(
                 AuditChange(action: "agenda.publish", objectType: "forum", objectID: forum.uuidString,

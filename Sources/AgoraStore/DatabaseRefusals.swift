@@ -56,6 +56,8 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
                                    FieldProblem(field: "endsAt", message: "the session must lie within the forum's dates")])
         case (.checkViolation, "agenda_session_room_at_venue"):
             throw Refusal.invalid("room", "is not a room of the forum's venue")
+        case (.checkViolation, "agenda_session_forum_fixed"):
+            throw Refusal.invalid("forum", "a session stays in its forum")
         case (.checkViolation, "agenda_session_ends_after_start"):
             throw Refusal.invalid("endsAt", "must be after startsAt")
         case (.checkViolation, "forum_sessions_at_venue"):

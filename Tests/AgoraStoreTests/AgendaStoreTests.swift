@@ -35,6 +35,7 @@ struct AgendaStoreTests {
                   startsAt: start, endsAt: start.addingTimeInterval(2 * 86_400), nominationsDeadline: nil, speakingSlots: nil, speakingMinutes: nil,
                   participantCap: nil, chair: nil, status: .draft, version: 1),
             by: .commandLine, requestID: nil)!.id
+        _ = try await ForumStore(pool: pool).changeStatus(forum, to: .announced, by: .commandLine, requestID: nil)
         let rooms = try await pool.query("""
             INSERT INTO room (venue_id, name, capacity) SELECT f.venue_id, 'Room ' || n, 100 FROM forum f, generate_series(1, 3) n WHERE f.id = \(forum) RETURNING id
             """).map { try $0.decode("id", as: UUID.self) }
@@ -64,6 +65,13 @@ struct AgendaStoreTests {
         #expect(agenda.sessions.count == sessions)
         #expect(agenda.sessions.allSatisfy { $0.speakers.count == 2 })
         #expect(counter.count.withLock { $0 } == 3)
+        // A published version reads in three statements too.
+        let version = try await AgendaStore(pool: pool).publish(forum, name: nil, comment: nil, by: .commandLine, requestID: nil)
+        #expect(version?.version == 1)
+        let reader = CountingQueries(pool)
+        let published = try #require(try await AgendaStore.published(forum, version: nil, on: reader))
+        #expect(published.sessions == agenda.sessions.map { var session = $0; session.sequence = 0; return session })
+        #expect(reader.count.withLock { $0 } == 3)
         await pool.close()
     }
 

@@ -271,3 +271,37 @@ struct ICalendarTests {
         return result
     }
 }
+
+@Suite("The agenda's change log (no database)")
+struct AgendaChangeTests {
+    static func session(room: AgendaRoom, speaker: AgendaPerson) -> AgendaSession {
+        AgendaSession(id: UUID(uuidString: "00000000-0000-0000-0000-000000000001")!, number: 1, title: "Panel", format: .panel, status: .scheduled,
+                      startsAt: Date(timeIntervalSince1970: 0), endsAt: Date(timeIntervalSince1970: 3600), room: room, chair: nil,
+                      description: "", languages: ["en"], interpretation: [],
+                      speakers: [AgendaSpeaker(id: UUID(), position: 1, minutes: 10, speaker: speaker)])
+    }
+
+    @Test func aRenamedRoomOrSpeakerIsAChangeNotAMoveAndRaisesTheSequence() {
+        let room = AgendaRoom(id: UUID(), name: "Room 1")
+        let speaker = AgendaPerson(person: UUID(), name: "Amina", organisation: nil, constituency: nil, country: "KE")
+        let before = Self.session(room: room, speaker: speaker)
+        var renamed = before
+        renamed.room.name = "Room One"
+        renamed.speakers[0].speaker.name = "Amina N."
+        let changes = AgendaChange.between([before], [renamed])
+        #expect(changes.map(\.kind) == [.sessionChanged])
+        #expect(changes.first?.fields == ["room", "speakers"])
+        #expect(AgendaChange.sequenced([before], [renamed]).first?.sequence == 1)
+        #expect(AgendaChange.between([before], [before]).isEmpty)
+        var moved = before
+        moved.room = AgendaRoom(id: UUID(), name: "Room 1")
+        #expect(AgendaChange.between([before], [moved]).map(\.kind) == [.sessionMoved])
+    }
+
+    @Test func filterKeysCannotPassForOtherFilters() {
+        let speaker = UUID()
+        let crafted = AgendaFilter(constituency: "ngo|\(speaker.uuidString)")
+        let real = AgendaFilter(constituency: "ngo", speaker: speaker)
+        #expect(crafted.key != real.key)
+    }
+}
