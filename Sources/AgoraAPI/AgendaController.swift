@@ -313,27 +313,32 @@ struct AgendaController {
             number = latest
         }
         let key = AgendaCache.Key(forum: forum, version: number, representation: kind)
-        let entry: AgendaCache.Entry
-        if let cached = cache.entry(key) {
-            entry = cached
-        } else {
-            let agenda: Agenda
-            if let kept = cache.agenda(forum: forum, version: number) {
-                agenda = kept
-            } else {
-                guard let read = try await store.published(forum, version: number) else {
-                    throw Refusal.notFound("This forum has no published agenda version \(number).")
-                }
-                agenda = read
-                cache.store(read, forum: forum, version: number)
-            }
-            entry = AgendaCache.Entry(body: try render(agenda), gzip: nil, etag: etag(version: number, kind: kind), contentType: contentType)
-            // Filtered answers are not kept: callers choose filters, and must not fill or flush the cache.
-            if !filtered { cache.store(entry, for: key) }
+        // Filtered answers are not kept: callers choose filters, and must not fill or flush the cache.
+        let entry = try await cached(key, keep: !filtered) {
+            AgendaCache.Entry(body: try render(try await publishedAgenda(forum, version: number)), gzip: nil,
+                              etag: etag(version: number, kind: kind), contentType: contentType)
         }
         // A numbered version never changes; the latest is revalidated (cheaply: ETag, 304).
         let cacheControl = choice == .latest ? "public, no-cache" : "public, max-age=86400, immutable"
         return try answer(request, key: key, entry: entry, cacheControl: cacheControl)
+    }
+
+    /// The representation at `key`, built on a miss (and kept when `keep`).
+    func cached(_ key: AgendaCache.Key, keep: Bool, build: () async throws -> AgendaCache.Entry) async throws -> AgendaCache.Entry {
+        if let entry = cache.entry(key) { return entry }
+        let entry = try await build()
+        if keep { cache.store(entry, for: key) }
+        return entry
+    }
+
+    /// A published version, from memory or read (and then kept).
+    func publishedAgenda(_ forum: UUID, version: Int) async throws -> Agenda {
+        if let kept = cache.agenda(forum: forum, version: version) { return kept }
+        guard let read = try await store.published(forum, version: version) else {
+            throw Refusal.notFound("This forum has no published agenda version \(version).")
+        }
+        cache.store(read, forum: forum, version: version)
+        return read
     }
 
     /// What a representation of version `version` is tagged with: the version, the kind (format
@@ -433,15 +438,11 @@ struct AgendaController {
                           errors: [FieldProblem(field: "since", message: "must be at most the latest version, \(latest)")])
         }
         let key = AgendaCache.Key(forum: forum, version: latest, representation: "changes|\(since)")
-        let entry: AgendaCache.Entry
-        if let cached = cache.entry(key) {
-            entry = cached
-        } else {
+        let entry = try await cached(key, keep: true) {
             let versions = try await store.versions(of: forum, since: since).filter { $0.version <= latest }
             let feed = ChangeFeed(forum: forum, since: since, version: latest, versions: versions)
-            entry = AgendaCache.Entry(body: ByteBuffer(bytes: try APIJSON.encode(feed)), gzip: nil,
-                                      etag: etag(version: latest, kind: key.representation), contentType: "application/json; charset=utf-8")
-            cache.store(entry, for: key)
+            return AgendaCache.Entry(body: ByteBuffer(bytes: try APIJSON.encode(feed)), gzip: nil,
+                                     etag: etag(version: latest, kind: key.representation), contentType: "application/json; charset=utf-8")
         }
         return try answer(request, key: key, entry: entry, cacheControl: "public, no-cache")
     }

@@ -102,7 +102,7 @@ enum AgendaFormats {
             summary: session.title, description: lines.joined(separator: "\n"),
             location: "\(session.room.name), \(agenda.venue.name), \(agenda.venue.city)",
             categories: [formatName(session.format)], cancelled: session.status == .cancelled,
-            url: "\(baseURL)/forums/\(agenda.forum.uuidString.lowercased())/agenda.html#session-\(session.number)")
+            url: sessionURL(session, of: agenda, baseURL: baseURL))
     }
 
     /// "Interactive dialogue" for `interactive_dialogue`.

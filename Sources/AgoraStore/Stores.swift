@@ -57,24 +57,34 @@ public struct Stores: Sendable {
 extension Stores {
     /// Agenda versions published by any server, heard on a connection of their own.
     public func agendaEvents(logger: Logger) -> AsyncStream<AgendaStore.PublishEvent> {
-        let listener = PostgresListener(configuration: pool.configuration, channels: [AgendaStore.publishChannel], logger: logger)
-        return AsyncStream { continuation in
-            let task = Task {
-                for await event in listener.events() {
-                    switch event {
-                    case .listening:
-                        continuation.yield(.listening)
-                    case .notification(let notification):
-                        let parts = notification.payload.split(separator: ":")
-                        if parts.count == 2, let forum = UUID(uuidString: String(parts[0])), let version = Int(parts[1]) {
-                            continuation.yield(.published(forum: forum, version: version))
-                        }
-                    }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        announcements(on: AgendaStore.publishChannel, database: pool.configuration, logger: logger, listening: .listening) { payload in
+            let parts = payload.split(separator: ":")
+            guard parts.count == 2, let forum = UUID(uuidString: String(parts[0])), let version = Int(parts[1]) else { return nil }
+            return .published(forum: forum, version: version)
         }
+    }
+}
+
+/// What is announced on `channel`, read by `parse` (payloads it cannot read are dropped), on a
+/// connection of its own to `database` that reconnects after a loss: `listening` each time it
+/// listens (again), since announcements made meanwhile were not heard. Ends when the consuming
+/// task is cancelled.
+func announcements<Event: Sendable>(on channel: String, database: PostgresConfiguration, logger: Logger, listening: Event,
+                                    parse: @escaping @Sendable (String) -> Event?) -> AsyncStream<Event> {
+    let listener = PostgresListener(configuration: database, channels: [channel], logger: logger)
+    return AsyncStream { continuation in
+        let task = Task {
+            for await event in listener.events() {
+                switch event {
+                case .listening:
+                    continuation.yield(listening)
+                case .notification(let notification):
+                    if let parsed = parse(notification.payload) { continuation.yield(parsed) }
+                }
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
     }
 }
 
@@ -104,20 +114,8 @@ extension AccessStore {
     /// Revocations announced on ``revocationChannel``, with a connection of their own to
     /// `database` that reconnects after a loss; ends when the consuming task is cancelled.
     public static func revocationEvents(database: PostgresConfiguration, logger: Logger) -> AsyncStream<RevocationEvent> {
-        let listener = PostgresListener(configuration: database, channels: [revocationChannel], logger: logger)
-        return AsyncStream { continuation in
-            let task = Task {
-                for await event in listener.events() {
-                    switch event {
-                    case .listening:
-                        continuation.yield(.listening)
-                    case .notification(let notification):
-                        if let revocation = revocation(from: notification.payload) { continuation.yield(.revoked(revocation)) }
-                    }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        announcements(on: revocationChannel, database: database, logger: logger, listening: .listening) { payload in
+            revocation(from: payload).map(RevocationEvent.revoked)
         }
     }
 }
