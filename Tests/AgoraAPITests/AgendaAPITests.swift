@@ -556,7 +556,8 @@ struct AgendaAPITests {
 /// Runs the frab validator over `schedule.json` and `schedule.xml` in `directory`; fails with its report.
 func validateFrab(python: String, _ directory: URL) throws {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/validate-frab.py").standardized.path
-    let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/formats/frab").standardized.path
+    // The official schemas, copied byte for byte from ../shared/formats/frab (a clean clone has no ../shared).
+    let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/frab").standardized.path
     _ = try runProcess(python, [script, schemas, directory.appendingPathComponent("schedule.json").path, directory.appendingPathComponent("schedule.xml").path])
 }
 
