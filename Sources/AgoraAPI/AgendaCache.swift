@@ -112,9 +112,6 @@ public final class AgendaCache: Sendable {
             state.epoch &+= 1
         }
     }
-
-    /// How many representations are cached.
-    var count: Int { state.withLock { $0.entries.count } }
 }
 
 /// Keeps every server's ``AgendaCache`` in step with publishes made by any server.

@@ -50,20 +50,20 @@ struct AgendaController {
         }
 
         sessions.get(":id", rule: .roles([.secretariat])) { _, context in
-            guard let (forumID, session) = try await store.session(try context.pathID()),
-                  let forum = try await forums.forum(forumID) else { throw Refusal.notFound() }
-            return try versionedAnswer(AgendaFormats.SessionView(session: session, timeZone: forum.venue.timeZone), version: session.version)
+            let id = try context.pathID()
+            guard let zone = try await store.timeZone(ofSession: id), let (_, session) = try await store.session(id) else { throw Refusal.notFound() }
+            return try versionedAnswer(AgendaFormats.SessionView(session: session, timeZone: zone), version: session.version)
         }
 
         sessions.patch(":id", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
-            guard let (forumID, _) = try await store.session(id), let forum = try await forums.forum(forumID) else { throw Refusal.notFound() }
+            guard let zone = try await store.timeZone(ofSession: id) else { throw Refusal.notFound() }
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.sessionFields)
-            let fields = Self.readSession(&reader, creating: false, timeZone: forum.venue.timeZone)
+            let fields = Self.readSession(&reader, creating: false, timeZone: zone)
             try reader.check()
             let session = try await store.updateSession(id, fields, expectedVersion: try EntityTag.expectedVersion(request),
                                                         by: context.actor, requestID: context.requestID)
-            return try versionedAnswer(AgendaFormats.SessionView(session: session, timeZone: forum.venue.timeZone), version: session.version)
+            return try versionedAnswer(AgendaFormats.SessionView(session: session, timeZone: zone), version: session.version)
         }
 
         sessions.post(":id/cancellation", rule: .roles([.secretariat])) { request, context in
@@ -71,18 +71,18 @@ struct AgendaController {
             // No fields: an empty body or `{}`, so a mistyped field is refused rather than ignored.
             let data = try await FieldReader.body(request, context: context)
             if !data.isEmpty { _ = try FieldReader.parse(data, accepted: []) }
-            guard let (forumID, _) = try await store.session(id), let forum = try await forums.forum(forumID) else { throw Refusal.notFound() }
+            guard let zone = try await store.timeZone(ofSession: id) else { throw Refusal.notFound() }
             let session = try await store.cancelSession(id, by: context.actor, requestID: context.requestID)
-            return try versionedAnswer(AgendaFormats.SessionView(session: session, timeZone: forum.venue.timeZone), version: session.version)
+            return try versionedAnswer(AgendaFormats.SessionView(session: session, timeZone: zone), version: session.version)
         }
 
         sessions.put(":id/speakers", rule: .roles([.secretariat])) { request, context in
             let id = try context.pathID()
-            guard let (forumID, _) = try await store.session(id), let forum = try await forums.forum(forumID) else { throw Refusal.notFound() }
+            guard let zone = try await store.timeZone(ofSession: id) else { throw Refusal.notFound() }
             let places = try Self.readSpeakers(try await FieldReader.body(request, context: context))
             let session = try await store.setSpeakers(of: id, places, expectedVersion: try EntityTag.expectedVersion(request),
                                                       by: context.actor, requestID: context.requestID)
-            return try versionedAnswer(AgendaFormats.SessionView(session: session, timeZone: forum.venue.timeZone), version: session.version)
+            return try versionedAnswer(AgendaFormats.SessionView(session: session, timeZone: zone), version: session.version)
         }
 
         forumRoutes.post(":id/agenda/versions", rule: .roles([.secretariat])) { request, context in

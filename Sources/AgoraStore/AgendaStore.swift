@@ -51,6 +51,13 @@ public struct AgendaStore: Sendable {
         return (forum, session)
     }
 
+    /// The time zone of a session's venue (local times given for it read there); nil if there is no such session.
+    public func timeZone(ofSession id: UUID) async throws -> String? {
+        try await pool.query("""
+            SELECT v.time_zone FROM agenda_session s JOIN forum f ON f.id = s.forum_id JOIN venue v ON v.id = f.venue_id WHERE s.id = \(id)
+            """).first?.decode("time_zone")
+    }
+
     /// Changes the fields set in `fields`. A cancelled session no longer changes; a session is
     /// never shorter than its speakers' minutes.
     public func updateSession(_ id: UUID, _ fields: AgendaSession.Fields, expectedVersion: Int?, by actor: Actor,
