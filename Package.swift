@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // libpq, the PostgreSQL C client (Debian: libpq-dev). Imported only by PostgresClient.
@@ -43,6 +45,16 @@ let package = Package(
             ]
         ),
         .target(name: "Agora"),
+        // A small SMTP client on SwiftNIO (EHLO, STARTTLS, AUTH PLAIN/LOGIN, dot-stuffing) and the
+        // MIME message writer: no SMTP client package is in the mirror.
+        .target(
+            name: "SMTPClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "AgoraStore",
             dependencies: [
@@ -71,8 +83,13 @@ let package = Package(
         .target(
             name: "AgoraScheduler",
             dependencies: [
-                "Agora", "AgoraStore", "PostgresClient",
+                "Agora", "AgoraStore", "PostgresClient", "SMTPClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -119,6 +136,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgoraSchedulerTests", dependencies: ["AgoraScheduler", "TestSupport"]),
+        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
         // Runs the built `agora` binary (make test builds it and names it in AGORA_BINARY).
         .testTarget(name: "AgoraCommandTests", dependencies: ["AgoraStore", "TestSupport"]),
     ],

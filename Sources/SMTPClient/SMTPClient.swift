@@ -1,0 +1,2 @@
+/// A small SMTP client on SwiftNIO; see the files of this module.
+public enum SMTP {}

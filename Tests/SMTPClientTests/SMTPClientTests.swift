@@ -1,0 +1,4 @@
+import SMTPClient
+import Testing
+
+@Suite("SMTP client") struct SMTPClientTests {}
