@@ -117,6 +117,9 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         case sessionCancelled = "session-cancelled"
         case agendaUnchanged = "agenda-unchanged"
         case forumNotAnnounced = "forum-not-announced"
+        // Notices and subscriptions.
+        case noticeNotDead = "notice-not-dead"
+        case invalidCode = "invalid-code"
         // The server's side: nothing was changed, try again.
         case databaseBusy = "database-busy"
         case databaseUnavailable = "database-unavailable"
@@ -262,5 +265,15 @@ extension Refusal {
     }
 
     /// A draft forum's agenda cannot be public.
+    /// Only a dead notice is sent again by hand.
+    public static func noticeNotDead(state: String) -> Refusal {
+        Refusal(.noticeNotDead, "Only a dead notice can be sent again; this one is \(state).")
+    }
+
+    /// A subscription's confirmation or unsubscribe code that does not hold (wrong, used up,
+    /// expired, or for another subscription): all answered alike.
+    public static let invalidCode = Refusal(.invalidCode, "This code does not confirm or end this subscription (it may have expired); no change was made.",
+                                            errors: [FieldProblem(field: "code", message: "is not a valid code for this subscription")])
+
     public static let forumNotAnnounced = Refusal(.forumNotAnnounced, "The forum is a draft; announce it before publishing its agenda.")
 }

@@ -17,6 +17,9 @@ public struct AppConfiguration: Sendable {
     public var publicURL: String?
     /// How many encoded agenda representations the server keeps in memory (0: none).
     public var agendaCacheEntries: Int
+    /// How long an "agenda changed" notice waits after the last publish that concerns its
+    /// reader, so a run of publishes makes one notice (seconds; `AGORA_NOTICE_QUIET_PERIOD`).
+    public var noticeQuietPeriod: Double
 
     /// The base of absolute links, without a trailing slash.
     public var baseURL: String {
@@ -33,8 +36,10 @@ public struct AppConfiguration: Sendable {
         readinessTimeout: Duration = .seconds(2),
         serverName: String = "agora",
         publicURL: String? = nil,
-        agendaCacheEntries: Int = 4096
+        agendaCacheEntries: Int = 4096,
+        noticeQuietPeriod: Double = 600
     ) {
+        self.noticeQuietPeriod = noticeQuietPeriod
         self.publicURL = publicURL
         self.agendaCacheEntries = agendaCacheEntries
         self.host = host

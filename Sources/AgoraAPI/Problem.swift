@@ -105,6 +105,8 @@ public struct Problem: Codable, Sendable, Equatable {
         case .sessionCancelled: (.conflict, "Session cancelled")
         case .agendaUnchanged: (.conflict, "Nothing to publish")
         case .forumNotAnnounced: (.conflict, "Forum not announced")
+        case .noticeNotDead: (.conflict, "Notice not dead")
+        case .invalidCode: (.forbidden, "Invalid code")
         case .databaseBusy: (.serviceUnavailable, "Database busy")
         case .databaseUnavailable: (.serviceUnavailable, "Database unavailable")
         case .internalError: (.internalServerError, "Internal server error")

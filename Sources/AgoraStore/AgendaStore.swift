@@ -14,9 +14,13 @@ extension PostgresConnection: AgendaQuerying {}
 /// and its published versions (which everyone reads, frozen as published).
 public struct AgendaStore: Sendable {
     private let pool: PostgresConnectionPool
+    /// How long after the last publish that concerns a reader their "agenda changed" notice
+    /// waits, so that a run of publishes makes one notice (``Outbox/agendaChanged``).
+    let noticeQuietPeriod: TimeInterval
 
-    public init(pool: PostgresConnectionPool) {
+    public init(pool: PostgresConnectionPool, noticeQuietPeriod: TimeInterval = NoticeTiming.defaultQuietPeriod) {
         self.pool = pool
+        self.noticeQuietPeriod = noticeQuietPeriod
     }
 
     // MARK: Sessions
@@ -333,6 +337,7 @@ public struct AgendaStore: Sendable {
                 """)[0].decode("published_at", as: Date.self)
             agenda.publishedAt = publishedAt
             try await Self.copy(agenda, number: number, on: connection)
+            try await Outbox.agendaPublished(forum, number: number, changes: changes, quietPeriod: noticeQuietPeriod, on: connection)
             if status.allowedNext(kind: kind).contains(.agendaPublished) {
                 try await connection.execute("UPDATE forum SET status = 'agenda_published', version = version + 1, updated_at = now() WHERE id = \(forum)")
                 try await AuditLog.record(

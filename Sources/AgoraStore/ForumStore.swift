@@ -99,10 +99,12 @@ public struct ForumStore: Sendable {
         let moved = try await connection.query("""
             UPDATE slate_speaker SET confirm_by = \(start)
             WHERE slate_id = ANY(\(slates)) AND state = 'chosen' AND confirm_by > \(start)
-            RETURNING slate_id, nomination_id
+            RETURNING slate_id, nomination_id, minutes
             """)
         for row in moved {
             let (slate, nomination) = (try row.decode("slate_id", as: UUID.self), try row.decode("nomination_id", as: UUID.self))
+            try await Outbox.confirmationReminder(slate: slate, forum: forum, nomination: nomination, minutes: try row.decode("minutes"),
+                                                  confirmBy: start, on: connection)
             try await connection.execute("""
                 INSERT INTO notice (recipient_person, kind, payload, dedupe_key)
                 SELECT n.person_id, 'speaker.confirmation_deadline_moved',
@@ -156,6 +158,7 @@ public struct ForumStore: Sendable {
                 AuditChange(action: "forum.status", objectType: "forum", objectID: id.uuidString,
                             before: ["status": .string(before.status.rawValue)], after: ["status": .string(target.rawValue)]),
                 by: actor, requestID: requestID, on: connection)
+            if target == .announced, after.kind == .hearing { try await Outbox.hearingScheduled(id, on: connection) }
             return after
         }
     }

@@ -56,6 +56,7 @@ public struct NominationStore: Sendable {
                         VALUES (\(forum), \(network), \(person), \(rank), \(statement)) RETURNING id
                         """)[0].decode("id", as: UUID.self)
                     try await connection.query("SET CONSTRAINTS nomination_rank_unique IMMEDIATE")
+                    try await Outbox.nominationReceived(id, on: connection)
                     try await AuditLog.record(
                         AuditChange(action: "nomination.create", objectType: "nomination", objectID: id.uuidString,
                                     after: ["forum": .string(forum.uuidString), "network": .string(network.uuidString),

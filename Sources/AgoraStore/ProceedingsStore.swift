@@ -61,6 +61,7 @@ public struct ProceedingsStore: Sendable {
                 INSERT INTO transmission (forum_id, body, document_reference, transmitted_on, document, transmitted_by, transmitted_by_token)
                 VALUES (\(forum), \(body), \(documentReference), \(date)::date, \(PostgresJSON(document))::jsonb, \(actor.accountID), \(actor.tokenName))
                 """)
+            try await Outbox.proceedingsTransmitted(forum, on: connection)
             try await AuditLog.record(
                 AuditChange(action: "proceedings.transmit", objectType: "forum", objectID: forum.uuidString,
                             after: ["body": .string(body), "documentReference": .string(documentReference), "transmittedOn": .string(date)],

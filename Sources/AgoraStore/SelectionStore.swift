@@ -232,6 +232,7 @@ public struct SelectionStore: Sendable {
                     try await Self.askToConfirm(speaker.nomination, slate: before, title: try forum.decode("title"), minutes: speaker.minutes,
                                                 confirmBy: confirmBy, on: connection)
                 }
+                try await Outbox.selectionResult(slate: slate, on: connection)
             }
             try await AuditLog.record(
                 AuditChange(action: approve ? "slate.approve" : "slate.return", objectType: "slate", objectID: slate.uuidString,
@@ -357,6 +358,8 @@ public struct SelectionStore: Sendable {
             FROM nomination n WHERE n.id = \(nomination)
             ON CONFLICT (dedupe_key) DO NOTHING
             """)
+        try await Outbox.confirmationReminder(slate: slate.id, forum: slate.forum, nomination: nomination, minutes: minutes,
+                                              confirmBy: confirmBy, on: connection)
     }
 
     static func personOnSlate(_ person: UUID, slate: UUID, on connection: PostgresConnection) async throws -> Bool {

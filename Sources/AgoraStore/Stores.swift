@@ -16,20 +16,23 @@ public struct Stores: Sendable {
     public let issues: IssueStore
     public let networks: NetworkStore
     public let nominations: NominationStore
+    public let notices: NoticeStore
     public let organisations: OrganisationStore
     public let participation: ParticipationStore
     public let partnerships: PartnershipStore
     public let people: PersonStore
     public let proceedings: ProceedingsStore
     public let selection: SelectionStore
+    public let subscriptions: SubscriptionStore
     public let venues: VenueStore
     private let pool: PostgresConnectionPool
 
-    /// The stores over `pool`.
-    public init(pool: PostgresConnectionPool) {
+    /// The stores over `pool`; agenda-change notices wait `noticeQuietPeriod` after the last
+    /// publish that concerns their reader.
+    public init(pool: PostgresConnectionPool, noticeQuietPeriod: TimeInterval = NoticeTiming.defaultQuietPeriod) {
         self.pool = pool
         access = AccessStore(pool: pool)
-        agenda = AgendaStore(pool: pool)
+        agenda = AgendaStore(pool: pool, noticeQuietPeriod: noticeQuietPeriod)
         audit = AuditStore(pool: pool)
         directory = DirectoryStore(pool: pool)
         forums = ForumStore(pool: pool)
@@ -38,12 +41,14 @@ public struct Stores: Sendable {
         issues = IssueStore(pool: pool)
         networks = NetworkStore(pool: pool)
         nominations = NominationStore(pool: pool)
+        notices = NoticeStore(pool: pool)
         organisations = OrganisationStore(pool: pool)
         participation = ParticipationStore(pool: pool)
         partnerships = PartnershipStore(pool: pool)
         people = PersonStore(pool: pool)
         proceedings = ProceedingsStore(pool: pool)
         selection = SelectionStore(pool: pool)
+        subscriptions = SubscriptionStore(pool: pool)
         venues = VenueStore(pool: pool)
     }
 

@@ -84,7 +84,8 @@ struct ServerOptions: ParsableArguments {
             port: try number(port, "AGORA_PORT", default: 8080),
             maximumBodySize: try number(maxBodySize, "AGORA_MAX_BODY_SIZE", default: 1 << 20),
             publicURL: try Self.absoluteURL(publicURL ?? environment["AGORA_PUBLIC_URL"]),
-            agendaCacheEntries: try number(nil, "AGORA_AGENDA_CACHE_ENTRIES", default: 4096)
+            agendaCacheEntries: try number(nil, "AGORA_AGENDA_CACHE_ENTRIES", default: 4096),
+            noticeQuietPeriod: Double(try number(nil, "AGORA_NOTICE_QUIET_PERIOD", default: 600))
         )
     }
 

@@ -30,11 +30,10 @@ struct Runner {
         }
         var services: [any Service] = [pool]
         if withScheduler {
-            services.append(NoticeScheduler(database: database, logger: logger))
-            services.append(PeriodicJob.confirmationDeadlines(store: SelectionStore(pool: pool), logger: logger))
-            services.append(PeriodicJob.idempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger))
+            services += try schedulerServices(pool: pool)
         }
-        let app = buildApplication(configuration: configuration, stores: Stores(pool: pool), logger: logger, services: services)
+        let stores = Stores(pool: pool, noticeQuietPeriod: configuration.noticeQuietPeriod)
+        let app = buildApplication(configuration: configuration, stores: stores, logger: logger, services: services)
         let url = "http://\(configuration.host):\(configuration.port)"
         logger.info("Agora is serving on \(url) — try \(url)/readyz")
         print("Agora is serving on \(url) — try: curl \(url)/readyz   (Ctrl-C stops)")
@@ -53,9 +52,19 @@ struct Runner {
     /// The scheduler: notices, the speakers' confirmation deadlines, and the purge of old idempotency keys.
     func scheduler() async throws {
         let pool = PostgresConnectionPool(configuration: database, logger: logger)
-        try await run([pool, NoticeScheduler(database: database, logger: logger),
-                       PeriodicJob.confirmationDeadlines(store: SelectionStore(pool: pool), logger: logger),
-                       PeriodicJob.idempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger)])
+        try await run([pool] + schedulerServices(pool: pool))
+    }
+
+    /// Notice delivery and the periodic jobs, configured from the environment.
+    private func schedulerServices(pool: PostgresConnectionPool) throws -> [any Service] {
+        let configuration: SchedulerConfiguration
+        do { configuration = try SchedulerConfiguration(environment: ProcessInfo.processInfo.environment) } catch {
+            throw ValidationError("\(error)")
+        }
+        return [try NoticeService(pool: pool, configuration: configuration, logger: logger),
+                PeriodicJob.confirmationDeadlines(store: SelectionStore(pool: pool), logger: logger),
+                PeriodicJob.nominationDeadlineReminders(store: NoticeStore(pool: pool), logger: logger),
+                PeriodicJob.idempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger)]
     }
 
     func migrate() async throws {

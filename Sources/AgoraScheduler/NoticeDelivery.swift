@@ -1,0 +1,154 @@
+import Agora
+import AgoraStore
+import Foundation
+import Logging
+import Metrics
+import SMTPClient
+
+/// What one delivery round did.
+public struct DeliveryRound: Sendable, Equatable {
+    public var claimed = 0
+    public var delivered = 0
+    public var retried = 0
+    public var dead = 0
+    public var cancelled = 0
+    /// Outcomes not recorded because the attempt was no longer current (another scheduler took
+    /// the notice after this one's lease ran out).
+    public var fenced = 0
+    public init() {}
+}
+
+/// Settings of notice delivery.
+public struct DeliverySettings: Sendable {
+    /// How long a claimed notice is this scheduler's: longer than the longest send (the
+    /// webhook timeout and an SMTP session's timeouts) so that only a stopped scheduler loses it.
+    public var lease: TimeInterval = 60
+    /// Notices claimed per round.
+    public var batchSize = 100
+    /// Sends in flight at once within a round.
+    public var concurrency = 32
+    public var retry = RetryPolicy.standard
+    public init() {}
+}
+
+/// Delivers due notices: a plain function of `now` and the stores (``deliverDue(now:)``), so
+/// tests drive it with a fixed clock; ``NoticeScheduler`` is the thin service around it.
+///
+/// A round claims a batch (``NoticeStore/claim(now:lease:limit:maxAttempts:)``), completes each
+/// notice's content as the database has it now, renders it in the reader's language, sends it
+/// by its channel, and records every outcome fenced by the attempt it claimed. A scheduler that
+/// dies between sending and recording leaves the notice to be claimed again when the lease runs
+/// out: it is sent again with the same id, which the receiver uses to drop the duplicate.
+public struct NoticeDelivery: Sendable {
+    let store: NoticeStore
+    let renderer: NoticeRenderer
+    let mail: any MailTransport
+    let composer: MailComposer
+    let webhooks: WebhookChannel
+    let settings: DeliverySettings
+    let random: @Sendable () -> Double
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - publicURL: the base of links in notices (the API's public address).
+    ///   - from: the sender of e-mails.
+    ///   - random: jitter source in 0..<1 (tests fix it).
+    public init(store: NoticeStore, publicURL: String, mail: any MailTransport, from: MailAddress, webhooks: WebhookChannel,
+                settings: DeliverySettings = DeliverySettings(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                logger: Logger) {
+        self.store = store
+        self.renderer = NoticeRenderer(publicURL: publicURL)
+        self.mail = mail
+        self.composer = MailComposer(from: from)
+        self.webhooks = webhooks
+        self.settings = settings
+        self.random = random
+        self.logger = logger
+    }
+
+    /// Claims and delivers one batch of the notices due at `now`.
+    public func deliverDue(now: Date) async throws -> DeliveryRound {
+        let claimed = try await store.claim(now: now, lease: settings.lease, limit: settings.batchSize, maxAttempts: settings.retry.maxAttempts)
+        var round = DeliveryRound()
+        round.claimed = claimed.count
+        guard !claimed.isEmpty else { return round }
+        let results = await withTaskGroup(of: NoticeAttemptResult.self, returning: [NoticeAttemptResult].self) { group in
+            var results: [NoticeAttemptResult] = []
+            var next = claimed.makeIterator()
+            for _ in 0..<min(settings.concurrency, claimed.count) {
+                if let notice = next.next() { group.addTask { await self.attempt(notice, now: now) } }
+            }
+            for await result in group {
+                results.append(result)
+                if let notice = next.next() { group.addTask { await self.attempt(notice, now: now) } }
+            }
+            return results
+        }
+        let recorded = try await store.record(results, now: Date())
+        round.fenced = results.count - recorded
+        for result in results {
+            switch result.decision {
+            case .done: round.delivered += 1
+            case .retry: round.retried += 1
+            case .dead, .subscriptionGone: round.dead += 1
+            case .cancelled: round.cancelled += 1
+            }
+        }
+        return round
+    }
+
+    /// One attempt at one notice, decided.
+    func attempt(_ notice: ClaimedNotice, now: Date) async -> NoticeAttemptResult {
+        let outcome = await deliver(notice, now: now)
+        let decision = settings.retry.decide(attempt: notice.attempt, outcome: outcome, now: now, random: random())
+        Counter(label: "agora_notice_deliveries_total", dimensions: [("channel", notice.channel), ("result", Self.result(decision))]).increment()
+        if case .delivered = outcome {} else {
+            logger.info("notice not delivered", metadata: ["notice": "\(notice.publicID)", "kind": "\(notice.kind)", "attempt": "\(notice.attempt)",
+                                                           "outcome": "\(outcome)"])
+        }
+        return NoticeAttemptResult(notice: notice.id, attempt: notice.attempt, decision: decision)
+    }
+
+    static func result(_ decision: NoticeDecision) -> String {
+        switch decision {
+        case .done: "delivered"
+        case .retry: "retry"
+        case .dead, .subscriptionGone: "dead"
+        case .cancelled: "cancelled"
+        }
+    }
+
+    func deliver(_ notice: ClaimedNotice, now: Date) async -> DeliveryOutcome {
+        let values: [String: JSONValue]
+        do {
+            switch try await store.content(of: notice, now: now) {
+            case .irrelevant(let reason): return .irrelevant(reason)
+            case .send(let content): values = content
+            }
+        } catch {
+            return .transient("could not read the notice's content: \(error)")
+        }
+        switch notice.channel {
+        case "webhook":
+            guard let url = notice.webhookURL, let secret = notice.webhookSecret else { return .permanent("the webhook subscription has no URL") }
+            return await webhooks.send(id: notice.publicID.uuidString.lowercased(), kind: notice.kind, url: url, secret: secret,
+                                       data: Self.webhookData(values), now: now)
+        default:
+            guard let address = notice.address else { return .irrelevant("the recipient has no e-mail address") }
+            let reader: UUID? = if case .person(let person) = notice.recipient { person } else { nil }
+            guard let words = renderer.render(kind: notice.kind, language: notice.language, values: values, reader: reader) else {
+                return .permanent("no template for notice kind \(notice.kind)")
+            }
+            let unsubscribe = renderer.context(kind: notice.kind, language: words.language, values: values, reader: reader)["unsubscribeURL"] as? String
+            let message = composer.message(id: notice.publicID, to: address, name: notice.name, notice: words,
+                                           unsubscribeURL: notice.kind == NoticeKind.subscriptionConfirm.rawValue ? nil : unsubscribe, now: now)
+            return await mail.send(message)
+        }
+    }
+
+    /// What a webhook receives: the notice's values without the one-time codes meant for
+    /// e-mail readers.
+    static func webhookData(_ values: [String: JSONValue]) -> [String: JSONValue] {
+        values.filter { !["code", "unsubscribeCode"].contains($0.key) }
+    }
+}
