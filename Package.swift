@@ -119,7 +119,10 @@ let package = Package(
         // Shared by the test targets: a throwaway database per suite, cloned from a migrated template.
         .target(
             name: "TestSupport",
-            dependencies: ["PostgresClient", "AgoraStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PostgresClient", "AgoraStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
@@ -128,7 +131,8 @@ let package = Package(
         .testTarget(
             name: "AgoraAPITests",
             dependencies: [
-                "AgoraAPI", "AgoraDemo", "TestSupport",
+                "AgoraAPI", "AgoraDemo", "AgoraScheduler", "SMTPClient", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -136,7 +140,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "AgoraSchedulerTests", dependencies: ["AgoraScheduler", "TestSupport"]),
+        .testTarget(name: "AgoraSchedulerTests", dependencies: ["Agora", "AgoraScheduler", "TestSupport"]),
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
         // Runs the built `agora` binary (make test builds it and names it in AGORA_BINARY).
         .testTarget(name: "AgoraCommandTests", dependencies: ["AgoraStore", "TestSupport"]),

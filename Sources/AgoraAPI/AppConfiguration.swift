@@ -1,3 +1,4 @@
+import Agora
 import Logging
 
 /// What the HTTP server needs to know to start.
@@ -20,6 +21,8 @@ public struct AppConfiguration: Sendable {
     /// How long an "agenda changed" notice waits after the last publish that concerns its
     /// reader, so a run of publishes makes one notice (seconds; `AGORA_NOTICE_QUIET_PERIOD`).
     public var noticeQuietPeriod: Double
+    /// Which special addresses webhook subscriptions may name anyway (`AGORA_WEBHOOK_ALLOW`).
+    public var webhookPolicy: WebhookAddressPolicy
 
     /// The base of absolute links, without a trailing slash.
     public var baseURL: String {
@@ -37,8 +40,10 @@ public struct AppConfiguration: Sendable {
         serverName: String = "agora",
         publicURL: String? = nil,
         agendaCacheEntries: Int = 4096,
-        noticeQuietPeriod: Double = 600
+        noticeQuietPeriod: Double = 600,
+        webhookPolicy: WebhookAddressPolicy = .strict
     ) {
+        self.webhookPolicy = webhookPolicy
         self.noticeQuietPeriod = noticeQuietPeriod
         self.publicURL = publicURL
         self.agendaCacheEntries = agendaCacheEntries

@@ -42,7 +42,7 @@ public func buildRoutes(configuration: AppConfiguration, stores: Stores, tokenCa
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: TokenAuthenticationMiddleware(store: stores.access, cache: tokenCache))
     HealthController(health: stores.health, readinessTimeout: configuration.readinessTimeout).addRoutes(to: routes)
-    MetricsController().addRoutes(to: routes)
+    MetricsController(notices: stores.notices).addRoutes(to: routes)
     TokenController(store: stores.access, cache: tokenCache).addRoutes(to: routes)
     let idempotency = Idempotency(store: stores.idempotency)
     OrganisationController(store: stores.organisations, idempotency: idempotency).addRoutes(to: routes)
@@ -59,6 +59,8 @@ public func buildRoutes(configuration: AppConfiguration, stores: Stores, tokenCa
     NominationController(store: stores.nominations, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     SelectionController(store: stores.selection, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     VenueController(store: stores.venues, idempotency: idempotency).addRoutes(to: routes)
+    NoticeController(notices: stores.notices, subscriptions: stores.subscriptions, webhookPolicy: configuration.webhookPolicy,
+                     idempotency: idempotency).addRoutes(to: routes)
     AgendaController(store: stores.agenda, forums: stores.forums, people: stores.people, cache: agendaCache,
                      idempotency: idempotency, baseURL: configuration.baseURL).addRoutes(to: routes)
     OpenAPIController().addRoutes(to: routes)

@@ -1,3 +1,5 @@
+import AgoraStore
+import Foundation
 import Hummingbird
 import Metrics
 import Prometheus
@@ -19,13 +21,32 @@ public enum AgoraMetrics {
 }
 
 struct MetricsController {
+    let notices: NoticeStore
+
     func addRoutes(to routes: AccessControlledRoutes) {
         routes.get("/metrics", rule: .everyone) { _, _ in
-            Response(
+            var text = AgoraMetrics.registry.emitToBuffer()
+            // The outbox is shared by every scheduler: its gauges come from the database, so any
+            // server tells the same. Without the database the rest is still served.
+            if let outbox = try? await Self.outbox(notices) { text.append(contentsOf: outbox.utf8) }
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: AgoraMetrics.registry.emitToBuffer()))
+                body: .init(byteBuffer: ByteBuffer(bytes: text))
             )
         }
+    }
+
+    /// `agora_notices{state,channel}` and `agora_notice_oldest_due_seconds`, in Prometheus text.
+    static func outbox(_ notices: NoticeStore) async throws -> String {
+        let health = try await notices.health(now: Date())
+        var lines = ["# HELP agora_notices Notices in the outbox by state and channel.", "# TYPE agora_notices gauge"]
+        for entry in health.counts {
+            lines.append("agora_notices{state=\"\(entry.state)\",channel=\"\(entry.channel)\"} \(entry.count)")
+        }
+        lines.append("# HELP agora_notice_oldest_due_seconds Age of the oldest notice due and not yet delivered.")
+        lines.append("# TYPE agora_notice_oldest_due_seconds gauge")
+        lines.append("agora_notice_oldest_due_seconds \(health.oldestDueAge)")
+        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -132,7 +132,7 @@ public struct NoticeDelivery: Sendable {
         case "webhook":
             guard let url = notice.webhookURL, let secret = notice.webhookSecret else { return .permanent("the webhook subscription has no URL") }
             return await webhooks.send(id: notice.publicID.uuidString.lowercased(), kind: notice.kind, url: url, secret: secret,
-                                       data: Self.webhookData(values), now: now)
+                                       data: Self.webhookData(values))
         default:
             guard let address = notice.address else { return .irrelevant("the recipient has no e-mail address") }
             let reader: UUID? = if case .person(let person) = notice.recipient { person } else { nil }

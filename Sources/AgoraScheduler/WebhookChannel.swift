@@ -45,8 +45,10 @@ public struct WebhookChannel: Sendable {
         return Array(try encoder.encode(JSONValue.object(["type": .string(kind), "timestamp": .string(iso), "data": .object(data)])))
     }
 
-    /// Sends one notice; never throws: every failure is an outcome.
-    func send(id: String, kind: String, url: String, secret: String, data: [String: JSONValue], now: Date) async -> DeliveryOutcome {
+    /// Sends one notice; never throws: every failure is an outcome. The signature's timestamp is
+    /// the wall clock's (receivers check it against theirs), whatever clock the round runs on.
+    func send(id: String, kind: String, url: String, secret: String, data: [String: JSONValue]) async -> DeliveryOutcome {
+        let now = Date()
         let target: (url: URL, host: String, port: Int)
         do {
             target = try WebhookAddressPolicy.parse(url)

@@ -16,6 +16,12 @@ public struct Subscription: Sendable, Codable, Equatable {
     public let endedBecause: String?
 }
 
+/// A new webhook subscription with its signing secret, shown once.
+public struct CreatedSubscription: Sendable {
+    public let subscription: Subscription
+    public let secret: String
+}
+
 /// Forum subscriptions: anyone by e-mail with double opt-in, systems by signed webhook.
 public struct SubscriptionStore: Sendable {
     /// At most one confirmation e-mail per address and forum in this time, however often
@@ -68,10 +74,10 @@ public struct SubscriptionStore: Sendable {
 
     /// Subscribes a webhook owned by the caller's account; the answer carries its signing
     /// secret, shown this once. Nil when there is no such public forum.
-    public func subscribe(webhook url: String, to forum: UUID, language: String, by actor: Actor, requestID: String?) async throws -> (Subscription, secret: String)? {
+    public func subscribe(webhook url: String, to forum: UUID, language: String, by actor: Actor, requestID: String?) async throws -> CreatedSubscription? {
         guard let owner = actor.accountID else { throw Refusal(.unauthenticated, "A webhook subscription belongs to an account: send a token.") }
         let secret = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
-        return try await mapViolations { try await pool.withTransaction { connection -> (Subscription, secret: String)? in
+        return try await mapViolations { try await pool.withTransaction { connection -> CreatedSubscription? in
             guard !(try await connection.query("SELECT 1 FROM forum WHERE id = \(forum) AND status <> 'draft' FOR SHARE")).isEmpty else { return nil }
             let row = try await connection.query("""
                 INSERT INTO subscription (forum_id, channel, url, language, owner_account, secret, confirmed_at)
@@ -83,7 +89,9 @@ public struct SubscriptionStore: Sendable {
                 AuditChange(action: "subscription.create", objectType: "subscription", objectID: subscription.id.uuidString,
                             after: ["forum": .string(forum.uuidString), "channel": .string("webhook"), "url": .string(url), "language": .string(language)]),
                 by: actor, requestID: requestID, on: connection)
-            return (subscription, secret: secret)
+            let created = CreatedSubscription(subscription: subscription, secret: secret)
+            try await IdempotentAnswer.offer(Optional(created) as Any, on: connection)
+            return created
         } }
     }
 

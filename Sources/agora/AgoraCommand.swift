@@ -85,8 +85,13 @@ struct ServerOptions: ParsableArguments {
             maximumBodySize: try number(maxBodySize, "AGORA_MAX_BODY_SIZE", default: 1 << 20),
             publicURL: try Self.absoluteURL(publicURL ?? environment["AGORA_PUBLIC_URL"]),
             agendaCacheEntries: try number(nil, "AGORA_AGENDA_CACHE_ENTRIES", default: 4096),
-            noticeQuietPeriod: Double(try number(nil, "AGORA_NOTICE_QUIET_PERIOD", default: 600))
+            noticeQuietPeriod: Double(try number(nil, "AGORA_NOTICE_QUIET_PERIOD", default: 600)),
+            webhookPolicy: try webhookPolicy(environment["AGORA_WEBHOOK_ALLOW"] ?? "")
         )
+    }
+
+    private func webhookPolicy(_ allowList: String) throws -> WebhookAddressPolicy {
+        do { return try WebhookAddressPolicy(allowList: allowList) } catch { throw ValidationError(error.description) }
     }
 
     /// An http(s) URL, or nil; anything else would make exports that apps cannot follow.

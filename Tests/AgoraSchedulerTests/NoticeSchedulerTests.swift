@@ -10,7 +10,7 @@ struct NoticeSchedulerTests {
     @Test func listensForNoticeSignalsAndStopsOnGracefulShutdown() async throws {
         let url = try await TestDatabase.shared.createMigratedDatabase("scheduler")
         let store = RecordingLogHandler.Store()
-        let scheduler = NoticeScheduler(database: .init(connectionString: url), logger: RecordingLogHandler.logger(into: store))
+        let scheduler = NoticeScheduler(database: .init(connectionString: url), delivery: nil, logger: RecordingLogHandler.logger(into: store))
         let group = ServiceGroup(configuration: .init(services: [scheduler], logger: TestDatabase.logger))
         let running = Task { try await group.run() }
 

@@ -1,0 +1,185 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// The repository's root, for the scripts the tests start.
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The Python with the notice peers' packages (`scripts/test-tools.sh` exports `AGORA_PYTHON`).
+public var testPython: String { ProcessInfo.processInfo.environment["AGORA_PYTHON"] ?? "/usr/bin/python3" }
+
+/// A peer process on loopback started from `scripts/`: it prints its port as its first line and
+/// stops when its standard input closes (so it dies with the test process too).
+public final class PeerProcess: @unchecked Sendable {
+    public let port: Int
+    private let process: Process
+    private let input: Pipe
+
+    private init(port: Int, process: Process, input: Pipe) {
+        self.port = port
+        self.process = process
+        self.input = input
+    }
+
+    /// Starts `scripts/<script>` with `arguments` and waits (with a deadline) for its port.
+    public static func start(_ script: String, _ arguments: [String], timeout: Duration = .seconds(20)) async throws -> PeerProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: testPython)
+        process.arguments = [repositoryRoot.appendingPathComponent("scripts/\(script)").path] + arguments
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let reader = output.fileHandleForReading
+        let line = try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask {
+                var bytes: [UInt8] = []
+                while true {
+                    let chunk = reader.availableData
+                    if chunk.isEmpty { return nil }
+                    bytes.append(contentsOf: chunk)
+                    if let newline = bytes.firstIndex(of: 10) { return String(decoding: bytes[..<newline], as: UTF8.self) }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TimeoutError(description: "timed out waiting for \(script) to print its port")
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        guard let line, let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
+            process.terminate()
+            throw TimeoutError(description: "\(script) did not print a port (printed \(line ?? "nothing"))")
+        }
+        return PeerProcess(port: port, process: process, input: input)
+    }
+
+    /// Stops the peer and waits for it.
+    public func stop() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
+
+/// The webhook receiver (`scripts/webhook-receiver.py`): verifies every delivery with the
+/// `standardwebhooks` reference library and records it.
+public struct WebhookReceiver: Sendable {
+    public let peer: PeerProcess
+    public var base: String { "http://127.0.0.1:\(peer.port)" }
+
+    /// One delivery as the receiver saw it.
+    public struct Delivery: Decodable, Sendable {
+        public let path: String
+        public let id: String
+        public let type: String?
+        public let verified: Bool
+        public let accepted: Bool
+        public let duplicate: Bool
+        public let status: Int
+        public let data: [String: JSONAny]?
+    }
+
+    public static func start() async throws -> WebhookReceiver {
+        WebhookReceiver(peer: try await PeerProcess.start("webhook-receiver.py", []))
+    }
+
+    /// Makes `path` answer deliveries signed with `secret` as `behaviour` says (`ok`,
+    /// `status:503:2`, `fail-first:2`, `slow:3`).
+    public func register(path: String, secret: String, behaviour: String = "ok") async throws {
+        var request = HTTPClientRequest(url: base + "/_register")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(bytes: Array(try JSONSerialization.data(withJSONObject: ["path": path, "secret": secret, "behaviour": behaviour]))))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        guard response.status.code == 204 else { throw TimeoutError(description: "the receiver refused the registration: \(response.status)") }
+    }
+
+    /// Every delivery so far, in arrival order.
+    public func received() async throws -> [Delivery] {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/_received"), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return try JSONDecoder().decode([Delivery].self, from: Data(body.readableBytesView))
+    }
+
+    public func stop() { peer.stop() }
+}
+
+/// Any JSON value, for reading what peers recorded.
+public enum JSONAny: Decodable, Sendable, Equatable {
+    case null, bool(Bool), number(Double), string(String), array([JSONAny]), object([String: JSONAny])
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONAny].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONAny].self)) }
+    }
+    public var string: String? { if case .string(let value) = self { value } else { nil } }
+}
+
+/// The SMTP server (`scripts/smtp-test-server.py`, aiosmtpd) writing what it receives to a folder.
+public struct SMTPSink: Sendable {
+    public let peer: PeerProcess
+    public let maildir: URL
+    public var url: String { "smtp://127.0.0.1:\(peer.port)?starttls=never" }
+
+    /// An e-mail as Python's `email` package reads it (not as our writer meant it).
+    public struct Mail: Decodable, Sendable {
+        public let subject: String
+        public let to: String
+        public let from: String
+        public let messageID: String
+        public let listUnsubscribe: String?
+        public let listUnsubscribePost: String?
+        public let contentLanguage: String?
+        public let text: String
+        public let html: String?
+    }
+
+    public static func start(_ extra: [String] = []) async throws -> SMTPSink {
+        let maildir = FileManager.default.temporaryDirectory.appendingPathComponent("agora-mail-\(UUID())")
+        try FileManager.default.createDirectory(at: maildir, withIntermediateDirectories: true)
+        return SMTPSink(peer: try await PeerProcess.start("smtp-test-server.py", ["--maildir", maildir.path] + extra), maildir: maildir)
+    }
+
+    /// How many messages arrived.
+    public func count() -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: maildir.path)) ?? []).filter { $0.hasSuffix(".eml") }.count
+    }
+
+    /// Every message received, decoded by Python's `email` package.
+    public func mails() throws -> [Mail] {
+        let script = """
+            import email, email.policy, glob, json, os, sys
+            out = []
+            for path in sorted(glob.glob(os.path.join(sys.argv[1], '*.eml')), key=lambda p: int(os.path.basename(p).split('.')[0])):
+                with open(path, 'rb') as f:
+                    m = email.message_from_bytes(f.read(), policy=email.policy.default)
+                text = m.get_body(('plain',)); html = m.get_body(('html',))
+                out.append({'subject': str(m['subject']), 'to': str(m['to']), 'from': str(m['from']), 'messageID': str(m['message-id']),
+                            'listUnsubscribe': m['list-unsubscribe'] and str(m['list-unsubscribe']),
+                            'listUnsubscribePost': m['list-unsubscribe-post'] and str(m['list-unsubscribe-post']),
+                            'contentLanguage': m['content-language'] and str(m['content-language']),
+                            'text': text.get_content() if text else '', 'html': html.get_content() if html else None})
+            print(json.dumps(out))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: testPython)
+        process.arguments = ["-c", script, maildir.path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return try JSONDecoder().decode([Mail].self, from: data)
+    }
+
+    public func stop() {
+        peer.stop()
+        try? FileManager.default.removeItem(at: maildir)
+    }
+}
