@@ -143,12 +143,12 @@ public struct SMTPSink: Sendable {
     public static func start(_ extra: [String] = []) async throws -> SMTPSink {
         let maildir = FileManager.default.temporaryDirectory.appendingPathComponent("agora-mail-\(UUID())")
         try FileManager.default.createDirectory(at: maildir, withIntermediateDirectories: true)
-        return SMTPSink(peer: try await PeerProcess.start("smtp-test-server.py", ["--maildir", maildir.path] + extra), maildir: maildir)
+        return SMTPSink(peer: try await PeerProcess.start("smtp-test-server.py", ["--maildir", maildir.path, "--lifetime", "3600"] + extra), maildir: maildir)
     }
 
     /// How many messages arrived.
     public func count() -> Int {
-        ((try? FileManager.default.contentsOfDirectory(atPath: maildir.path)) ?? []).filter { $0.hasSuffix(".eml") }.count
+        ((try? FileManager.default.contentsOfDirectory(atPath: maildir.path)) ?? []).filter { $0.hasSuffix(".json") }.count
     }
 
     /// Every message received, decoded by Python's `email` package.
