@@ -43,7 +43,8 @@ public actor SMTPClient {
             } catch let error as SMTPError {
                 if !session.isActive { self.session = nil }
                 let staleConnection = error.kind == .connection || error.replyCode == 421
-                guard reused, !retried, staleConnection, await !session.dataWritten else { throw error }
+                let dataWritten = await session.dataWritten
+                guard reused, !retried, staleConnection, !dataWritten else { throw error }
                 self.session = nil
                 await session.quit()
                 retried = true

@@ -1,5 +1,25 @@
 import NIOCore
 import NIOSSL
+import Synchronization
+
+/// The first failure of a connection, kept outside the pipeline: when the channel closes, NIO
+/// removes its handlers, and a request written afterwards never reaches the reply handler.
+final class SMTPConnectionFailure: Sendable {
+    private let value = Mutex<SMTPError?>(nil)
+
+    /// The first failure recorded, if any.
+    var error: SMTPError? { value.withLock { $0 } }
+
+    /// Records `error` unless a failure was recorded before; returns the one that stands.
+    @discardableResult
+    func record(_ error: SMTPError) -> SMTPError {
+        value.withLock { current in
+            if let current { return current }
+            current = error
+            return error
+        }
+    }
+}
 
 /// A command for the server and the promise of its reply.
 ///
@@ -31,15 +51,17 @@ final class SMTPReplyHandler: ChannelDuplexHandler {
 
     let decoder: SMTPLineDecoder
     private let timeout: TimeAmount
+    private let connectionFailure: SMTPConnectionFailure
     private var assembler = SMTPReplyAssembler()
     private var waiters = CircularBuffer<Waiter>()
     private var greeting: SMTPReply?
     private var repliesSeen = 0
-    private(set) var failure: SMTPError?
+    private var failure: SMTPError?
 
-    init(decoder: SMTPLineDecoder, timeout: TimeAmount) {
+    init(decoder: SMTPLineDecoder, timeout: TimeAmount, failure: SMTPConnectionFailure) {
         self.decoder = decoder
         self.timeout = timeout
+        self.connectionFailure = failure
     }
 
     /// Whether a reply arrived that no command has taken yet.
@@ -106,8 +128,8 @@ final class SMTPReplyHandler: ChannelDuplexHandler {
 
     /// Records the first failure, fails every waiter with it and closes the connection.
     private func fail(_ error: SMTPError, context: ChannelHandlerContext) {
-        if failure == nil { failure = error }
-        let failure = self.failure ?? error
+        let failure = connectionFailure.record(error)
+        self.failure = failure
         while let waiter = waiters.popFirst() {
             waiter.deadline.cancel()
             waiter.reply.fail(failure)
@@ -121,6 +143,8 @@ final class SMTPReplyHandler: ChannelDuplexHandler {
         case let error as SMTPError: error
         case let error as NIOSSLError: .connection("TLS failed: \(error)")
         case let error as BoringSSLError: .connection("TLS failed: \(error)")
+        case let error as NIOSSLExtraError: .connection("TLS failed: \(error)")
+        case let error as ChannelError: .connection("connection lost: \(error)")
         default: .connection(String(describing: error))
         }
     }

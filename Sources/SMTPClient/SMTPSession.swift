@@ -10,6 +10,7 @@ import NIOSSL
 actor SMTPSession {
     private let channel: any Channel
     private let configuration: SMTPConfiguration
+    private let failure: SMTPConnectionFailure
     /// EHLO keywords, upper-cased, with their parameters (e.g. "AUTH" → "PLAIN LOGIN").
     private(set) var extensions: [String: String] = [:]
     /// Whether STARTTLS succeeded on this connection.
@@ -20,8 +21,9 @@ actor SMTPSession {
     /// Whether a MAIL command was sent, so the next transaction starts with RSET.
     private var transactionStarted = false
 
-    private init(channel: any Channel, configuration: SMTPConfiguration) {
+    private init(channel: any Channel, failure: SMTPConnectionFailure, configuration: SMTPConfiguration) {
         self.channel = channel
+        self.failure = failure
         self.configuration = configuration
     }
 
@@ -38,18 +40,27 @@ actor SMTPSession {
         eventLoopGroup: any EventLoopGroup,
         tlsContext: NIOSSLContext?
     ) async throws -> SMTPSession {
-        let channel = try await connect(configuration: configuration, eventLoopGroup: eventLoopGroup)
-        let session = SMTPSession(channel: channel, configuration: configuration)
+        let failure = SMTPConnectionFailure()
+        let channel = try await connect(configuration: configuration, eventLoopGroup: eventLoopGroup, failure: failure)
+        let session = SMTPSession(channel: channel, failure: failure, configuration: configuration)
         do {
             try await session.handshake(tlsContext: tlsContext)
             return session
         } catch {
+            // The connection's own failure (a protocol violation, say) explains more than the
+            // error of a step that found the connection closed because of it.
+            var error = SMTPReplyHandler.smtpError(error)
+            if error.kind == .connection, let cause = failure.error { error = cause }
             await session.abandon(after: error)
             throw error
         }
     }
 
-    private static func connect(configuration: SMTPConfiguration, eventLoopGroup: any EventLoopGroup) async throws -> any Channel {
+    private static func connect(
+        configuration: SMTPConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        failure: SMTPConnectionFailure
+    ) async throws -> any Channel {
         let timeout = TimeAmount(configuration.timeout)
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(timeout)
@@ -59,7 +70,7 @@ actor SMTPSession {
                     let decoder = SMTPLineDecoder()
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(decoder),
-                        SMTPReplyHandler(decoder: decoder, timeout: timeout)
+                        SMTPReplyHandler(decoder: decoder, timeout: timeout, failure: failure)
                     )
                 }
             }
@@ -124,7 +135,9 @@ actor SMTPSession {
         // An IP address is not a valid SNI name; NIOSSL then verifies the certificate against the peer's IP.
         let serverHostname: String? = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
         let channel = self.channel
+        let failure = self.failure
         try await channel.eventLoop.submit {
+            if let error = failure.error { throw error }
             let handler = try channel.pipeline.syncOperations.handler(type: SMTPReplyHandler.self)
             // RFC 3207 5: bytes after the 220 arrived in clear and must not be taken as if from TLS.
             guard handler.decoder.unprocessedBytes == 0, !handler.hasUnclaimedReply else {
@@ -200,8 +213,8 @@ actor SMTPSession {
     }
 
     /// Closes after a failed handshake; a configuration error still deserves a QUIT.
-    private func abandon(after error: any Error) async {
-        if let error = error as? SMTPError, error.kind == .configuration {
+    private func abandon(after error: SMTPError) async {
+        if error.kind == .configuration {
             await quit()
         } else {
             try? await channel.close()
@@ -220,7 +233,12 @@ actor SMTPSession {
     private func request(_ bytes: ByteBuffer?, what: String) async throws -> SMTPReply {
         let promise = channel.eventLoop.makePromise(of: SMTPReply.self)
         let channel = self.channel
-        channel.writeAndFlush(SMTPRequest(bytes: bytes, what: what, reply: promise), promise: nil)
+        // Once the pipeline is torn down the request never reaches the reply handler; the failed
+        // write then fails the reply instead (a second completion of a promise is ignored).
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        let failure = self.failure
+        written.futureResult.whenFailure { promise.fail(failure.error ?? SMTPReplyHandler.smtpError($0)) }
+        channel.writeAndFlush(SMTPRequest(bytes: bytes, what: what, reply: promise), promise: written)
         do {
             return try await withTaskCancellationHandler {
                 try await promise.futureResult.get()
@@ -230,7 +248,7 @@ actor SMTPSession {
         } catch let error as SMTPError {
             throw error
         } catch {
-            throw SMTPReplyHandler.smtpError(error)
+            throw failure.error ?? SMTPReplyHandler.smtpError(error)
         }
     }
 
