@@ -142,7 +142,8 @@ def make_authenticator(credentials):
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user \
             and auth_data.password.decode() == password
-        return AuthResult(success=ok, auth_data=user if ok else None)
+        # handled=False: aiosmtpd itself answers 535 on failure.
+        return AuthResult(success=ok, handled=False, auth_data=user if ok else None)
 
     return authenticator
 
@@ -173,9 +174,12 @@ HOSTILE = {
     "bare-lf": ("greet with a line ending in LF alone", [b"220 hello\n"]),
     "mixed-codes": ("answer EHLO with lines of different codes",
                     [b"220 hello\r\n", b"250-smtp-test.invalid\r\n251 HELP\r\n"]),
-    "starttls-injection": ("offer STARTTLS, then send a reply in clear right after its 220 (CVE-2011-0411)",
+    "starttls-injection": ("offer STARTTLS, then send a whole reply in clear right after its 220 (CVE-2011-0411)",
                            [b"220 hello\r\n", b"250-smtp-test.invalid\r\n250 STARTTLS\r\n",
                             b"220 go ahead\r\n250 injected\r\n"]),
+    "starttls-partial-injection": ("as starttls-injection, but the clear text after the 220 is half a line",
+                                   [b"220 hello\r\n", b"250-smtp-test.invalid\r\n250 STARTTLS\r\n",
+                                    b"220 go ahead\r\n250-inj"]),
 }
 
 

@@ -1,4 +1,0 @@
-import SMTPClient
-import Testing
-
-@Suite("SMTP client") struct SMTPClientTests {}
