@@ -115,7 +115,7 @@ enum Outbox {
         let labels = leads.map(\.label), seconds = leads.map { Int($0.seconds) }
         try await connection.execute("""
             UPDATE notice n SET state = 'cancelled', last_error = 'the session moved or was cancelled, or the speaker left it', updated_at = now()
-            WHERE n.kind = 'speaker.session_reminder' AND n.state IN ('pending', 'retry') AND n.payload->>'forum' = \(forum.uuidString)
+            WHERE n.kind = 'speaker.session_reminder' AND n.state IN ('pending', 'retry') AND (n.payload->>'forum')::uuid = \(forum)
               AND NOT EXISTS (
                 SELECT 1 FROM agenda_version_session s
                 JOIN agenda_version_speaker sp ON sp.forum_id = s.forum_id AND sp.version = s.version AND sp.session_id = s.id
@@ -152,7 +152,7 @@ enum Outbox {
         try await connection.execute("""
             UPDATE notice n SET run_at = now() + \(quiet) * interval '1 second', updated_at = now(),
                    payload = jsonb_set(n.payload, '{toVersion}', to_jsonb(\(number)::int))
-            WHERE n.kind = 'agenda.changed' AND n.state = 'pending' AND n.payload->>'forum' = \(forum.uuidString)
+            WHERE n.kind = 'agenda.changed' AND n.state = 'pending' AND (n.payload->>'forum')::uuid = \(forum)
               AND (n.recipient_person = ANY(\(people)::uuid[])
                    OR n.recipient_subscription IN (SELECT id FROM subscription WHERE forum_id = \(forum) AND confirmed_at IS NOT NULL AND ended_at IS NULL))
             """)
@@ -166,7 +166,7 @@ enum Outbox {
                   UNION ALL
                   SELECT NULL, s.id FROM subscription s WHERE s.forum_id = \(forum) AND s.confirmed_at IS NOT NULL AND s.ended_at IS NULL) r
             WHERE NOT EXISTS (SELECT 1 FROM notice n
-                              WHERE n.kind = 'agenda.changed' AND n.state = 'pending' AND n.payload->>'forum' = \(forum.uuidString)
+                              WHERE n.kind = 'agenda.changed' AND n.state = 'pending' AND (n.payload->>'forum')::uuid = \(forum)
                                 AND (n.recipient_person = r.person OR n.recipient_subscription = r.subscription))
             ON CONFLICT (dedupe_key) DO NOTHING
             """)

@@ -140,6 +140,10 @@ struct AccessMatrixTests {
     /// Writing routes anyone may call, each with why: a new one must be added here on purpose.
     static let publicWritingRoutes: [String: String] = [
         "POST /account-invitations/redeem": "the invitation code is the credential",
+        "POST /forums/{id}/subscriptions": "anyone may subscribe an address: nothing but one confirmation is sent until it confirms (a webhook needs a token)",
+        "POST /subscriptions/{id}/confirmation": "the code e-mailed to the address is the credential",
+        "DELETE /subscriptions/{id}": "the subscription's own code, or its owner's token, is the credential",
+        "POST /subscriptions/{id}/unsubscribe": "the code of the e-mail's one-click link is the credential",
     ]
 
     /// Every route that changes something, as the router registered it: no token 401, a token

@@ -1,0 +1,272 @@
+import Agora
+import AgoraAPI
+import AgoraScheduler
+import AgoraStore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import PostgresClient
+import Testing
+import TestSupport
+
+/// Notices from the changes that cause them to the reader, over HTTP: subscriptions with
+/// double opt-in and one-click unsubscribe, coalesced agenda changes, reminders that follow
+/// their session, and the operators' view.
+@Suite("Notices over HTTP")
+struct NoticeAPITests {
+    struct SubscriptionBody: Decodable { var id: UUID; var channel: String; var confirmed: Bool; var secret: String?; var url: String? }
+    struct NoticePage: Decodable { var items: [NoticeSummary]; var next: String? }
+
+    static func notices(_ pool: PostgresConnectionPool, kind: String) async throws -> [(state: String, runAt: Date, payload: String, key: String)] {
+        try await pool.query("SELECT state, run_at, payload::text AS payload, dedupe_key FROM notice WHERE kind = \(kind) ORDER BY run_at, dedupe_key").map {
+            (try $0.decode("state"), try $0.decode("run_at"), try $0.decode("payload"), try $0.decode("dedupe_key"))
+        }
+    }
+
+    @Test func anEmailSubscriptionIsConfirmedBeforeAnythingElseIsSentAndEndsInOneClick() async throws {
+        let smtp = try await SMTPSink.start()
+        defer { smtp.stop() }
+        try await withApp { client, pool, _ in
+            let fixture = try await AgendaFixture.make(pool)
+            let delivery = try NoticeDeliveryTests.delivery(pool, smtp: smtp)
+            let subscribe = ByteBuffer(string: #"{"channel": "email", "address": "reader@example.org", "language": "fr"}"#)
+            try await client.execute(uri: "/forums/\(fixture.forum)/subscriptions", method: .post, body: subscribe) { response in
+                #expect(response.status == .accepted)
+                #expect(String(buffer: response.body).contains("confirmation-sent"))
+            }
+            // Asking again answers alike and sends no second e-mail within the hour.
+            try await client.execute(uri: "/forums/\(fixture.forum)/subscriptions", method: .post, body: subscribe) { #expect($0.status == .accepted) }
+            #expect(try await Self.notices(pool, kind: "subscription.confirm").count == 1)
+            #expect(try await delivery.deliverDue(now: Date()).delivered == 1)
+            let confirmation = try #require(try smtp.mails().first)
+            #expect(confirmation.contentLanguage == "fr")
+            #expect(confirmation.listUnsubscribe == nil)
+            let subscription = try await pool.query("SELECT id FROM subscription WHERE address = 'reader@example.org'")[0].decode("id", as: UUID.self)
+            let code = try #require(confirmation.text.split(whereSeparator: { $0.isWhitespace || $0 == "\"" }).first { $0.hasPrefix("agorasub_") }.map(String.init))
+            #expect(confirmation.text.contains("/subscriptions/\(subscription.uuidString)/confirmation"))
+
+            // Unconfirmed, the address gets nothing of the forum's.
+            let session = try await fixture.session(client, "Opening", room: 0, from: 0, to: 60)
+            #expect(try await fixture.publish(client).0 == .created)
+            #expect(try await Self.notices(pool, kind: "agenda.changed").isEmpty)
+
+            try await client.execute(uri: "/subscriptions/\(subscription)/confirmation", method: .post, body: ByteBuffer(string: #"{"code": "agorasub_wrong"}"#)) { response in
+                #expect(response.status == .forbidden)
+                let type = try problem(response.body).type
+                #expect(type == "/problems/invalid-code")
+            }
+            try await client.execute(uri: "/subscriptions/\(subscription)/confirmation", method: .post, body: ByteBuffer(string: #"{"code": "\#(code)"}"#)) { response in
+                #expect(response.status == .ok)
+                let confirmed = try JSONDecoder().decode(SubscriptionBody.self, from: Data(buffer: response.body)).confirmed
+                #expect(confirmed)
+            }
+            // The code works once.
+            try await client.execute(uri: "/subscriptions/\(subscription)/confirmation", method: .post, body: ByteBuffer(string: #"{"code": "\#(code)"}"#)) {
+                #expect($0.status == .forbidden)
+            }
+
+            try await client.execute(uri: "/sessions/\(session)", method: .patch, headers: fixture.secretariat.authorization,
+                                     body: ByteBuffer(string: #"{"startsAt": "\#(fixture.at(60))", "endsAt": "\#(fixture.at(120))"}"#)) { #expect($0.status == .ok) }
+            #expect(try await fixture.publish(client).0 == .created)
+            #expect(try await Self.notices(pool, kind: "agenda.changed").count == 1)
+            // Due after the quiet period: not before.
+            #expect(try await delivery.deliverDue(now: Date()).claimed == 0)
+            #expect(try await delivery.deliverDue(now: Date().addingTimeInterval(601)).delivered == 1)
+            let changed = try #require(try smtp.mails().last)
+            #expect(changed.subject.contains("A conference"))
+            #expect(changed.text.contains("Opening") && changed.text.contains("déplacée"), "\(changed.text)")
+            // RFC 8058: a one-click link and the header that says it takes a POST.
+            #expect(changed.listUnsubscribePost == "List-Unsubscribe=One-Click")
+            let link = try #require(changed.listUnsubscribe?.trimmingCharacters(in: CharacterSet(charactersIn: "<>")))
+            let path = try #require(URLComponents(string: link)).path + "?" + (URLComponents(string: link)?.percentEncodedQuery ?? "")
+            #expect(path.hasPrefix("/subscriptions/\(subscription)/unsubscribe?code=agorasub_"))
+            try await client.execute(uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                     body: ByteBuffer(string: "List-Unsubscribe=One-Click")) { #expect($0.status == .ok) }
+            let ended = try await pool.query("SELECT ended_because FROM subscription WHERE id = \(subscription)")[0].decode("ended_because", as: String?.self)
+            #expect(ended == "unsubscribed")
+            // The same link again finds nothing to end.
+            try await client.execute(uri: path, method: .post) { #expect($0.status == .notFound) }
+        }
+    }
+
+    @Test func webhookSubscriptionsNeedAnAccountAPublicAddressAndShowTheirSecretOnce() async throws {
+        let allowed = AppConfiguration(port: 0, webhookPolicy: NoticeDeliveryTests.loopback)
+        try await withApp(configuration: allowed) { client, pool, _ in
+            let forum = try await NoticeDeliveryTests.forum(pool)
+            let (owner, other) = (try await TestAccount.make(pool, name: "Integrator"), try await TestAccount.make(pool, name: "Someone else"))
+            let body = ByteBuffer(string: #"{"channel": "webhook", "url": "http://127.0.0.1:9/hooks"}"#)
+            try await client.execute(uri: "/forums/\(forum)/subscriptions", method: .post, body: body) { #expect($0.status == .unauthorized) }
+            let created = try await client.execute(uri: "/forums/\(forum)/subscriptions", method: .post, headers: owner.authorization, body: body) { response in
+                #expect(response.status == .created, "\(String(buffer: response.body))")
+                #expect(response.headers[.cacheControl] == "no-store")
+                return try JSONDecoder().decode(SubscriptionBody.self, from: Data(buffer: response.body))
+            }
+            #expect(created.secret?.hasPrefix("whsec_") == true && created.confirmed)
+            // Its owner reads it, without the secret; anybody else finds nothing.
+            try await client.execute(uri: "/subscriptions/\(created.id)", method: .get, headers: owner.authorization) { response in
+                #expect(response.status == .ok)
+                #expect(!String(buffer: response.body).contains("whsec_"))
+            }
+            try await client.execute(uri: "/subscriptions/\(created.id)", method: .get, headers: other.authorization) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/subscriptions/\(created.id)", method: .delete, headers: other.authorization) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/subscriptions/\(created.id)?code=agorasub_guess", method: .delete) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/subscriptions/\(created.id)", method: .delete, headers: owner.authorization) { #expect($0.status == .noContent) }
+            try await client.execute(uri: "/subscriptions/\(created.id)", method: .delete, headers: owner.authorization) { #expect($0.status == .notFound) }
+        }
+        try await withApp { client, pool, _ in
+            let forum = try await NoticeDeliveryTests.forum(pool)
+            let owner = try await TestAccount.make(pool, name: "Integrator")
+            for url in ["http://127.0.0.1:9/hooks", "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://localhost:9/x",
+                        "http://10.0.0.8/x", "ftp://example.org/x", "http://user:pw@example.org/x"] {
+                try await client.execute(uri: "/forums/\(forum)/subscriptions", method: .post, headers: owner.authorization,
+                                         body: ByteBuffer(string: #"{"channel": "webhook", "url": "\#(url)"}"#)) { response in
+                    #expect(response.status == .unprocessableContent, "\(url)")
+                    let fields = try problem(response.body).errors?.map(\.field)
+                    #expect(fields == ["url"], "\(url)")
+                }
+            }
+            #expect(try await pool.query("SELECT 1 FROM subscription").isEmpty)
+            // Client mistakes are named.
+            for (body, field) in [(#"{"channel": "pigeon", "address": "a@example.org"}"#, "channel"), (#"{"channel": "email", "address": "nope"}"#, "address"),
+                                  (#"{"channel": "email", "address": "a@example.org", "language": "French"}"#, "language"), (#"{"address": "a@example.org"}"#, "channel")] {
+                try await client.execute(uri: "/forums/\(forum)/subscriptions", method: .post, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .unprocessableContent, "\(body)")
+                    let fields = try problem(response.body).errors?.map(\.field) ?? []
+                    #expect(fields.contains(field), "\(body)")
+                }
+            }
+            try await client.execute(uri: "/forums/\(UUID())/subscriptions", method: .post,
+                                     body: ByteBuffer(string: #"{"channel": "email", "address": "a@example.org"}"#)) { #expect($0.status == .notFound) }
+        }
+    }
+
+    @Test func agendaChangesAreCoalescedPerReaderUntilAQuietPeriod() async throws {
+        let smtp = try await SMTPSink.start()
+        defer { smtp.stop() }
+        try await withApp { client, pool, _ in
+            let fixture = try await AgendaFixture.make(pool)
+            let (amina, bruno) = (try await Fixture.person(pool, "Amina", organisation: nil), try await Fixture.person(pool, "Bruno", organisation: nil))
+            try await pool.execute("UPDATE person SET email = lower(name) || '@example.org', languages = '{en}' WHERE id IN (\(amina), \(bruno))")
+            let opening = try await fixture.session(client, "Opening plenary", room: 0, from: 0, to: 60)
+            let panel = try await fixture.session(client, "Finance panel", room: 1, from: 60, to: 120)
+            #expect(try await fixture.speakers(client, opening, [(amina, 10)]) == .ok)
+            #expect(try await fixture.speakers(client, panel, [(bruno, 10)]) == .ok)
+            #expect(try await fixture.publish(client).0 == .created)
+            // Three more versions in a row; only the opening (Amina's) changes in them.
+            for minutes in [90, 120, 150] {
+                try await client.execute(uri: "/sessions/\(opening)", method: .patch, headers: fixture.secretariat.authorization, body: ByteBuffer(string: """
+                    {"startsAt": "\(fixture.at(minutes))", "endsAt": "\(fixture.at(minutes + 30))"}
+                    """)) { #expect($0.status == .ok, "\(String(buffer: $0.body))") }
+                #expect(try await fixture.publish(client).0 == .created)
+            }
+            let waiting = try await pool.query("""
+                SELECT recipient_person, payload->>'fromVersion' AS from_version, payload->>'toVersion' AS to_version FROM notice
+                WHERE kind = 'agenda.changed' ORDER BY recipient_person = \(amina) DESC
+                """)
+            #expect(waiting.count == 2)
+            #expect(try waiting[0].decode("recipient_person", as: UUID.self) == amina)
+            #expect(try waiting[0].decode("from_version", as: String.self) == "1" && waiting[0].decode("to_version", as: String.self) == "4")
+            // Bruno was concerned by version 1 only: his notice covers it alone.
+            #expect(try waiting[1].decode("to_version", as: String.self) == "1")
+            let round = try await NoticeDeliveryTests.delivery(pool, smtp: smtp).deliverDue(now: Date().addingTimeInterval(601))
+            #expect(round.delivered == 2, "\(round)")
+            let mails = try smtp.mails()
+            let aminas = mails.filter { $0.to.contains("amina@example.org") }
+            #expect(aminas.count == 1)
+            // One notice lists every change of the four versions that concerned her, and nobody else's.
+            let text = try #require(aminas.first?.text)
+            #expect(text.components(separatedBy: "Opening plenary").count - 1 >= 4, "\(text)")
+            #expect(!text.contains("Finance panel"), "\(text)")
+            // The next publish that concerns her starts a new notice.
+            try await client.execute(uri: "/sessions/\(opening)/cancellation", method: .post, headers: fixture.secretariat.authorization) { #expect($0.status == .ok) }
+            #expect(try await fixture.publish(client).0 == .created)
+            let next = try await pool.query("""
+                SELECT payload->>'fromVersion' AS v FROM notice WHERE kind = 'agenda.changed' AND state = 'pending' AND recipient_person = \(amina)
+                """)
+            #expect(try next.map { try $0.decode("v", as: String.self) } == ["5"])
+        }
+    }
+
+    @Test func remindersFollowAMovedSessionAndACancelledOneCancelsThem() async throws {
+        try await withApp { client, pool, _ in
+            let fixture = try await AgendaFixture.make(pool)
+            let amina = try await Fixture.person(pool, "Amina", organisation: nil)
+            let quiet = try await Fixture.person(pool, "No address", organisation: nil)
+            try await pool.execute("UPDATE person SET email = 'amina@example.org' WHERE id = \(amina)")
+            let session = try await fixture.session(client, "Opening plenary", room: 0, from: 0, to: 60)
+            #expect(try await fixture.speakers(client, session, [(amina, 10), (quiet, 10)]) == .ok)
+            // Drafts remind nobody: only published sessions do.
+            #expect(try await Self.notices(pool, kind: "speaker.session_reminder").isEmpty)
+            #expect(try await fixture.publish(client).0 == .created)
+            var reminders = try await Self.notices(pool, kind: "speaker.session_reminder")
+            #expect(reminders.map(\.runAt) == [fixture.start.addingTimeInterval(-7 * 86400), fixture.start.addingTimeInterval(-86400)])
+            #expect(reminders.allSatisfy { $0.state == "pending" && $0.key.contains(amina.uuidString.lowercased()) })
+            // Moved by two hours: both reminders move with it.
+            try await client.execute(uri: "/sessions/\(session)", method: .patch, headers: fixture.secretariat.authorization, body: ByteBuffer(string: """
+                {"startsAt": "\(fixture.at(120))", "endsAt": "\(fixture.at(180))"}
+                """)) { #expect($0.status == .ok) }
+            #expect(try await fixture.publish(client).0 == .created)
+            reminders = try await Self.notices(pool, kind: "speaker.session_reminder")
+            let moved = fixture.start.addingTimeInterval(7200)
+            #expect(reminders.map(\.runAt) == [moved.addingTimeInterval(-7 * 86400), moved.addingTimeInterval(-86400)])
+            #expect(reminders.allSatisfy { $0.state == "pending" })
+            try await client.execute(uri: "/sessions/\(session)/cancellation", method: .post, headers: fixture.secretariat.authorization) { #expect($0.status == .ok) }
+            #expect(try await fixture.publish(client).0 == .created)
+            reminders = try await Self.notices(pool, kind: "speaker.session_reminder")
+            #expect(reminders.count == 2 && reminders.allSatisfy { $0.state == "cancelled" })
+        }
+    }
+
+    @Test func operatorsSeeAndRetryDeadNoticesAndTheMetricsCountThem() async throws {
+        try await withApp { client, pool, _ in
+            let secretariat = try await TestAccount.make(pool, name: "Secretariat", grants: [RoleGrant(.secretariat)])
+            let person = try await Fixture.person(pool, "Amina", organisation: nil)
+            let ids = try await pool.query("""
+                INSERT INTO notice (recipient_person, kind, payload, dedupe_key, state, attempt, last_error)
+                VALUES (\(person), 'speaker.confirmation_requested', '{}', 'dead', 'dead', 8, 'the receiver answered 503'),
+                       (\(person), 'speaker.confirmation_requested', '{}', 'done', 'done', 1, NULL)
+                RETURNING public_id, state
+                """).map { (try $0.decode("state", as: String.self), try $0.decode("public_id", as: UUID.self)) }
+            let dead = try #require(ids.first { $0.0 == "dead" }?.1), done = try #require(ids.first { $0.0 == "done" }?.1)
+            try await client.execute(uri: "/notices", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/notices", method: .get, headers: try await TestAccount.make(pool).authorization) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/notices?state=dead", method: .get, headers: secretariat.authorization) { response in
+                #expect(response.status == .ok)
+                let page = try APIJSONTest.decoder.decode(NoticePage.self, from: Data(buffer: response.body))
+                #expect(page.items.map(\.id) == [dead])
+                #expect(page.items.first?.lastError == "the receiver answered 503")
+            }
+            try await client.execute(uri: "/notices?state=lost", method: .get, headers: secretariat.authorization) { response in
+                #expect(response.status == .badRequest)
+                let type = try problem(response.body).type
+                #expect(type == "/problems/invalid-query")
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"agora_notices{state="dead",channel="email"} 1"#), "\(text.suffix(600))")
+                #expect(text.contains("agora_notice_oldest_due_seconds"))
+            }
+            try await client.execute(uri: "/notices/\(done)/retry", method: .post, headers: secretariat.authorization) { response in
+                #expect(response.status == .conflict)
+                let type = try problem(response.body).type
+                #expect(type == "/problems/notice-not-dead")
+            }
+            try await client.execute(uri: "/notices/\(dead)/retry", method: .post, headers: secretariat.authorization) { response in
+                #expect(response.status == .ok)
+            }
+            let row = try await pool.query("SELECT state, attempt FROM notice WHERE public_id = \(dead)")[0]
+            #expect(try row.decode("state", as: String.self) == "pending" && row.decode("attempt", as: Int.self) == 0)
+            let audited = try await pool.query("SELECT 1 FROM audit_entry WHERE action = 'notice.retry' AND object_id = \(dead.uuidString)")
+            #expect(audited.count == 1)
+        }
+    }
+}
+
+enum APIJSONTest {
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
