@@ -2,7 +2,7 @@
 # Extra arguments: make test ARGS='--filter Foo', make run ARGS='...'.
 ARGS ?=
 
-.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda render-proceedings clean-dev
+.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda bench-notices notice-crash-check render-proceedings clean-dev
 
 run:
 	scripts/run.sh $(ARGS)
@@ -25,6 +25,12 @@ bench-selection:
 
 bench-agenda:
 	bench/agenda/run.sh $(ARGS)
+
+bench-notices:
+	bench/notices/run.sh $(ARGS)
+
+notice-crash-check:
+	scripts/notice-crash-check.sh $(ARGS)
 
 # The demo hearing's proceedings page rendered by headless Chromium to .build/proceedings.png.
 render-proceedings:

@@ -32,7 +32,7 @@ demo_server_start() {
   scripts/pg-cluster.sh start "$demo_tmp/data" "$pg_port" "$demo_tmp/run" --throwaway
   scripts/pg-cluster.sh ensure-db "$pg_port" agora
   api_port=$(scripts/pg-cluster.sh free-port)
-  DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/agora" AGORA_LOG_LEVEL=${AGORA_LOG_LEVEL:-warning} \
+  DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/agora" AGORA_LOG_LEVEL=${AGORA_LOG_LEVEL:-warning} AGORA_MAIL_DIR="$demo_tmp/mail" \
     "$bin" dev --port "$api_port" >"$demo_log" 2>&1 &
   demo_server_pid=$!
   demo_base="http://127.0.0.1:$api_port"

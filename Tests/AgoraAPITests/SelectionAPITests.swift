@@ -228,7 +228,7 @@ struct SelectionAPITests {
                 let type = try problem(response.body).type
                 #expect(type == "/problems/slate-status")
             }
-            var pending = try await pool.query("SELECT count(*)::int AS n FROM notice WHERE status = 'pending' AND kind = 'speaker.confirmation_requested'")[0]
+            var pending = try await pool.query("SELECT count(*)::int AS n FROM notice WHERE state = 'pending' AND kind = 'speaker.confirmation_requested'")[0]
                 .decode("n", as: Int.self)
             #expect(pending == 4)
 
@@ -262,7 +262,7 @@ struct SelectionAPITests {
             #expect(replacement != nil)
             #expect(after.speakers.filter { $0.state != "declined" }.count == 4)
             #expect(after.rulesHold)
-            pending = try await pool.query("SELECT count(*)::int AS n FROM notice WHERE status = 'pending'")[0].decode("n", as: Int.self)
+            pending = try await pool.query("SELECT count(*)::int AS n FROM notice WHERE state = 'pending' AND kind = 'speaker.confirmation_requested'")[0].decode("n", as: Int.self)
             #expect(pending == 5)
 
             // No answer by the deadline counts as a decline.

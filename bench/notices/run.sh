@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Notice delivery throughput (issue 12): a release build of `agora scheduler` delivers 10,000
+# webhook notices to a loopback receiver that verifies every Standard Webhooks signature
+# (scripts/webhook-receiver.py, standardwebhooks), then 2,000 e-mails to a loopback SMTP server
+# (scripts/smtp-test-server.py, aiosmtpd). It prints notices per second for each (from the
+# moment the notices are committed to the moment the last is done in the outbox), and, last,
+# `lost: N` (notices the peers did not receive). Targets: ≥ 1,000 webhook notices/s, ≥ 300
+# e-mails/s, lost: 0.
+# Run by hand, nothing else running. Environment: WEBHOOK_NOTICES (10000), EMAIL_NOTICES (2000),
+# AGORA_NOTICE_CONCURRENCY (64), AGORA_NOTICE_BATCH (200), AGORA_SMTP_CONNECTIONS (8).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+webhooks=${WEBHOOK_NOTICES:-10000}
+emails=${EMAIL_NOTICES:-2000}
+
+scripts/install-deps.sh
+source scripts/test-tools.sh
+swift build -c release --product agora >&2
+agora="$(swift build -c release --show-bin-path)/agora"
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  scripts/pg-cluster.sh stop "$tmp/data" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+pg_port=$(scripts/pg-cluster.sh free-port)
+scripts/pg-cluster.sh init "$tmp/data" --throwaway >&2
+scripts/pg-cluster.sh start "$tmp/data" "$pg_port" "$tmp/run" --throwaway >&2
+scripts/pg-cluster.sh ensure-db "$pg_port" agora >&2
+export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/agora"
+psql_() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
+"$agora" migrate >&2
+
+peer() {  # NAME SCRIPT ARGS…: starts a peer that prints its port and stops when its stdin closes
+  local name=$1 script=$2
+  shift 2
+  mkfifo "$tmp/$name-in"
+  "$AGORA_PYTHON" "scripts/$script" "$@" <"$tmp/$name-in" >"$tmp/$name-port" 2>"$tmp/$name.log" &
+  pids+=($!)
+  exec {fd}>"$tmp/$name-in"
+  for _ in $(seq 1 300); do [[ -s $tmp/$name-port ]] && return; sleep 0.05; done
+  echo "bench: $name did not start" >&2; cat "$tmp/$name.log" >&2; exit 1
+}
+peer receiver webhook-receiver.py
+receiver="http://127.0.0.1:$(head -n 1 "$tmp/receiver-port")"
+peer smtp smtp-test-server.py --maildir "$tmp/mail" --lifetime 3600
+smtp_port=$(head -n 1 "$tmp/smtp-port")
+secret="whsec_$(head -c 32 /dev/urandom | base64)"
+curl -fsS -X POST "$receiver/_register" -d "{\"path\": \"/hooks/bench\", \"secret\": \"$secret\"}" >/dev/null
+
+psql_ <<SQL
+INSERT INTO policy_issue (slug, title, reports_to) VALUES ('bench', 'Notice bench', 'Economic and Social Council');
+INSERT INTO venue (name, city, country, time_zone) VALUES ('Palais des Nations', 'Geneva', 'CH', 'Europe/Zurich');
+INSERT INTO forum (issue_id, kind, title, venue_id, starts_at, ends_at, status)
+  SELECT i.id, 'conference', 'Notice bench', v.id, now() + interval '30 days', now() + interval '31 days', 'announced'
+  FROM policy_issue i, venue v;
+INSERT INTO account (name) VALUES ('Integrator');
+INSERT INTO subscription (forum_id, channel, url, owner_account, secret, confirmed_at)
+  SELECT f.id, 'webhook', '$receiver/hooks/bench', a.id, '$secret', now() FROM forum f, account a;
+INSERT INTO subscription (forum_id, channel, address, language, confirmed_at)
+  SELECT f.id, 'email', 'reader-' || n || '@example.org', CASE WHEN n % 2 = 0 THEN 'fr' ELSE 'en' END, now()
+  FROM forum f, generate_series(1, 50) AS n;
+SQL
+
+AGORA_WEBHOOK_ALLOW=127.0.0.0/8 AGORA_SMTP_URL="smtp://127.0.0.1:$smtp_port?starttls=never" \
+  AGORA_SMTP_CONNECTIONS=${AGORA_SMTP_CONNECTIONS:-8} AGORA_NOTICE_CONCURRENCY=${AGORA_NOTICE_CONCURRENCY:-64} \
+  AGORA_NOTICE_BATCH=${AGORA_NOTICE_BATCH:-200} AGORA_LOG_LEVEL=warning "$agora" scheduler >"$tmp/scheduler.log" 2>&1 &
+pids+=($!)
+sleep 1   # let it connect and find the outbox empty, so the timing starts with the notices
+
+deliver() {  # LABEL COUNT SQL: commits COUNT notices, waits until the outbox has none left, prints the rate
+  local label=$1 count=$2 sql=$3 start end
+  start=$(date +%s.%N)
+  psql_ -c "$sql"
+  until [[ $(psql_ -c "SELECT count(*) FROM notice WHERE state NOT IN ('done', 'dead', 'cancelled')") == 0 ]]; do sleep 0.02; done
+  end=$(date +%s.%N)
+  python3 -c "print(f'$label: $count in {$end - $start:.2f} s, {$count / ($end - $start):.0f} notices/s')"
+}
+deliver "webhook notices" "$webhooks" "
+  INSERT INTO notice (recipient_subscription, kind, payload, dedupe_key)
+  SELECT s.id, 'proceedings.transmitted', jsonb_build_object('forum', s.forum_id::text, 'body', 'General Assembly',
+         'documentReference', 'A/81/' || n, 'transmittedOn', '2027-02-01'), 'bench-hook:' || n
+  FROM subscription s, generate_series(1, $webhooks) AS n WHERE s.channel = 'webhook'"
+deliver "e-mails" "$emails" "
+  INSERT INTO notice (recipient_subscription, kind, payload, dedupe_key)
+  SELECT s.id, 'proceedings.transmitted', jsonb_build_object('forum', s.forum_id::text, 'body', 'General Assembly',
+         'documentReference', 'A/81/' || n, 'transmittedOn', '2027-02-01'), 'bench-mail:' || n
+  FROM (SELECT id, forum_id, row_number() OVER (ORDER BY id) AS k FROM subscription WHERE channel = 'email') s,
+       generate_series(1, $emails) AS n WHERE n % 50 = s.k - 1"
+
+received=$(curl -fsS "$receiver/_stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['unique'])")
+mails=$(find "$tmp/mail" -name '*.json' | wc -l)
+failed=$(psql_ -c "SELECT count(*) FROM notice WHERE state <> 'done'")
+echo "webhooks received: $received of $webhooks; e-mails received: $mails of $emails; not done in the outbox: $failed"
+echo "lost: $((webhooks - received + emails - mails))"
