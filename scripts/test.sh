@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: run `swift test` against a throwaway PostgreSQL cluster that is removed
-# afterwards, whatever the outcome, then hold the server to its OpenAPI document with
-# schemathesis (scripts/check-api.sh, on a cluster of its own). Extra arguments go to
+# afterwards, whatever the outcome, then the notice crash check (scripts/notice-crash-check.sh),
+# then hold the server to its OpenAPI document with schemathesis (scripts/check-api.sh, each
+# on a cluster of its own). Extra arguments go to
 # `swift test`; with arguments (a filtered run) the API check is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,8 @@ export AGORA_BINARY
 status=0
 swift test --skip-build "$@" || status=$?
 if (($# == 0)); then
+  # The scheduler killed at random moments loses no notice (prints its counts).
+  scripts/notice-crash-check.sh --skip-build || status=$?
   scripts/check-api.sh --skip-build || status=$?
 fi
 exit "$status"
