@@ -76,6 +76,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             // Compiled into the binary, so a deployment has nothing to ship next to it.
             resources: [.embedInCode("Resources/openapi.yaml")]
@@ -140,7 +141,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "AgoraSchedulerTests", dependencies: ["Agora", "AgoraScheduler", "TestSupport"]),
+        .testTarget(name: "AgoraSchedulerTests", dependencies: ["Agora", "AgoraScheduler", "SMTPClient", "TestSupport"]),
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
         // Runs the built `agora` binary (make test builds it and names it in AGORA_BINARY).
         .testTarget(name: "AgoraCommandTests", dependencies: ["AgoraStore", "TestSupport"]),

@@ -19,8 +19,11 @@ ALTER TABLE notice
     ADD COLUMN locked_until timestamptz,
     ADD COLUMN last_error text CHECK (length(last_error) <= 2000),
     ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(),
+    -- An operator's retry counts attempts afresh from here; `attempt` itself only grows, since
+    -- it fences every write about an attempt.
+    ADD COLUMN attempt_base integer NOT NULL DEFAULT 0 CHECK (attempt_base >= 0),
     ADD CONSTRAINT notice_running_is_leased CHECK ((state = 'running') = (locked_until IS NOT NULL)),
-    ADD CONSTRAINT notice_attempt_bounded CHECK (attempt BETWEEN 0 AND 100);
+    ADD CONSTRAINT notice_attempt_bounded CHECK (attempt BETWEEN 0 AND 10000);
 ALTER TABLE notice RENAME COLUMN sent_at TO done_at;
 UPDATE notice SET language = 'en' WHERE language IS NULL;
 -- Claims read due work in run_at order; the partial index holds only what is still to do.
@@ -36,7 +39,7 @@ CREATE TABLE subscription (
     forum_id uuid NOT NULL REFERENCES forum (id),
     channel text NOT NULL CHECK (channel IN ('email', 'webhook')),
     address text CHECK (address ~ '^[^@\s<>]+@[^@\s<>]+$' AND length(address) <= 254),
-    url text CHECK (url ~ '^https?://' AND length(url) <= 2000),
+    url text CHECK (url ~* '^https?://' AND length(url) <= 2000),
     CHECK ((channel = 'email') = (address IS NOT NULL)),
     CHECK ((channel = 'webhook') = (url IS NOT NULL)),
     language text NOT NULL DEFAULT 'en' CHECK (language ~ '^[a-z]{2,3}$'),
@@ -54,6 +57,7 @@ CREATE TABLE subscription (
 CREATE UNIQUE INDEX subscription_one_address ON subscription (forum_id, lower(address))
     WHERE channel = 'email' AND ended_at IS NULL;
 CREATE INDEX subscription_forum ON subscription (forum_id) WHERE ended_at IS NULL;
+CREATE INDEX subscription_address ON subscription (lower(address)) WHERE channel = 'email';
 
 CREATE TABLE subscription_code (
     code_hash bytea PRIMARY KEY CHECK (length(code_hash) = 32),
@@ -83,21 +87,40 @@ BEGIN
     ELSIF NEW.language IS NULL AND NEW.recipient_person IS NOT NULL THEN
         SELECT l INTO NEW.language
         FROM person p, unnest(p.languages) WITH ORDINALITY AS u (l, i)
-        WHERE p.id = NEW.recipient_person AND lower(l) IN ('en', 'fr', 'english', 'french', 'français', 'francais')
+        WHERE p.id = NEW.recipient_person
+          AND lower(l) IN ('en', 'fr', 'es', 'english', 'french', 'français', 'francais', 'spanish', 'español', 'espanol')
         ORDER BY i LIMIT 1;
         NEW.language := CASE lower(NEW.language) WHEN 'fr' THEN 'fr' WHEN 'french' THEN 'fr' WHEN 'français' THEN 'fr'
-                                                 WHEN 'francais' THEN 'fr' ELSE 'en' END;
+                                                 WHEN 'francais' THEN 'fr' WHEN 'es' THEN 'es' WHEN 'spanish' THEN 'es'
+                                                 WHEN 'español' THEN 'es' WHEN 'espanol' THEN 'es' ELSE 'en' END;
     END IF;
     NEW.language := coalesce(NEW.language, 'en');
     RETURN NEW;
 END $$;
 CREATE TRIGGER notice_defaults BEFORE INSERT ON notice FOR EACH ROW EXECUTE FUNCTION notice_defaults();
 
--- New notices wake the schedulers (a hint only: they also poll). Once per statement, so a
--- publish that writes a hundred notices sends one signal.
+-- New notices wake the schedulers (a hint only: they also poll). Once per statement that
+-- inserted any, so a publish that writes a hundred notices sends one signal, and a statement
+-- whose rows were all duplicates (ON CONFLICT DO NOTHING) sends none.
 CREATE FUNCTION notice_announce() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('agora_notices', '');
+    IF EXISTS (SELECT 1 FROM inserted) THEN
+        PERFORM pg_notify('agora_notices', '');
+    END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER notice_announce AFTER INSERT ON notice FOR EACH STATEMENT EXECUTE FUNCTION notice_announce();
+CREATE TRIGGER notice_announce AFTER INSERT ON notice REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION notice_announce();
+
+-- An invitation e-mailed again (a retried send) gets another code; every one stays valid until
+-- the invitation is redeemed, voided or expires, so whichever copy of the e-mail the holder
+-- keeps works. Kept as hashes, like every code.
+CREATE TABLE account_invitation_delivery (
+    code_hash bytea PRIMARY KEY CHECK (length(code_hash) = 32),
+    invitation_id uuid NOT NULL REFERENCES account_invitation (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX account_invitation_delivery_invitation ON account_invitation_delivery (invitation_id);
+INSERT INTO account_invitation_delivery (code_hash, invitation_id)
+    SELECT delivery_code_hash, id FROM account_invitation WHERE delivery_code_hash IS NOT NULL;
+ALTER TABLE account_invitation DROP COLUMN delivery_code_hash;

@@ -11,10 +11,12 @@ public enum NoticeState: String, Sendable, Codable, CaseIterable {
 public enum DeliveryOutcome: Sendable, Equatable {
     /// The peer took it (2xx, or SMTP 250 after the message).
     case delivered
-    /// Worth trying again later: a 5xx or 4xx of SMTP, a 5xx or 429 of HTTP, a timeout, a lost
-    /// connection. `retryAfter` is what the peer asked for (HTTP `Retry-After`), if anything.
+    /// Worth trying again later: an SMTP 4xx or a refusal of the relay itself (authentication,
+    /// TLS), an HTTP 5xx, 408 or 429, a timeout, a lost connection, a name that does not resolve
+    /// now. `retryAfter` is what the peer asked for (HTTP `Retry-After`), if anything.
     case transient(String, retryAfter: TimeInterval? = nil)
-    /// Will never work as it is: SMTP 5xx, HTTP 4xx, no address.
+    /// Will never work as it is: the SMTP server refuses the recipient or the message, HTTP 4xx,
+    /// an address the policy refuses.
     case permanent(String)
     /// The webhook answered 410 Gone: the subscription is ended and nothing more is sent to it.
     case gone(String)
@@ -42,8 +44,9 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The longest wait, whatever the attempt or a peer's `Retry-After`.
     public var cap: TimeInterval
 
-    /// Eight attempts over about a day: 30 s, 1 min, 2 min, … capped at 6 h.
-    public static let standard = RetryPolicy(maxAttempts: 8, base: 30, cap: 6 * 3600)
+    /// Thirteen attempts over about a day (14 to 20 hours with the jitter): 30 s, 1 min,
+    /// 2 min, … 4 h 16 min, then 6 h, so a receiver or relay down for an afternoon loses nothing.
+    public static let standard = RetryPolicy(maxAttempts: 13, base: 30, cap: 6 * 3600)
 
     public init(maxAttempts: Int, base: TimeInterval, cap: TimeInterval) {
         self.maxAttempts = maxAttempts
@@ -104,6 +107,12 @@ public enum NoticeTiming {
     public static let nominationReminderLeads: [(label: String, seconds: TimeInterval)] = [("3d", 3 * 86400), ("1d", 86400)]
     /// The default quiet period of agenda-change notices.
     public static let defaultQuietPeriod: TimeInterval = 600
+
+    /// The longest an agenda-change notice waits for publishes to stop: six quiet periods, and
+    /// at least an hour.
+    public static func longestCoalescing(quietPeriod: TimeInterval) -> TimeInterval {
+        max(6 * quietPeriod, 3600)
+    }
 
     /// The nomination reminder due at `now` for a deadline: the one with the smallest lead whose
     /// time has come, so a late first look sends one reminder, not two.

@@ -264,7 +264,6 @@ extension Refusal {
         Refusal(.agendaUnchanged, "Nothing changed since version \(version); a version is published when something changed.")
     }
 
-    /// A draft forum's agenda cannot be public.
     /// Only a dead notice is sent again by hand.
     public static func noticeNotDead(state: String) -> Refusal {
         Refusal(.noticeNotDead, "Only a dead notice can be sent again; this one is \(state).")
@@ -275,5 +274,6 @@ extension Refusal {
     public static let invalidCode = Refusal(.invalidCode, "This code does not confirm or end this subscription (it may have expired); no change was made.",
                                             errors: [FieldProblem(field: "code", message: "is not a valid code for this subscription")])
 
+    /// A draft forum's agenda cannot be public.
     public static let forumNotAnnounced = Refusal(.forumNotAnnounced, "The forum is a draft; announce it before publishing its agenda.")
 }

@@ -18,7 +18,7 @@ public struct WebhookAddressPolicy: Sendable, Equatable {
         self.allowedHosts = allowedHosts
     }
 
-    /// Reads `AGORA_WEBHOOK_ALLOW`'s value; nil names the first item it cannot read.
+    /// Reads `AGORA_WEBHOOK_ALLOW`'s value; throws naming the first item it cannot read.
     public init(allowList: String) throws(WebhookAddressError) {
         var blocks: [IPBlock] = []
         var hosts: Set<String> = []
@@ -97,7 +97,8 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":")
     }
 
-    /// The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible IPv6 address.
+    /// The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d); the deprecated
+    /// IPv4-compatible form (::a.b.c.d) is refused whole, as ::/96 is special.
     var embeddedIPv4: IPAddress? {
         guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }) else { return nil }
         if bytes[10] == 0xFF, bytes[11] == 0xFF { return IPAddress(bytes: Array(bytes[12...])) }
@@ -115,7 +116,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
         "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
         "224.0.0.0/4", "240.0.0.0/4",
-        "::/128", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16",
+        "::/96", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16",
         "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
     ].compactMap(IPBlock.init)
 }
@@ -152,8 +153,8 @@ public struct IPBlock: Sendable, Hashable {
     }
 }
 
-/// Host name resolution for webhook checks (getaddrinfo, which blocks: call it off the event
-/// loops, e.g. from a detached task).
+/// Host name resolution for webhook checks. getaddrinfo blocks: callers run it on a pool for
+/// blocking work (NIO's `NIOThreadPool`), never on an event loop or Swift's cooperative threads.
 public enum HostResolver {
     /// Every address `host` resolves to (an address literal resolves to itself); empty when none.
     public static func addresses(of host: String) -> [IPAddress] {

@@ -39,7 +39,7 @@ public func buildRoutes(configuration: AppConfiguration, stores: Stores, tokenCa
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
     router.add(middleware: RequestLimitsMiddleware(maximumBodySize: configuration.maximumBodySize))
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: RedactingRequestLogMiddleware())
     router.add(middleware: TokenAuthenticationMiddleware(store: stores.access, cache: tokenCache))
     HealthController(health: stores.health, readinessTimeout: configuration.readinessTimeout).addRoutes(to: routes)
     MetricsController(notices: stores.notices).addRoutes(to: routes)

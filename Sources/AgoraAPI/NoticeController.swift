@@ -3,6 +3,7 @@ import AgoraStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOPosix
 
 /// Forum subscriptions (`/forums/{id}/subscriptions`, `/subscriptions/{id}`) and the outbox for
 /// operators (`/notices`).
@@ -130,7 +131,7 @@ struct NoticeController {
         let url = fields.string("url", required: true, maxLength: 2000)
         let language = Self.language(&fields)
         if fields.has("address") { fields.errors.append(.init(field: "address", message: "belongs to e-mail subscriptions")) }
-        if let url { await checkWebhook(url, into: &fields) }
+        if let url { try await checkWebhook(url, into: &fields) }
         try fields.check()
         return try await idempotency.run(request, body: body, context: context, answer: { (created: CreatedSubscription?) in
             guard let created else { throw Refusal.notFound() }
@@ -146,20 +147,24 @@ struct NoticeController {
     }
 
     /// Refuses a webhook URL that is not http(s) or whose host resolves to a special address.
-    private func checkWebhook(_ url: String, into reader: inout FieldReader) async {
+    private func checkWebhook(_ url: String, into reader: inout FieldReader) async throws {
         do {
             let host = try WebhookAddressPolicy.parse(url).host
-            let addresses = await Task.detached { HostResolver.addresses(of: host) }.value
+            // getaddrinfo blocks: on NIO's pool for blocking work, not on Swift's threads.
+            let addresses = try await NIOThreadPool.singleton.runIfActive { HostResolver.addresses(of: host) }
             try webhookPolicy.check(host: host, addresses: addresses)
-        } catch {
+        } catch let error as WebhookAddressError {
             reader.errors.append(.init(field: "url", message: error.description))
         }
     }
 
+    /// An address the SMTP client can send to: ASCII (no SMTPUTF8), one `@`, a dotted domain,
+    /// none of the characters that need quoting.
     static func email(_ reader: inout FieldReader) -> String? {
         guard let address = reader.string("address", required: true, maxLength: 254) else { return nil }
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !address.contains(where: { $0.isWhitespace || "<>\"".contains($0) }) else {
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              address.allSatisfy({ $0.isASCII && !$0.isWhitespace && !"<>\"()[]\\,;:".contains($0) }) else {
             reader.errors.append(.init(field: "address", message: "must be an e-mail address such as name@example.org"))
             return nil
         }

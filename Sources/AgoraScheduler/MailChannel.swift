@@ -57,10 +57,29 @@ public actor SMTPTransport: MailTransport {
             try await client.send(message)
             return .delivered
         } catch let error as SMTPError {
-            return error.isPermanent ? .permanent("SMTP: \(error)") : .transient("SMTP: \(error)")
+            let text = "SMTP: " + Self.withoutAddresses(error.description)
+            return Self.isPermanent(error) ? .permanent(text) : .transient(text)
         } catch {
-            return .transient("SMTP: \(error)")
+            return .transient("SMTP: " + Self.withoutAddresses("\(error)"))
         }
+    }
+
+    /// Permanent for this notice only when the server refused this recipient or this message
+    /// (a 5xx about a mailbox or the content); a relay that refuses us (authentication, TLS, a
+    /// 5xx to the sender) is a failure of the channel, tried again later like any outage, so a
+    /// rotated password does not kill every notice in flight.
+    static func isPermanent(_ error: SMTPError) -> Bool {
+        switch error.kind {
+        case .invalidMessage: return true
+        case .rejected(let code, _): return [550, 551, 552, 553, 554].contains(code) && !error.message.uppercased().contains("AUTH")
+        default: return false
+        }
+    }
+
+    /// Error text without e-mail addresses (it ends up in the outbox and the logs, which
+    /// operators read; addresses are personal data).
+    static func withoutAddresses(_ text: String) -> String {
+        text.replacing(/[^\s<>:"',;]+@[^\s<>:"',;]+/, with: "[address]")
     }
 
     /// Closes every idle session politely.

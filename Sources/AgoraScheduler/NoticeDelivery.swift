@@ -13,18 +13,30 @@ public struct DeliveryRound: Sendable, Equatable {
     public var dead = 0
     public var cancelled = 0
     /// Outcomes not recorded because the attempt was no longer current (another scheduler took
-    /// the notice after this one's lease ran out).
+    /// the notice after this one's lease ran out); not counted as anything else.
     public var fenced = 0
     public init() {}
+
+    mutating func count(_ decision: NoticeDecision, recorded: Bool) {
+        guard recorded else { fenced += 1; return }
+        switch decision {
+        case .done: delivered += 1
+        case .retry: retried += 1
+        case .dead, .subscriptionGone: dead += 1
+        case .cancelled: cancelled += 1
+        }
+    }
 }
 
 /// Settings of notice delivery.
 public struct DeliverySettings: Sendable {
     /// How long a claimed notice is this scheduler's: longer than the longest send (the
     /// webhook timeout and an SMTP session's timeouts) so that only a stopped scheduler loses it.
+    /// Each outcome is recorded as soon as it is known, and a round claims no more notices than
+    /// it sends at once (``concurrency``), so every send of a round starts when it is claimed.
     public var lease: TimeInterval = 60
-    /// Notices claimed per round.
-    public var batchSize = 100
+    /// Notices claimed per round (at most ``concurrency``).
+    public var batchSize = 32
     /// Sends in flight at once within a round.
     public var concurrency = 32
     public var retry = RetryPolicy.standard
@@ -68,31 +80,26 @@ public struct NoticeDelivery: Sendable {
 
     /// Claims and delivers one batch of the notices due at `now`.
     public func deliverDue(now: Date) async throws -> DeliveryRound {
-        let claimed = try await store.claim(now: now, lease: settings.lease, limit: settings.batchSize, maxAttempts: settings.retry.maxAttempts)
+        let claimed = try await store.claim(now: now, lease: settings.lease, limit: min(settings.batchSize, settings.concurrency),
+                                            maxAttempts: settings.retry.maxAttempts)
         var round = DeliveryRound()
         round.claimed = claimed.count
         guard !claimed.isEmpty else { return round }
-        let results = await withTaskGroup(of: NoticeAttemptResult.self, returning: [NoticeAttemptResult].self) { group in
-            var results: [NoticeAttemptResult] = []
-            var next = claimed.makeIterator()
-            for _ in 0..<min(settings.concurrency, claimed.count) {
-                if let notice = next.next() { group.addTask { await self.attempt(notice, now: now) } }
+        // Every send starts now, and each outcome is recorded as it comes: a slow send holds no
+        // other notice's outcome back past its lease.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let (results, sink) = AsyncStream.makeStream(of: NoticeAttemptResult.self)
+            for notice in claimed {
+                group.addTask { sink.yield(await self.attempt(notice, now: now)) }
             }
-            for await result in group {
-                results.append(result)
-                if let notice = next.next() { group.addTask { await self.attempt(notice, now: now) } }
+            var received = 0
+            for await result in results {
+                let recorded = try await store.record([result], now: Date())
+                round.count(result.decision, recorded: recorded == 1)
+                received += 1
+                if received == claimed.count { sink.finish() }
             }
-            return results
-        }
-        let recorded = try await store.record(results, now: Date())
-        round.fenced = results.count - recorded
-        for result in results {
-            switch result.decision {
-            case .done: round.delivered += 1
-            case .retry: round.retried += 1
-            case .dead, .subscriptionGone: round.dead += 1
-            case .cancelled: round.cancelled += 1
-            }
+            try await group.waitForAll()
         }
         return round
     }
@@ -100,7 +107,7 @@ public struct NoticeDelivery: Sendable {
     /// One attempt at one notice, decided.
     func attempt(_ notice: ClaimedNotice, now: Date) async -> NoticeAttemptResult {
         let outcome = await deliver(notice, now: now)
-        let decision = settings.retry.decide(attempt: notice.attempt, outcome: outcome, now: now, random: random())
+        let decision = settings.retry.decide(attempt: notice.tries, outcome: outcome, now: now, random: random())
         Counter(label: "agora_notice_deliveries_total", dimensions: [("channel", notice.channel), ("result", Self.result(decision))]).increment()
         if case .delivered = outcome {} else {
             logger.info("notice not delivered", metadata: ["notice": "\(notice.publicID)", "kind": "\(notice.kind)", "attempt": "\(notice.attempt)",
@@ -139,9 +146,8 @@ public struct NoticeDelivery: Sendable {
             guard let words = renderer.render(kind: notice.kind, language: notice.language, values: values, reader: reader) else {
                 return .permanent("no template for notice kind \(notice.kind)")
             }
-            let unsubscribe = renderer.context(kind: notice.kind, language: words.language, values: values, reader: reader)["unsubscribeURL"] as? String
             let message = composer.message(id: notice.publicID, to: address, name: notice.name, notice: words,
-                                           unsubscribeURL: notice.kind == NoticeKind.subscriptionConfirm.rawValue ? nil : unsubscribe, now: now)
+                                           unsubscribeURL: notice.kind == NoticeKind.subscriptionConfirm.rawValue ? nil : words.unsubscribeURL, now: now)
             return await mail.send(message)
         }
     }

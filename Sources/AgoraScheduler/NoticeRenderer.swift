@@ -8,6 +8,8 @@ struct RenderedNotice: Sendable, Equatable {
     var subject: String
     var text: String
     var html: String
+    /// The reader's one-click unsubscribe link, when there is one.
+    var unsubscribeURL: String?
 }
 
 /// Turns a notice's content into words, in the reader's language when its templates exist
@@ -46,15 +48,17 @@ struct NoticeRenderer: Sendable {
         let language = byLanguage[language] != nil ? language : "en"
         guard let words = byLanguage[language] else { return nil }
         let context = self.context(kind: kind, language: language, values: values, reader: reader)
-        let subject = words.subject.render(context).trimmingCharacters(in: .whitespacesAndNewlines)
-            .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        // One line, whatever a title holds (U+2028 and U+0085 are line breaks too).
+        let subject = words.subject.render(context).components(separatedBy: .newlines).joined(separator: " ")
+            .trimmingCharacters(in: .whitespaces)
         let text = words.text.render(context).trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
         var page = context
         page["lang"] = language
         page["subject"] = subject
         page["paragraphs"] = text.components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .newlines) }.filter { !$0.isEmpty }
         page["links"] = links(context, language: language)
-        return RenderedNotice(language: language, subject: subject, text: text, html: layout.render(page))
+        return RenderedNotice(language: language, subject: subject, text: text, html: layout.render(page),
+                              unsubscribeURL: context["unsubscribeURL"] as? String)
     }
 
     /// The template context: the values as Mustache reads them, dates written for the reader,

@@ -25,8 +25,8 @@ public struct SchedulerConfiguration: Sendable {
     public var webhookTimeout: Int
     /// `AGORA_PUBLIC_URL`: the base of links in notices (default `http://127.0.0.1:8080`).
     public var publicURL: String
-    /// `AGORA_NOTICE_LEASE` (seconds, default 60), `AGORA_NOTICE_MAX_ATTEMPTS` (default 8),
-    /// `AGORA_NOTICE_BATCH` (default 100), `AGORA_NOTICE_CONCURRENCY` (default 32).
+    /// `AGORA_NOTICE_LEASE` (seconds, default 60), `AGORA_NOTICE_MAX_ATTEMPTS` (default 13),
+    /// `AGORA_NOTICE_BATCH` (default 32), `AGORA_NOTICE_CONCURRENCY` (default 32).
     public var delivery: DeliverySettings
     /// `AGORA_NOTICE_POLL`: seconds between looks at the outbox without a signal (default 5).
     public var poll: Int
@@ -39,6 +39,12 @@ public struct SchedulerConfiguration: Sendable {
             return value
         }
         smtp = try environment["AGORA_SMTP_URL"].flatMap { $0.isEmpty ? nil : try SMTPConfiguration(url: $0) }
+        // Invitation codes travel by e-mail: unless the URL says otherwise, a relay beyond this
+        // machine must offer STARTTLS (an attacker in the path could strip it).
+        if let url = environment["AGORA_SMTP_URL"], !url.contains("starttls="), let host = smtp?.host,
+           !["127.0.0.1", "localhost", "::1"].contains(host) {
+            smtp?.security = .startTLSRequired
+        }
         from = try Self.address(environment["AGORA_SMTP_FROM"] ?? "Agora <agora@localhost>")
         smtpConnections = try number("AGORA_SMTP_CONNECTIONS", 4, 1...64)
         mailDirectory = environment["AGORA_MAIL_DIR"] ?? ".agora/mail"
@@ -49,12 +55,16 @@ public struct SchedulerConfiguration: Sendable {
         publicURL = environment["AGORA_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
         delivery = DeliverySettings()
         delivery.lease = TimeInterval(try number("AGORA_NOTICE_LEASE", 60, 2...86400))
-        delivery.retry.maxAttempts = try number("AGORA_NOTICE_MAX_ATTEMPTS", 8, 1...50)
-        delivery.batchSize = try number("AGORA_NOTICE_BATCH", 100, 1...1000)
+        delivery.retry.maxAttempts = try number("AGORA_NOTICE_MAX_ATTEMPTS", 13, 1...50)
+        delivery.batchSize = try number("AGORA_NOTICE_BATCH", 32, 1...1000)
         delivery.concurrency = try number("AGORA_NOTICE_CONCURRENCY", 32, 1...256)
         poll = try number("AGORA_NOTICE_POLL", 5, 1...3600)
-        guard delivery.lease > TimeInterval(webhookTimeout) else {
-            throw ConfigurationError("AGORA_NOTICE_LEASE must be longer than AGORA_WEBHOOK_TIMEOUT, or a slow send would be claimed twice.")
+        guard delivery.lease >= 2 * TimeInterval(webhookTimeout) else {
+            throw ConfigurationError("AGORA_NOTICE_LEASE must be at least twice AGORA_WEBHOOK_TIMEOUT, or a slow send would be claimed twice.")
+        }
+        guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil,
+              publicURL.allSatisfy(\.isASCII) else {
+            throw ConfigurationError("AGORA_PUBLIC_URL must be an http or https URL, such as https://agora.example.org.")
         }
     }
 
@@ -82,7 +92,7 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 /// Notice delivery as a service: the scheduler with its channels, which it closes when it stops.
 public struct NoticeService: Service {
     let scheduler: NoticeScheduler
-    let client: HTTPClient
+    let webhooks: WebhookChannel
     let smtp: SMTPTransport?
     let logger: Logger
 
@@ -90,10 +100,8 @@ public struct NoticeService: Service {
     /// where it writes e-mails instead.
     public init(pool: PostgresConnectionPool, configuration: SchedulerConfiguration, logger: Logger) throws {
         var http = HTTPClient.Configuration()
-        // A redirect could lead to an address the policy refuses; receivers must answer where they are.
-        http.redirectConfiguration = .disallow
         http.timeout = .init(connect: .seconds(5), read: .seconds(Int64(configuration.webhookTimeout)))
-        client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: http)
+        webhooks = WebhookChannel(configuration: http, policy: configuration.webhookPolicy, timeout: .seconds(configuration.webhookTimeout))
         let mail: any MailTransport
         if let smtp = configuration.smtp {
             let transport = SMTPTransport(configuration: smtp, connections: configuration.smtpConnections)
@@ -108,7 +116,7 @@ public struct NoticeService: Service {
         }
         let delivery = NoticeDelivery(
             store: NoticeStore(pool: pool), publicURL: configuration.publicURL, mail: mail, from: configuration.from,
-            webhooks: WebhookChannel(client: client, policy: configuration.webhookPolicy, timeout: .seconds(configuration.webhookTimeout)),
+            webhooks: webhooks,
             settings: configuration.delivery, logger: logger)
         scheduler = NoticeScheduler(database: pool.configuration, delivery: delivery, poll: .seconds(configuration.poll), logger: logger)
         self.logger = logger
@@ -117,7 +125,7 @@ public struct NoticeService: Service {
     public func run() async throws {
         try await scheduler.run()
         await smtp?.close()
-        try? await client.shutdown()
+        await webhooks.shutdown()
     }
 }
 

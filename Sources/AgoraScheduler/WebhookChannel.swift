@@ -4,6 +4,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// Signs webhook deliveries as Standard Webhooks v1 specifies: HMAC-SHA256, keyed with the
 /// base64 part of the `whsec_` secret, over `id.timestamp.body`, sent as `v1,<base64>`.
@@ -24,17 +25,28 @@ public enum WebhookSignature {
 ///   receiver's `Retry-After`; other 5xx, timeouts and connection failures are tried again with
 ///   backoff; other answers are permanent failures.
 /// - The host is resolved and checked against ``WebhookAddressPolicy`` before every send, not
-///   only when subscribing, since what a name resolves to can change.
+///   only when subscribing, since what a name resolves to can change; the request then goes to
+///   the address that was checked (``PinnedClients``), so a name that resolves to a public
+///   address for the check and to a private one for the connection (DNS rebinding) gains nothing.
 public struct WebhookChannel: Sendable {
-    let client: HTTPClient
+    let clients: PinnedClients
     let policy: WebhookAddressPolicy
     let timeout: TimeAmount
 
-    /// A channel sending with `client` within `timeout` per request.
-    public init(client: HTTPClient, policy: WebhookAddressPolicy, timeout: Duration = .seconds(15)) {
-        self.client = client
+    /// A channel sending with clients made from `configuration` (redirects are never followed),
+    /// within `timeout` per request.
+    public init(configuration: HTTPClient.Configuration = HTTPClient.Configuration(), policy: WebhookAddressPolicy, timeout: Duration = .seconds(15)) {
+        var configuration = configuration
+        // A redirect could lead to an address the policy refuses; receivers answer where they are.
+        configuration.redirectConfiguration = .disallow
+        self.clients = PinnedClients(configuration: configuration)
         self.policy = policy
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Shuts every client down.
+    public func shutdown() async {
+        await clients.shutdown()
     }
 
     /// The body a webhook receives: `type`, `timestamp` and `data` (Standard Webhooks' shape).
@@ -49,15 +61,20 @@ public struct WebhookChannel: Sendable {
     /// the wall clock's (receivers check it against theirs), whatever clock the round runs on.
     func send(id: String, kind: String, url: String, secret: String, data: [String: JSONValue]) async -> DeliveryOutcome {
         let now = Date()
-        let target: (url: URL, host: String, port: Int)
+        let host: String
+        let addresses: [IPAddress]
         do {
-            target = try WebhookAddressPolicy.parse(url)
-            let host = target.host
-            let addresses = await Task.detached { HostResolver.addresses(of: host) }.value
+            host = try WebhookAddressPolicy.parse(url).host
+            addresses = try await HostResolver.resolve(host)
             try policy.check(host: host, addresses: addresses)
+        } catch WebhookAddressError.unresolvable(let name) {
+            // Resolvers fail for a while too: try again later, as for any network failure.
+            return .transient("the webhook's host does not resolve now (\(name))")
         } catch {
             return .permanent("webhook URL refused: \(error)")
         }
+        let client: HTTPClient
+        do { client = try await clients.client(host: host, pinnedTo: addresses[0]) } catch { return .transient("webhook: \(error)") }
         let timestamp = Int(now.timeIntervalSince1970)
         let body: [UInt8]
         do { body = try Self.body(kind: kind, at: now, data: data) } catch { return .permanent("could not encode the payload: \(error)") }
@@ -102,5 +119,53 @@ public struct WebhookChannel: Sendable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
         return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
+    }
+}
+
+/// HTTP clients that connect to the address a webhook's host was checked at, whatever the
+/// name resolves to by the time of the connection: async-http-client's `dnsOverride` keeps the
+/// name for TLS (SNI and certificate checks) and the `Host` header. One client per host and
+/// address, at most `limit` of them (the least recently used is shut down).
+public actor PinnedClients {
+    private let configuration: HTTPClient.Configuration
+    private let limit: Int
+    private var clients: [String: (client: HTTPClient, used: UInt64)] = [:]
+    private var clock: UInt64 = 0
+
+    init(configuration: HTTPClient.Configuration, limit: Int = 64) {
+        self.configuration = configuration
+        self.limit = limit
+    }
+
+    func client(host: String, pinnedTo address: IPAddress) async throws -> HTTPClient {
+        clock += 1
+        let key = host + "|" + address.description
+        if let found = clients[key] {
+            clients[key] = (found.client, clock)
+            return found.client
+        }
+        if clients.count >= limit, let oldest = clients.min(by: { $0.value.used < $1.value.used }) {
+            clients[oldest.key] = nil
+            try? await oldest.value.client.shutdown()
+        }
+        var configuration = configuration
+        if IPAddress(host) == nil { configuration.dnsOverride = [host: address.description] }
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        clients[key] = (client, clock)
+        return client
+    }
+
+    func shutdown() async {
+        let all = clients.values.map(\.client)
+        clients = [:]
+        for client in all { try? await client.shutdown() }
+    }
+}
+
+extension HostResolver {
+    /// ``HostResolver/addresses(of:)`` on NIO's blocking-work pool, never on Swift's
+    /// cooperative threads (a slow resolver must not stall other tasks).
+    static func resolve(_ host: String) async throws -> [IPAddress] {
+        try await NIOThreadPool.singleton.runIfActive { HostResolver.addresses(of: host) }
     }
 }

@@ -236,15 +236,20 @@ public struct AccessStore: Sendable {
     }
 
     /// A fresh code for e-mailing invitation `invitation`, stored as a hash beside the code the
-    /// secretariat was shown; either redeems the invitation, once. Minting again (a retried
-    /// send) replaces the previous e-mailed code. Nil when the invitation is no longer open
+    /// secretariat was shown; any of them redeems the invitation, once. Minting again (a retried
+    /// send) adds a code and keeps the earlier ones, since the reader may keep either copy of
+    /// the e-mail (they share a Message-ID). Nil when the invitation is no longer open
     /// (redeemed, voided or expired): there is nothing to send.
     public func mintDeliveryCode(invitation: UUID, now: Date = Date()) async throws -> IssuedInvitation? {
         let code = TokenSecret.generate(prefix: TokenSecret.invitationPrefix)
         guard let row = try await pool.query("""
-            UPDATE account_invitation SET delivery_code_hash = \(TokenSecret.hash(code))
-            WHERE id = \(invitation) AND redeemed_at IS NULL AND voided_at IS NULL AND expires_at > \(now)
-            RETURNING account_id, expires_at
+            WITH open AS (
+                SELECT id, account_id, expires_at FROM account_invitation
+                WHERE id = \(invitation) AND redeemed_at IS NULL AND voided_at IS NULL AND expires_at > \(now)
+            ), minted AS (
+                INSERT INTO account_invitation_delivery (code_hash, invitation_id) SELECT \(TokenSecret.hash(code)), id FROM open
+            )
+            SELECT account_id, expires_at FROM open
             """).first else { return nil }
         return IssuedInvitation(id: invitation, account: try row.decode("account_id"), code: code, expiresAt: try row.decode("expires_at"))
     }
@@ -258,7 +263,8 @@ public struct AccessStore: Sendable {
             guard let row = try await connection.query("""
                 UPDATE account_invitation i SET redeemed_at = now()
                 FROM account a
-                WHERE (i.code_hash = \(TokenSecret.hash(code)) OR i.delivery_code_hash = \(TokenSecret.hash(code)))
+                WHERE (i.code_hash = \(TokenSecret.hash(code))
+                       OR i.id = (SELECT invitation_id FROM account_invitation_delivery WHERE code_hash = \(TokenSecret.hash(code))))
                   AND a.id = i.account_id AND a.disabled_at IS NULL
                   AND i.redeemed_at IS NULL AND i.voided_at IS NULL AND i.expires_at > \(now)
                 RETURNING i.id, i.account_id

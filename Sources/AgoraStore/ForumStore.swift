@@ -108,8 +108,8 @@ public struct ForumStore: Sendable {
             try await connection.execute("""
                 INSERT INTO notice (recipient_person, kind, payload, dedupe_key)
                 SELECT n.person_id, 'speaker.confirmation_deadline_moved',
-                       jsonb_build_object('forum', \(forum.uuidString)::text, 'slate', \(slate.uuidString)::text,
-                                          'nomination', \(nomination.uuidString)::text, 'confirmBy', \(start)::timestamptz),
+                       jsonb_build_object('forum', \(forum.uuidString.lowercased())::text, 'slate', \(slate.uuidString.lowercased())::text,
+                                          'nomination', \(nomination.uuidString.lowercased())::text, 'confirmBy', \(start)::timestamptz),
                        \("slate:\(slate.uuidString):confirm:\(nomination.uuidString):moved:\(Int(start.timeIntervalSince1970))")
                 FROM nomination n WHERE n.id = \(nomination)
                 ON CONFLICT (dedupe_key) DO NOTHING

@@ -21,10 +21,12 @@ extension NoticeStore {
         var values = notice.payload
         if case .subscription(let subscription, let live) = notice.recipient {
             if notice.kind == NoticeKind.subscriptionConfirm.rawValue {
-                guard let code = try await mintSubscriptionCode(subscription, purpose: "confirm", lifetime: 7 * 86400, now: now, unconfirmedOnly: true) else {
+                let lifetime = SubscriptionStore.confirmationLifetime
+                guard let code = try await mintSubscriptionCode(subscription, purpose: "confirm", lifetime: lifetime, now: now, unconfirmedOnly: true) else {
                     return .irrelevant("the subscription is confirmed or ended")
                 }
                 values["code"] = .string(code)
+                values["expiresAt"] = .string(ISO8601DateFormatter().string(from: now.addingTimeInterval(lifetime)))
                 values["subscription"] = .string(subscription.uuidString)
             } else {
                 guard live else { return .irrelevant("the subscription is not confirmed or has ended") }
@@ -45,8 +47,8 @@ extension NoticeStore {
             }
             values["code"] = .string(issued.code)
             values["expiresAt"] = .string(ISO8601DateFormatter().string(from: issued.expiresAt))
-        case .confirmationReminder:
-            guard try await stillAwaitingAnswer(values) else { return .irrelevant("the speaker has answered, or the deadline moved") }
+        case .confirmationRequested, .confirmationReminder, .confirmationDeadlineMoved:
+            guard try await stillAwaitingAnswer(values) else { return .irrelevant("the speaker has answered, or the deadline moved or passed") }
         case .sessionReminder:
             guard case .person(let person) = notice.recipient, try await addSession(values, person: person, to: &values) else {
                 return .irrelevant("the speaker no longer speaks in that session, or it was cancelled")
@@ -73,7 +75,7 @@ extension NoticeStore {
 
     private func addForum(_ forum: UUID, to values: inout [String: JSONValue]) async throws {
         guard let row = try await pool.query("""
-            SELECT f.title, f.kind, f.starts_at, f.ends_at, f.chair, f.nominations_deadline, v.name AS venue_name, v.city, v.time_zone
+            SELECT f.title, f.kind, f.starts_at, f.chair, f.nominations_deadline, v.name AS venue_name, v.city, v.time_zone
             FROM forum f JOIN venue v ON v.id = f.venue_id WHERE f.id = \(forum)
             """).first else { return }
         let iso = ISO8601DateFormatter()

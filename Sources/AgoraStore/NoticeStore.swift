@@ -9,8 +9,11 @@ public struct ClaimedNotice: Sendable {
     public let id: Int64
     /// The webhook-id and e-mail Message-ID: the same for every attempt, so receivers can drop duplicates.
     public let publicID: UUID
-    /// This claim's attempt number (1 for the first try).
+    /// This claim's attempt number, which fences every write about it.
     public let attempt: Int
+    /// Which try this is since the notice was written or an operator sent it again (1 for the
+    /// first): what the retry policy counts.
+    public let tries: Int
     public let kind: String
     public let channel: String
     public let language: String
@@ -68,9 +71,6 @@ public struct NoticeSummary: Sendable, Codable, Equatable {
 /// The outbox, from the scheduler's side: claiming due notices under a lease, recording each
 /// attempt fenced by its number, and what operators read and retry.
 public struct NoticeStore: Sendable {
-    /// The channel on which committed notices wake the schedulers (a trigger sends it).
-    public static let channel = "agora_notices"
-
     let pool: PostgresConnectionPool
 
     /// The store over `pool`.
@@ -89,7 +89,7 @@ public struct NoticeStore: Sendable {
             try await connection.execute("""
                 UPDATE notice SET state = 'dead', locked_until = NULL, updated_at = \(now),
                        last_error = 'the lease of the last attempt ran out (the scheduler stopped while sending)'
-                WHERE id IN (SELECT id FROM notice WHERE state = 'running' AND locked_until <= \(now) AND attempt >= \(maxAttempts)
+                WHERE id IN (SELECT id FROM notice WHERE state = 'running' AND locked_until <= \(now) AND attempt - attempt_base >= \(maxAttempts)
                              FOR UPDATE SKIP LOCKED)
                 """)
             let rows = try await connection.query("""
@@ -101,7 +101,7 @@ public struct NoticeStore: Sendable {
                 )
                 UPDATE notice n SET state = 'running', attempt = n.attempt + 1, locked_until = \(now.addingTimeInterval(lease)), updated_at = \(now)
                 FROM due WHERE n.id = due.id
-                RETURNING n.id, n.public_id, n.attempt, n.kind, n.channel, n.language, n.payload, n.created_at, n.run_at,
+                RETURNING n.id, n.public_id, n.attempt, n.attempt - n.attempt_base AS tries, n.kind, n.channel, n.language, n.payload, n.created_at, n.run_at,
                           n.recipient_person, n.recipient_account, n.recipient_subscription
                 """)
             return try await Self.addressed(rows, on: connection)
@@ -135,7 +135,7 @@ public struct NoticeStore: Sendable {
                 recipient = .subscription(try row.decode("recipient_subscription", as: UUID.self), live: try address.decode("live", as: Bool?.self) ?? false)
             }
             return ClaimedNotice(
-                id: id, publicID: try row.decode("public_id"), attempt: try row.decode("attempt"), kind: try row.decode("kind"),
+                id: id, publicID: try row.decode("public_id"), attempt: try row.decode("attempt"), tries: try row.decode("tries"), kind: try row.decode("kind"),
                 channel: try row.decode("channel"), language: try row.decode("language"),
                 payload: try row.decode("payload", as: PostgresJSON<[String: JSONValue]>.self).value,
                 createdAt: try row.decode("created_at"), runAt: try row.decode("run_at"), recipient: recipient,
@@ -234,7 +234,8 @@ public struct NoticeStore: Sendable {
         return (notices, next)
     }
 
-    /// Sends a dead notice again: it waits for the next round with its attempts counted afresh.
+    /// Sends a dead notice again: it waits for the next round with its tries counted afresh
+    /// (its attempt number goes on growing, as fencing needs).
     /// Nil when there is no such notice; refused unless it is dead.
     public func retry(_ publicID: UUID, by actor: Actor, requestID: String?) async throws -> NoticeSummary? {
         try await pool.withTransaction { connection in
@@ -245,7 +246,7 @@ public struct NoticeStore: Sendable {
             }
             let id = try row.decode("id", as: Int64.self)
             try await connection.execute("""
-                UPDATE notice SET state = 'pending', attempt = 0, run_at = now(), locked_until = NULL, updated_at = now() WHERE id = \(id)
+                UPDATE notice SET state = 'pending', attempt_base = attempt, run_at = now(), locked_until = NULL, updated_at = now() WHERE id = \(id)
                 """)
             try await AuditLog.record(
                 AuditChange(action: "notice.retry", objectType: "notice", objectID: publicID.uuidString,

@@ -11,7 +11,7 @@ enum Outbox {
     /// network notices (a network has no address of its own).
     static let networkAccounts = """
         SELECT r.account_id, r.network_id FROM account_role r JOIN account a ON a.id = r.account_id
-        WHERE r.role = 'network' AND a.email IS NOT NULL
+        WHERE r.role = 'network' AND a.email IS NOT NULL AND a.disabled_at IS NULL
         """
 
     /// "Nomination received", to the nominating network's accounts.
@@ -63,7 +63,7 @@ enum Outbox {
         try await connection.execute("""
             INSERT INTO notice (recipient_person, kind, payload, run_at, dedupe_key)
             SELECT n.person_id, 'speaker.confirmation_reminder',
-                   jsonb_build_object('forum', \(forum.uuidString)::text, 'slate', \(slate.uuidString)::text, 'nomination', n.id::text,
+                   jsonb_build_object('forum', \(forum.uuidString.lowercased())::text, 'slate', \(slate.uuidString.lowercased())::text, 'nomination', n.id::text,
                                       'minutes', \(minutes)::int, 'confirmBy', \(confirmBy)::timestamptz),
                    \(runAt), \("slate:\(slate.uuidString):confirm:\(nomination.uuidString):reminder:\(Int(confirmBy.timeIntervalSince1970))")
             FROM nomination n WHERE n.id = \(nomination) AND \(runAt) > now()
@@ -145,12 +145,16 @@ enum Outbox {
 
     /// Coalesced "agenda changed" notices: a reader who already has one waiting (not yet taken
     /// by a scheduler) gets it pushed back to a quiet period after this publish, covering this
-    /// version too; any other reader gets a new one, starting at this version.
+    /// version too, but never later than ``NoticeTiming/longestCoalescing(quietPeriod:)`` after
+    /// it was first written (a secretariat publishing all day long does not silence it); any
+    /// other reader gets a new one, starting at this version.
     static func agendaChanged(_ forum: UUID, number: Int, people: [UUID], quietPeriod: TimeInterval,
                               on connection: PostgresConnection) async throws {
         let quiet = Int(quietPeriod.rounded())
+        let longest = Int(NoticeTiming.longestCoalescing(quietPeriod: quietPeriod).rounded())
         try await connection.execute("""
-            UPDATE notice n SET run_at = now() + \(quiet) * interval '1 second', updated_at = now(),
+            UPDATE notice n SET updated_at = now(),
+                   run_at = least(now() + \(quiet) * interval '1 second', n.created_at + \(longest) * interval '1 second'),
                    payload = jsonb_set(n.payload, '{toVersion}', to_jsonb(\(number)::int))
             WHERE n.kind = 'agenda.changed' AND n.state = 'pending' AND (n.payload->>'forum')::uuid = \(forum)
               AND (n.recipient_person = ANY(\(people)::uuid[])
@@ -159,9 +163,9 @@ enum Outbox {
         try await connection.execute("""
             INSERT INTO notice (recipient_person, recipient_subscription, kind, payload, run_at, dedupe_key)
             SELECT r.person, r.subscription, 'agenda.changed',
-                   jsonb_build_object('forum', \(forum.uuidString)::text, 'fromVersion', \(number)::int, 'toVersion', \(number)::int),
+                   jsonb_build_object('forum', \(forum.uuidString.lowercased())::text, 'fromVersion', \(number)::int, 'toVersion', \(number)::int),
                    now() + \(quiet) * interval '1 second',
-                   'agenda:' || \(forum.uuidString)::text || ':changed:' || coalesce(r.person, r.subscription) || ':' || \(number)::int
+                   'agenda:' || \(forum.uuidString.lowercased())::text || ':changed:' || coalesce(r.person, r.subscription) || ':' || \(number)::int
             FROM (SELECT p.id AS person, NULL::uuid AS subscription FROM person p WHERE p.id = ANY(\(people)::uuid[]) AND p.email IS NOT NULL
                   UNION ALL
                   SELECT NULL, s.id FROM subscription s WHERE s.forum_id = \(forum) AND s.confirmed_at IS NOT NULL AND s.ended_at IS NULL) r
@@ -188,9 +192,9 @@ enum Outbox {
             written += try await connection.execute("""
                 INSERT INTO notice (recipient_account, kind, payload, dedupe_key)
                 SELECT r.account_id, 'nomination.deadline_reminder',
-                       jsonb_build_object('forum', \(forum.uuidString)::text, 'networkName', w.name, 'deadline', \(deadline)::timestamptz,
-                                          'daysLeft', \(lead == "1d" ? "1" : "3")::text, 'oneDay', \(lead == "1d"), 'severalDays', \(lead != "1d")),
-                       'forum:' || \(forum.uuidString)::text || ':deadline:' || \(lead)::text || ':' || r.account_id
+                       jsonb_build_object('forum', \(forum.uuidString.lowercased())::text, 'networkName', w.name, 'deadline', \(deadline)::timestamptz,
+                                          'daysLeft', \(lead == "1d" ? "1" : "3")::text, 'oneDay', \(lead == "1d")::boolean, 'severalDays', \(lead != "1d")::boolean),
+                       'forum:' || \(forum.uuidString.lowercased())::text || ':deadline:' || \(lead)::text || ':' || r.account_id
                 FROM (\(unsafeRaw: networkAccounts)) r JOIN network w ON w.id = r.network_id
                 WHERE NOT EXISTS (SELECT 1 FROM nomination n WHERE n.forum_id = \(forum) AND n.network_id = r.network_id AND n.withdrawn_at IS NULL)
                 ON CONFLICT (dedupe_key) DO NOTHING

@@ -352,8 +352,8 @@ public struct SelectionStore: Sendable {
         try await connection.query("""
             INSERT INTO notice (recipient_person, kind, payload, dedupe_key)
             SELECT n.person_id, 'speaker.confirmation_requested',
-                   jsonb_build_object('forum', \(slate.forum.uuidString)::text, 'forumTitle', \(title)::text, 'slate', \(slate.id.uuidString)::text,
-                                      'nomination', \(nomination.uuidString)::text, 'minutes', \(minutes)::int, 'confirmBy', \(confirmBy)::timestamptz),
+                   jsonb_build_object('forum', \(slate.forum.uuidString.lowercased())::text, 'forumTitle', \(title)::text, 'slate', \(slate.id.uuidString.lowercased())::text,
+                                      'nomination', \(nomination.uuidString.lowercased())::text, 'minutes', \(minutes)::int, 'confirmBy', \(confirmBy)::timestamptz),
                    \("slate:\(slate.id.uuidString):confirm:\(nomination.uuidString)")
             FROM nomination n WHERE n.id = \(nomination)
             ON CONFLICT (dedupe_key) DO NOTHING

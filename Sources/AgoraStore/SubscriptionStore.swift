@@ -24,9 +24,12 @@ public struct CreatedSubscription: Sendable {
 
 /// Forum subscriptions: anyone by e-mail with double opt-in, systems by signed webhook.
 public struct SubscriptionStore: Sendable {
-    /// At most one confirmation e-mail per address and forum in this time, however often
-    /// someone subscribes it: the form cannot be used to flood a mailbox.
+    /// At most one confirmation e-mail per address in this time, whatever forum and however
+    /// often someone subscribes it: the form cannot be used to flood a mailbox.
     public static let confirmationInterval: TimeInterval = 3600
+    /// An address that ended a subscription it never confirmed ("not me") gets no confirmation
+    /// for that forum again for this long.
+    public static let declinedQuiet: TimeInterval = 30 * 86400
     /// How long a confirmation code holds.
     public static let confirmationLifetime: TimeInterval = 7 * 86400
 
@@ -53,12 +56,9 @@ public struct SubscriptionStore: Sendable {
             if let existing {
                 if try existing.decode("confirmed", as: Bool.self) { return true }
                 id = try existing.decode("id")
-                let recent = try await connection.query("""
-                    SELECT 1 FROM notice WHERE recipient_subscription = \(id) AND kind = 'subscription.confirm'
-                      AND created_at > \(now.addingTimeInterval(-Self.confirmationInterval))
-                    """)
-                guard recent.isEmpty else { return true }
+                guard try await Self.mayAskToConfirm(address, forum: forum, now: now, on: connection) else { return true }
             } else {
+                guard try await Self.mayAskToConfirm(address, forum: forum, now: now, on: connection) else { return true }
                 id = try await connection.query("""
                     INSERT INTO subscription (forum_id, channel, address, language) VALUES (\(forum), 'email', \(address), \(language)) RETURNING id
                     """)[0].decode("id", as: UUID.self)
@@ -151,6 +151,21 @@ public struct SubscriptionStore: Sendable {
         let owner = try row.decode("owner_account", as: UUID?.self)
         guard (owner != nil && owner == actor.accountID) || actor.grants.contains(where: { $0.role == .secretariat }) else { return nil }
         return try Self.subscription(row)
+    }
+
+    /// Whether a confirmation e-mail may go to `address` now: none went to it in the last
+    /// ``confirmationInterval`` (any forum), and it did not decline this forum lately.
+    static func mayAskToConfirm(_ address: String, forum: UUID, now: Date, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query("""
+            SELECT 1 FROM notice n JOIN subscription s ON s.id = n.recipient_subscription
+            WHERE lower(s.address) = lower(\(address)) AND n.kind = 'subscription.confirm'
+              AND n.created_at > \(now.addingTimeInterval(-confirmationInterval))
+            UNION ALL
+            SELECT 1 FROM subscription
+            WHERE lower(address) = lower(\(address)) AND forum_id = \(forum) AND confirmed_at IS NULL
+              AND ended_because = 'unsubscribed' AND ended_at > \(now.addingTimeInterval(-declinedQuiet))
+            LIMIT 1
+            """).isEmpty
     }
 
     static func holds(_ code: String, purposes: [String], for id: UUID, now: Date, on connection: PostgresConnection) async throws -> Bool {

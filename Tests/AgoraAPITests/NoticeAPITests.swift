@@ -1,9 +1,10 @@
 import Agora
-import AgoraAPI
+@testable import AgoraAPI
 import AgoraScheduler
 import AgoraStore
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PostgresClient
@@ -37,10 +38,16 @@ struct NoticeAPITests {
             }
             // Asking again answers alike and sends no second e-mail within the hour.
             try await client.execute(uri: "/forums/\(fixture.forum)/subscriptions", method: .post, body: subscribe) { #expect($0.status == .accepted) }
+            // Nor does the same address at another forum within the hour (one confirmation an hour, whatever the forum).
+            let other = try await Fixture.forum(pool, issue: try await Fixture.issue(pool, slug: "second-forum"), kind: .conference, status: .announced)
+            try await client.execute(uri: "/forums/\(other)/subscriptions", method: .post, body: subscribe) { #expect($0.status == .accepted) }
             #expect(try await Self.notices(pool, kind: "subscription.confirm").count == 1)
             #expect(try await delivery.deliverDue(now: Date()).delivered == 1)
             let confirmation = try #require(try smtp.mails().first)
             #expect(confirmation.contentLanguage == "fr")
+            // The code's expiry is written out, a week ahead.
+            #expect(confirmation.text.contains(Date().addingTimeInterval(7 * 86400).formatted(.dateTime.year())), "\(confirmation.text)")
+            #expect(!confirmation.text.contains(" le .") && !confirmation.text.contains("le  "), "\(confirmation.text)")
             #expect(confirmation.listUnsubscribe == nil)
             let subscription = try await pool.query("SELECT id FROM subscription WHERE address = 'reader@example.org'")[0].decode("id", as: UUID.self)
             let code = try #require(confirmation.text.split(whereSeparator: { $0.isWhitespace || $0 == "\"" }).first { $0.hasPrefix("agorasub_") }.map(String.init))
@@ -218,6 +225,40 @@ struct NoticeAPITests {
         }
     }
 
+    @Test func networksHearOfTheirNominationsOfDeadlinesAndOfHearings() async throws {
+        try await withApp { client, pool, _ in
+            let selection = SelectionAPITests()
+            let water = try await selection.nominator(pool, "Water network", constituency: "ngo", people: [("Amina", "KE", "female")])
+            let farmers = try await selection.nominator(pool, "Farmers network", constituency: "farmers", people: [("Bruno", "BR", "male")])
+            try await pool.execute("UPDATE account SET email = 'focal-' || id || '@example.org' WHERE id IN (\(water.account.id), \(farmers.account.id))")
+            let forum = try await selection.openForum(pool, kind: .conference, slots: 4)
+            let deadline = try await pool.query("SELECT nominations_deadline FROM forum WHERE id = \(forum)")[0].decode("nominations_deadline", as: Date.self)
+            #expect(try await selection.nominate(client, forum, by: water, person: water.people[0], rank: 1).0 == .created)
+            // The nominating network's accounts hear of it; nobody else does.
+            let received = try await pool.query("SELECT recipient_account FROM notice WHERE kind = 'nomination.received'").map { try $0.decode("recipient_account", as: UUID.self) }
+            #expect(received == [water.account.id])
+
+            let notices = NoticeStore(pool: pool)
+            // Four days before the deadline nothing is due; within three days the 3-day reminder, once.
+            #expect(try await notices.nominationDeadlineReminders(now: deadline.addingTimeInterval(-4 * 86400)) == 0)
+            #expect(try await notices.nominationDeadlineReminders(now: deadline.addingTimeInterval(-2 * 86400)) == 1)
+            #expect(try await notices.nominationDeadlineReminders(now: deadline.addingTimeInterval(-2 * 86400 + 60)) == 0)
+            #expect(try await notices.nominationDeadlineReminders(now: deadline.addingTimeInterval(-3600)) == 1)
+            let reminders = try await pool.query("""
+                SELECT recipient_account, payload->>'daysLeft' AS days FROM notice WHERE kind = 'nomination.deadline_reminder' ORDER BY created_at, dedupe_key
+                """).map { (try $0.decode("recipient_account", as: UUID.self), try $0.decode("days", as: String.self)) }
+            // Only the network that has not nominated is reminded, 3 days and then 1 day before.
+            #expect(reminders.map(\.0) == [farmers.account.id, farmers.account.id])
+            #expect(reminders.map(\.1) == ["3", "1"])
+
+            // A hearing announced: every network's accounts hear of it.
+            let hearing = try await Fixture.forum(pool, issue: try await Fixture.issue(pool, slug: "hearing-notice"), kind: .hearing, status: .announced)
+            let told = try await pool.query("SELECT recipient_account FROM notice WHERE kind = 'forum.hearing_scheduled' AND payload->>'forum' = \(hearing.uuidString.lowercased())")
+                .map { try $0.decode("recipient_account", as: UUID.self) }
+            #expect(Set(told) == [water.account.id, farmers.account.id])
+        }
+    }
+
     @Test func operatorsSeeAndRetryDeadNoticesAndTheMetricsCountThem() async throws {
         try await withApp { client, pool, _ in
             let secretariat = try await TestAccount.make(pool, name: "Secretariat", grants: [RoleGrant(.secretariat)])
@@ -255,8 +296,10 @@ struct NoticeAPITests {
             try await client.execute(uri: "/notices/\(dead)/retry", method: .post, headers: secretariat.authorization) { response in
                 #expect(response.status == .ok)
             }
-            let row = try await pool.query("SELECT state, attempt FROM notice WHERE public_id = \(dead)")[0]
-            #expect(try row.decode("state", as: String.self) == "pending" && row.decode("attempt", as: Int.self) == 0)
+            // Sent again with its tries counted afresh; its attempt number, which fences, only grows.
+            let row = try await pool.query("SELECT state, attempt, attempt_base FROM notice WHERE public_id = \(dead)")[0]
+            #expect(try row.decode("state", as: String.self) == "pending" && row.decode("attempt", as: Int.self) == 8)
+            #expect(try row.decode("attempt_base", as: Int.self) == 8)
             let audited = try await pool.query("SELECT 1 FROM audit_entry WHERE action = 'notice.retry' AND object_id = \(dead.uuidString)")
             #expect(audited.count == 1)
         }
@@ -269,4 +312,14 @@ enum APIJSONTest {
         decoder.dateDecodingStrategy = .iso8601
         return decoder
     }()
+}
+
+@Suite("Request logs")
+struct RequestLogTests {
+    @Test func codesInQueriesAreRedacted() {
+        #expect(RedactingRequestLogMiddleware<AgoraRequestContext>.redacted(path: "/subscriptions/x/unsubscribe", query: "code=agorasub_secret&x=1")
+                == "/subscriptions/x/unsubscribe?code=[redacted]&x=1")
+        #expect(RedactingRequestLogMiddleware<AgoraRequestContext>.redacted(path: "/forums", query: "limit=5") == "/forums?limit=5")
+        #expect(RedactingRequestLogMiddleware<AgoraRequestContext>.redacted(path: "/forums", query: nil) == "/forums")
+    }
 }

@@ -16,13 +16,20 @@ import TestSupport
 struct NoticeDeliveryTests {
     /// Loopback is allowed here the way an operator would allow it.
     static let loopback = try! WebhookAddressPolicy(allowList: "127.0.0.0/8,::1")
+    /// The channels live as long as the test process: their HTTP clients are never shut down
+    /// while a test may still use them.
+    static let channels: [String: WebhookChannel] = [
+        "loopback": WebhookChannel(policy: loopback, timeout: .seconds(15)),
+        "loopback-1s": WebhookChannel(policy: loopback, timeout: .seconds(1)),
+        "strict": WebhookChannel(policy: .strict, timeout: .seconds(15)),
+    ]
 
     static func delivery(_ pool: PostgresConnectionPool, smtp: SMTPSink, policy: WebhookAddressPolicy = loopback,
                          settings: DeliverySettings = DeliverySettings(), webhookTimeout: Duration = .seconds(15)) throws -> NoticeDelivery {
         NoticeDelivery(store: NoticeStore(pool: pool), publicURL: "https://agora.example.org",
                        mail: SMTPTransport(configuration: try SMTPConfiguration(url: smtp.url)),
                        from: try MailAddress("agora@agora.example.org", name: "Agora"),
-                       webhooks: WebhookChannel(client: .shared, policy: policy, timeout: webhookTimeout),
+                       webhooks: channels[policy == .strict ? "strict" : webhookTimeout == .seconds(1) ? "loopback-1s" : "loopback"]!,
                        settings: settings, random: { 0.5 }, logger: TestDatabase.logger)
     }
 
@@ -71,8 +78,9 @@ struct NoticeDeliveryTests {
             for (name, person) in people {
                 ids[name] = try await pool.query("""
                     INSERT INTO notice (recipient_person, kind, payload, dedupe_key)
-                    VALUES (\(person), 'speaker.confirmation_requested',
-                            jsonb_build_object('forum', \(forum.uuidString)::text, 'minutes', 5, 'confirmBy', '2027-01-10T09:00:00Z'), \(name))
+                    VALUES (\(person), 'nomination.deadline_reminder',
+                            jsonb_build_object('forum', \(forum.uuidString)::text, 'networkName', 'Water network', 'deadline', '2027-01-10T09:00:00Z',
+                                               'daysLeft', '3', 'severalDays', true, 'oneDay', false), \(name))
                     RETURNING public_id
                     """)[0].decode("public_id", as: UUID.self)
             }
@@ -93,7 +101,7 @@ struct NoticeDeliveryTests {
             // Portuguese has no templates: English.
             let other = try #require(mails.first { $0.to.contains("ana@example.org") })
             #expect(other.contentLanguage == "en")
-            let states = try await pool.query("SELECT state FROM notice WHERE kind = 'speaker.confirmation_requested'").map { try $0.decode("state", as: String.self) }
+            let states = try await pool.query("SELECT state FROM notice WHERE kind = 'nomination.deadline_reminder'").map { try $0.decode("state", as: String.self) }
             #expect(states == ["done", "done", "done"])
         }
     }
@@ -278,7 +286,7 @@ struct NoticeDeliveryTests {
             for (person, key) in [(rejected, "a"), (silent, "b")] {
                 try await pool.execute("""
                     INSERT INTO notice (recipient_person, kind, payload, dedupe_key)
-                    VALUES (\(person), 'speaker.confirmation_deadline_moved', '{"confirmBy": "2027-01-10T09:00:00Z"}', \(key))
+                    VALUES (\(person), 'nomination.deadline_reminder', '{"deadline": "2027-01-10T09:00:00Z", "daysLeft": "1", "oneDay": true}', \(key))
                     """)
             }
             let round = try await Self.delivery(pool, smtp: smtp).deliverDue(now: Date())

@@ -1,4 +1,5 @@
 import Agora
+import SMTPClient
 @testable import AgoraScheduler
 import Foundation
 import Testing
@@ -49,5 +50,24 @@ struct WebhookSignatureTests {
                                      values: ["confirmBy": .string("2027-04-20T08:00:00Z"), "timeZone": .string("Europe/Zurich")])!
         // 08:00 UTC is 10:00 in Geneva in April, written the French way.
         #expect(french.text.contains("avril 2027") && french.text.contains("10:00"), "\(french.text)")
+    }
+}
+
+@Suite("E-mail channel")
+struct MailChannelTests {
+    @Test func onlyARefusalOfTheRecipientOrMessageIsPermanent() {
+        #expect(SMTPTransport.isPermanent(SMTPError(.rejected(code: 550, text: "no such user"), "RCPT refused")))
+        #expect(SMTPTransport.isPermanent(SMTPError(.invalidMessage, "bad header")))
+        // The relay refusing us is an outage of the channel: tried again later.
+        #expect(!SMTPTransport.isPermanent(SMTPError(.rejected(code: 535, text: "authentication failed"), "AUTH refused")))
+        #expect(!SMTPTransport.isPermanent(SMTPError(.configuration, "STARTTLS required but not offered")))
+        #expect(!SMTPTransport.isPermanent(SMTPError(.rejected(code: 451, text: "try later"), "MAIL refused")))
+        #expect(!SMTPTransport.isPermanent(SMTPError(.connection, "timed out")))
+    }
+
+    @Test func errorsKeepNoAddresses() {
+        let text = SMTPTransport.withoutAddresses("550 5.1.1 <amina.k@example.org>: RCPT TO:<amina.k@example.org> refused for bob@x.org")
+        #expect(!text.contains("@"), "\(text)")
+        #expect(text.contains("550 5.1.1"))
     }
 }
