@@ -75,8 +75,8 @@ INSERT INTO notice (recipient_subscription, kind, payload, dedupe_key)
 SQL
 
 # Short leases, so notices stranded by a kill come back within seconds.
-export AGORA_WEBHOOK_ALLOW=127.0.0.0/8 AGORA_NOTICE_LEASE=3 AGORA_WEBHOOK_TIMEOUT=2 AGORA_NOTICE_POLL=1 \
-  AGORA_NOTICE_BATCH=20 AGORA_NOTICE_MAX_ATTEMPTS=50 AGORA_LOG_LEVEL=warning AGORA_MAIL_DIR="$tmp/mail"
+export AGORA_WEBHOOK_ALLOW=127.0.0.0/8 AGORA_NOTICE_LEASE=3 AGORA_WEBHOOK_TIMEOUT=1 AGORA_NOTICE_POLL=1 \
+  AGORA_NOTICE_BATCH=20 AGORA_NOTICE_CONCURRENCY=20 AGORA_NOTICE_MAX_ATTEMPTS=50 AGORA_LOG_LEVEL=warning AGORA_MAIL_DIR="$tmp/mail"
 start_scheduler() {
   "$AGORA_BINARY" scheduler >>"$tmp/scheduler.log" 2>&1 &
   scheduler_pid=$!
@@ -85,7 +85,9 @@ for ((kill = 1; kill <= kills; kill++)); do
   start_scheduler
   # A random moment: 50 to 450 ms into this scheduler's life (intervals, not waits for an event).
   sleep "0.$(printf '%02d' $((RANDOM % 40 + 5)))"
-  kill -9 "$scheduler_pid"
+  if ! kill -9 "$scheduler_pid" 2>/dev/null; then
+    echo "crash-check: the scheduler stopped by itself:" >&2; tail -n 20 "$tmp/scheduler.log" >&2; exit 1
+  fi
   wait "$scheduler_pid" 2>/dev/null || true
 done
 killed_with_work=$(psql_ -c "SELECT count(*) FROM notice WHERE state <> 'done'")
