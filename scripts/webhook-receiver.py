@@ -33,6 +33,9 @@ seen = set()     # webhook-ids delivered with a 2xx answer
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body go out in two writes: without TCP_NODELAY the second waits for the
+    # client's delayed ACK (40 ms), which would measure the kernel rather than the sender.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -109,6 +112,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
+    # A sender opens many connections at once: a backlog of 5 (the default) would reset them.
+    ThreadingHTTPServer.request_queue_size = 512
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)

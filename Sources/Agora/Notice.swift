@@ -121,3 +121,19 @@ public enum NoticeTiming {
         return nominationReminderLeads.filter { deadline.addingTimeInterval(-$0.seconds) <= now }.min { $0.seconds < $1.seconds }?.label
     }
 }
+
+/// ISO 8601 instants in UTC to the second (`2027-01-15T08:00:00Z`), written without a
+/// formatter: Foundation's formatters go through ICU and cost more than the rest of a webhook.
+public enum ISOInstant {
+    public static func string(_ date: Date) -> String {
+        var time = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
+    }
+}

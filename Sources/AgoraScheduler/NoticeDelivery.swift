@@ -40,6 +40,8 @@ public struct DeliverySettings: Sendable {
     /// Sends in flight at once within a round.
     public var concurrency = 32
     public var retry = RetryPolicy.standard
+    /// What a round claims: the batch, but no more than are sent at once.
+    public var roundSize: Int { max(1, min(batchSize, concurrency)) }
     public init() {}
 }
 
@@ -80,33 +82,37 @@ public struct NoticeDelivery: Sendable {
 
     /// Claims and delivers one batch of the notices due at `now`.
     public func deliverDue(now: Date) async throws -> DeliveryRound {
-        let claimed = try await store.claim(now: now, lease: settings.lease, limit: min(settings.batchSize, settings.concurrency),
-                                            maxAttempts: settings.retry.maxAttempts)
+        let claimed = try await store.claim(now: now, lease: settings.lease, limit: settings.roundSize, maxAttempts: settings.retry.maxAttempts)
         var round = DeliveryRound()
         round.claimed = claimed.count
         guard !claimed.isEmpty else { return round }
-        // Every send starts now, and each outcome is recorded as it comes: a slow send holds no
-        // other notice's outcome back past its lease.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let (results, sink) = AsyncStream.makeStream(of: NoticeAttemptResult.self)
+        let forumIDs = Set(claimed.compactMap { notice -> UUID? in
+            if case .string(let id)? = notice.payload["forum"] { UUID(uuidString: id) } else { nil }
+        })
+        let forums = (try? await store.forums(Array(forumIDs))) ?? [:]
+        // Every send starts now, and each records its own outcome as soon as it is known: a slow
+        // send holds no other notice's outcome back past its lease. An outcome that cannot be
+        // recorded (the database is away) leaves the notice to come back when its lease ends.
+        await withTaskGroup(of: (NoticeDecision, Bool).self) { group in
             for notice in claimed {
-                group.addTask { sink.yield(await self.attempt(notice, now: now)) }
+                group.addTask {
+                    let result = await self.attempt(notice, now: now, forums: forums)
+                    do {
+                        return (result.decision, try await store.record([result], now: Date()) == 1)
+                    } catch {
+                        logger.warning("could not record a notice's outcome", metadata: ["notice": "\(notice.publicID)", "error": "\(error)"])
+                        return (result.decision, false)
+                    }
+                }
             }
-            var received = 0
-            for await result in results {
-                let recorded = try await store.record([result], now: Date())
-                round.count(result.decision, recorded: recorded == 1)
-                received += 1
-                if received == claimed.count { sink.finish() }
-            }
-            try await group.waitForAll()
+            for await (decision, recorded) in group { round.count(decision, recorded: recorded) }
         }
         return round
     }
 
     /// One attempt at one notice, decided.
-    func attempt(_ notice: ClaimedNotice, now: Date) async -> NoticeAttemptResult {
-        let outcome = await deliver(notice, now: now)
+    func attempt(_ notice: ClaimedNotice, now: Date, forums: [UUID: [String: JSONValue]] = [:]) async -> NoticeAttemptResult {
+        let outcome = await deliver(notice, now: now, forums: forums)
         let decision = settings.retry.decide(attempt: notice.tries, outcome: outcome, now: now, random: random())
         Counter(label: "agora_notice_deliveries_total", dimensions: [("channel", notice.channel), ("result", Self.result(decision))]).increment()
         if case .delivered = outcome {} else {
@@ -125,10 +131,10 @@ public struct NoticeDelivery: Sendable {
         }
     }
 
-    func deliver(_ notice: ClaimedNotice, now: Date) async -> DeliveryOutcome {
+    func deliver(_ notice: ClaimedNotice, now: Date, forums: [UUID: [String: JSONValue]]) async -> DeliveryOutcome {
         let values: [String: JSONValue]
         do {
-            switch try await store.content(of: notice, now: now) {
+            switch try await store.content(of: notice, now: now, forums: forums) {
             case .irrelevant(let reason): return .irrelevant(reason)
             case .send(let content): values = content
             }

@@ -68,7 +68,7 @@ struct NoticeRenderer: Sendable {
         for (key, value) in values { context[key] = Self.mustache(value) }
         let zone = values["timeZone"].flatMap { if case .string(let name) = $0 { TimeZone(identifier: name) } else { nil } } ?? TimeZone(identifier: "UTC")!
         for key in ["expiresAt", "deadline", "confirmBy", "startsAt", "endsAt", "nominationsDeadline", "forumStartsAt"] {
-            if case .string(let iso)? = values[key], let date = ISO8601DateFormatter().date(from: iso) {
+            if case .string(let iso)? = values[key], let date = NoticeRenderer.date(iso) {
                 context[key] = Self.write(date, language: language, zone: zone)
             }
         }
@@ -126,6 +126,15 @@ struct NoticeRenderer: Sendable {
         }
     }
 
+    /// An ISO 8601 instant as the outbox holds it (`Z` or an offset such as `+00:00`, as
+    /// PostgreSQL writes timestamps into JSON).
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions.insert(.withFractionalSeconds)
+        return formatter.date(from: text)
+    }
+
     /// An instant for a reader of `language`, in `zone`, naming the zone.
     static func write(_ date: Date, language: String, zone: TimeZone) -> String {
         var style = Date.FormatStyle(date: .complete, time: .shortened, locale: Locale(identifier: language == "fr" ? "fr_FR" : language == "es" ? "es_ES" : "en_GB"),
@@ -145,7 +154,7 @@ enum AgendaChangeWords {
         }
         func place(_ key: String) -> [String: JSONValue]? { if case .object(let place)? = fields[key] { place } else { nil } }
         func when(_ place: [String: JSONValue]?) -> String {
-            guard let place, let iso = string("startsAt", in: place), let date = ISO8601DateFormatter().date(from: iso) else { return "?" }
+            guard let place, let iso = string("startsAt", in: place), let date = NoticeRenderer.date(iso) else { return "?" }
             var room = ""
             if case .object(let r)? = place["room"], case .string(let name)? = r["name"] { room = ", " + name }
             return NoticeRenderer.write(date, language: language, zone: zone) + room

@@ -66,7 +66,8 @@ public struct NoticeScheduler: Service {
                                                                 "retried": "\(round.retried)", "dead": "\(round.dead)",
                                                                 "cancelled": "\(round.cancelled)", "fenced": "\(round.fenced)"])
                 }
-                if round.claimed < delivery.settings.batchSize { return }
+                // A full round means more may be due: go on at once, without waiting for a signal.
+                if round.claimed < delivery.settings.roundSize { return }
             } catch {
                 logger.warning("a delivery round failed", metadata: ["error": "\(error)"])
                 return

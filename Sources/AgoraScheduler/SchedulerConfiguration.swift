@@ -101,7 +101,8 @@ public struct NoticeService: Service {
     public init(pool: PostgresConnectionPool, configuration: SchedulerConfiguration, logger: Logger) throws {
         var http = HTTPClient.Configuration()
         http.timeout = .init(connect: .seconds(5), read: .seconds(Int64(configuration.webhookTimeout)))
-        webhooks = WebhookChannel(configuration: http, policy: configuration.webhookPolicy, timeout: .seconds(configuration.webhookTimeout))
+        webhooks = WebhookChannel(configuration: http, policy: configuration.webhookPolicy, timeout: .seconds(configuration.webhookTimeout),
+                                  concurrentConnections: configuration.delivery.concurrency)
         let mail: any MailTransport
         if let smtp = configuration.smtp {
             let transport = SMTPTransport(configuration: smtp, connections: configuration.smtpConnections)

@@ -35,10 +35,13 @@ public struct WebhookChannel: Sendable {
 
     /// A channel sending with clients made from `configuration` (redirects are never followed),
     /// within `timeout` per request.
-    public init(configuration: HTTPClient.Configuration = HTTPClient.Configuration(), policy: WebhookAddressPolicy, timeout: Duration = .seconds(15)) {
+    public init(configuration: HTTPClient.Configuration = HTTPClient.Configuration(), policy: WebhookAddressPolicy, timeout: Duration = .seconds(15),
+                concurrentConnections: Int = 32) {
         var configuration = configuration
         // A redirect could lead to an address the policy refuses; receivers answer where they are.
         configuration.redirectConfiguration = .disallow
+        // A burst for one receiver goes out over as many connections as sends are in flight.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, concurrentConnections)
         self.clients = PinnedClients(configuration: configuration)
         self.policy = policy
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
@@ -53,7 +56,7 @@ public struct WebhookChannel: Sendable {
     static func body(kind: String, at date: Date, data: [String: JSONValue]) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let iso = ISO8601DateFormatter().string(from: date)
+        let iso = ISOInstant.string(date)
         return Array(try encoder.encode(JSONValue.object(["type": .string(kind), "timestamp": .string(iso), "data": .object(data)])))
     }
 

@@ -313,7 +313,9 @@ public struct AgendaStore: Sendable {
     public func publish(_ forum: UUID, name: String?, comment: String?, by actor: Actor, requestID: String?) async throws -> AgendaVersion? {
         // REPEATABLE READ: the three statements that read the draft see one moment, so a
         // speaker list or a cancellation committed meanwhile is in the copy whole or not at all.
-        try await mapViolations { try await pool.withTransaction(isolation: .repeatableRead) { connection -> AgendaVersion? in
+        // Retried on a serialization failure: a scheduler may claim one of the forum's waiting
+        // notices (which the outbox writers update) after this transaction's snapshot.
+        try await mapViolations { try await pool.withRetryingTransaction(isolation: .repeatableRead) { connection -> AgendaVersion? in
             // Publishes of one forum take turns, so two cannot both become version n.
             guard let row = try await connection.query("SELECT status, kind FROM forum WHERE id = \(forum) FOR UPDATE").first else { return nil }
             guard let status = ForumStatus(rawValue: try row.decode("status")), let kind = ForumKind(rawValue: try row.decode("kind")) else { return nil }

@@ -17,7 +17,9 @@ extension NoticeStore {
     /// The content of `notice` at `now`. Codes are minted here, as the e-mail is sent, and stored
     /// only as hashes: an invitation's delivery code, a subscription's confirmation code, and the
     /// unsubscribe code every subscription e-mail carries.
-    public func content(of notice: ClaimedNotice, now: Date) async throws -> NoticeContent {
+    /// `forums` holds what ``forums(_:)`` read for the round, so a burst of notices about one
+    /// forum reads it once.
+    public func content(of notice: ClaimedNotice, now: Date, forums: [UUID: [String: JSONValue]] = [:]) async throws -> NoticeContent {
         var values = notice.payload
         if case .subscription(let subscription, let live) = notice.recipient {
             if notice.kind == NoticeKind.subscriptionConfirm.rawValue {
@@ -26,7 +28,7 @@ extension NoticeStore {
                     return .irrelevant("the subscription is confirmed or ended")
                 }
                 values["code"] = .string(code)
-                values["expiresAt"] = .string(ISO8601DateFormatter().string(from: now.addingTimeInterval(lifetime)))
+                values["expiresAt"] = .string(now.addingTimeInterval(lifetime).isoInstant)
                 values["subscription"] = .string(subscription.uuidString)
             } else {
                 guard live else { return .irrelevant("the subscription is not confirmed or has ended") }
@@ -37,7 +39,7 @@ extension NoticeStore {
             }
         }
         if case .string(let forum)? = values["forum"], let id = UUID(uuidString: forum) {
-            try await addForum(id, to: &values)
+            if let known = forums[id] { values.merge(known) { _, forum in forum } } else { try await addForum(id, to: &values) }
         }
         switch NoticeKind(rawValue: notice.kind) {
         case .accountInvited:
@@ -46,7 +48,7 @@ extension NoticeStore {
                 return .irrelevant("the invitation is no longer open")
             }
             values["code"] = .string(issued.code)
-            values["expiresAt"] = .string(ISO8601DateFormatter().string(from: issued.expiresAt))
+            values["expiresAt"] = .string(issued.expiresAt.isoInstant)
         case .confirmationRequested, .confirmationReminder, .confirmationDeadlineMoved:
             guard try await stillAwaitingAnswer(values) else { return .irrelevant("the speaker has answered, or the deadline moved or passed") }
         case .sessionReminder:
@@ -73,20 +75,39 @@ extension NoticeStore {
         return inserted == 1 ? code : nil
     }
 
+    /// What notices say of each of `ids`' forums (title, kind, start, venue, zone, chair,
+    /// nominations deadline), read in one statement.
+    public func forums(_ ids: [UUID]) async throws -> [UUID: [String: JSONValue]] {
+        guard !ids.isEmpty else { return [:] }
+        var found: [UUID: [String: JSONValue]] = [:]
+        for row in try await pool.query("""
+            SELECT f.id, f.title, f.kind, f.starts_at, f.chair, f.nominations_deadline, v.name AS venue_name, v.city, v.time_zone
+            FROM forum f JOIN venue v ON v.id = f.venue_id WHERE f.id = ANY(\(ids))
+            """) {
+            var values: [String: JSONValue] = [:]
+            try Self.describeForum(row, into: &values)
+            found[try row.decode("id", as: UUID.self)] = values
+        }
+        return found
+    }
+
     private func addForum(_ forum: UUID, to values: inout [String: JSONValue]) async throws {
         guard let row = try await pool.query("""
             SELECT f.title, f.kind, f.starts_at, f.chair, f.nominations_deadline, v.name AS venue_name, v.city, v.time_zone
             FROM forum f JOIN venue v ON v.id = f.venue_id WHERE f.id = \(forum)
             """).first else { return }
-        let iso = ISO8601DateFormatter()
+        try Self.describeForum(row, into: &values)
+    }
+
+    private static func describeForum(_ row: PostgresRow, into values: inout [String: JSONValue]) throws {
         values["forumTitle"] = .string(try row.decode("title"))
         values["forumKind"] = .string(try row.decode("kind"))
-        values["forumStartsAt"] = .string(iso.string(from: try row.decode("starts_at")))
+        values["forumStartsAt"] = .string((try row.decode("starts_at") as Date).isoInstant)
         values["venueName"] = .string(try row.decode("venue_name"))
         values["city"] = .string(try row.decode("city"))
         values["timeZone"] = .string(try row.decode("time_zone"))
         if let chair = try row.decode("chair", as: String?.self) { values["chair"] = .string(chair) }
-        if let deadline = try row.decode("nominations_deadline", as: Date?.self) { values["nominationsDeadline"] = .string(iso.string(from: deadline)) }
+        if let deadline = try row.decode("nominations_deadline", as: Date?.self) { values["nominationsDeadline"] = .string(deadline.isoInstant) }
     }
 
     /// Whether the speaker of a confirmation reminder is still asked, with the same deadline.
@@ -114,10 +135,9 @@ extension NoticeStore {
             WHERE v.forum_id = \(forumID) AND s.id = \(sessionID) AND sp.person_id = \(person) AND s.status = 'scheduled'
               AND v.number = (SELECT max(number) FROM agenda_version WHERE forum_id = \(forumID))
             """).first else { return false }
-        let iso = ISO8601DateFormatter()
         values["sessionTitle"] = .string(try row.decode("title"))
-        values["startsAt"] = .string(iso.string(from: try row.decode("starts_at")))
-        values["endsAt"] = .string(iso.string(from: try row.decode("ends_at")))
+        values["startsAt"] = .string((try row.decode("starts_at") as Date).isoInstant)
+        values["endsAt"] = .string((try row.decode("ends_at") as Date).isoInstant)
         values["room"] = .string(try row.decode("room_name"))
         values["minutes"] = .number(Double(try row.decode("minutes", as: Int.self)))
         values["agendaVersion"] = .number(Double(try row.decode("number", as: Int.self)))
@@ -146,4 +166,9 @@ extension NoticeStore {
         values["changes"] = .array(changes)
         return !changes.isEmpty
     }
+}
+
+extension Date {
+    /// The instant as the outbox's values hold it (``ISOInstant``).
+    var isoInstant: String { ISOInstant.string(self) }
 }

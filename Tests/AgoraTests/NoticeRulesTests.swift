@@ -93,3 +93,13 @@ struct WebhookAddressTests {
         #expect(IPBlock("300.1.1.1/8") == nil)
     }
 }
+
+@Suite("ISO instants")
+struct ISOInstantTests {
+    @Test func writesWhatTheFormatterWrites() {
+        for seconds in [0.0, 1_800_000_000, 1_800_000_000.9, 951_782_400, 4_102_444_799, -1] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(ISOInstant.string(date) == ISO8601DateFormatter().string(from: date), "\(seconds)")
+        }
+    }
+}
