@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "PostgresClient", "AgoraStore", .product(name: "Logging", package: "swift-log"),
+                "Agora", "PostgresClient", "AgoraStore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/TestSupport"

@@ -25,11 +25,11 @@ if [[ -z ${AGORA_PYTHON:-} ]]; then source scripts/test-tools.sh; fi
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 scheduler_pid=
-receiver_pid=
+peer_pids=()
 # shellcheck disable=SC2317  # called by the trap below
 cleanup() {
   if [[ -n $scheduler_pid ]]; then kill -9 "$scheduler_pid" 2>/dev/null || true; fi
-  if [[ -n $receiver_pid ]]; then kill "$receiver_pid" 2>/dev/null || true; fi
+  for pid in "${peer_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   scripts/pg-cluster.sh stop "$tmp/data" >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
@@ -45,34 +45,13 @@ export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/agora"
 psql_() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
 "$AGORA_BINARY" migrate >/dev/null
 
-# The receiver stops when its standard input closes: hold a FIFO open for it.
-mkfifo "$tmp/receiver-in"
-"$AGORA_PYTHON" scripts/webhook-receiver.py <"$tmp/receiver-in" >"$tmp/receiver-port" 2>"$tmp/receiver.log" &
-receiver_pid=$!
-exec 3>"$tmp/receiver-in"
-deadline=$((SECONDS + 30))
-until [[ -s $tmp/receiver-port ]]; do
-  ((SECONDS < deadline)) || { echo "crash-check: the receiver did not start" >&2; cat "$tmp/receiver.log" >&2; exit 1; }
-  sleep 0.05
-done
+source scripts/notice-peers.sh
+peer receiver webhook-receiver.py
 receiver="http://127.0.0.1:$(head -n 1 "$tmp/receiver-port")"
-secret="whsec_$(head -c 32 /dev/urandom | base64)"
-curl -fsS -X POST "$receiver/_register" -d "{\"path\": \"/hooks/crash\", \"secret\": \"$secret\"}" >/dev/null
-
-# A forum with one webhook subscription, and the notices for it.
-psql_ <<SQL
-INSERT INTO policy_issue (slug, title, reports_to) VALUES ('crash-check', 'Crash check', 'Economic and Social Council');
-INSERT INTO venue (name, city, country, time_zone) VALUES ('Palais des Nations', 'Geneva', 'CH', 'Europe/Zurich');
-INSERT INTO forum (issue_id, kind, title, venue_id, starts_at, ends_at, status)
-  SELECT i.id, 'conference', 'Crash check', v.id, now() + interval '30 days', now() + interval '31 days', 'announced'
-  FROM policy_issue i, venue v;
-INSERT INTO account (name) VALUES ('Integrator');
-INSERT INTO subscription (forum_id, channel, url, owner_account, secret, confirmed_at)
-  SELECT f.id, 'webhook', '$receiver/hooks/crash', a.id, '$secret', now() FROM forum f, account a;
-INSERT INTO notice (recipient_subscription, kind, payload, dedupe_key)
+webhook_forum "$receiver" /hooks/crash
+psql_ -c "INSERT INTO notice (recipient_subscription, kind, payload, dedupe_key)
   SELECT s.id, 'proceedings.transmitted', jsonb_build_object('forum', s.forum_id::text, 'n', n), 'crash:' || n
-  FROM subscription s, generate_series(1, $notices) AS n;
-SQL
+  FROM subscription s, generate_series(1, $notices) AS n"
 
 # Short leases, so notices stranded by a kill come back within seconds.
 export AGORA_WEBHOOK_ALLOW=127.0.0.0/8 AGORA_NOTICE_LEASE=3 AGORA_WEBHOOK_TIMEOUT=1 AGORA_NOTICE_POLL=1 \

@@ -64,6 +64,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
+        if len(body) < length:
+            # The sender went away mid-request (a scheduler killed while sending): nothing was
+            # delivered, and there is nobody to answer.
+            self.close_connection = True
+            return
         if self.path == "/_register":
             spec = json.loads(body)
             with lock:

@@ -1,3 +1,4 @@
+import Agora
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -79,7 +80,7 @@ public struct WebhookReceiver: Sendable {
         public let accepted: Bool
         public let duplicate: Bool
         public let status: Int
-        public let data: [String: JSONAny]?
+        public let data: [String: JSONValue]?
     }
 
     public static func start() async throws -> WebhookReceiver {
@@ -106,18 +107,8 @@ public struct WebhookReceiver: Sendable {
     public func stop() { peer.stop() }
 }
 
-/// Any JSON value, for reading what peers recorded.
-public enum JSONAny: Decodable, Sendable, Equatable {
-    case null, bool(Bool), number(Double), string(String), array([JSONAny]), object([String: JSONAny])
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONAny].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONAny].self)) }
-    }
+extension JSONValue {
+    /// The text of a string value, for reading what peers recorded.
     public var string: String? { if case .string(let value) = self { value } else { nil } }
 }
 

@@ -22,8 +22,9 @@ agora="$(swift build -c release --show-bin-path)/agora"
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pids=()
+peer_pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}" "${peer_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
   scripts/pg-cluster.sh stop "$tmp/data" >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
@@ -40,32 +41,13 @@ export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/agora"
 psql_() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
 "$agora" migrate >&2
 
-peer() {  # NAME SCRIPT ARGS…: starts a peer that prints its port and stops when its stdin closes
-  local name=$1 script=$2
-  shift 2
-  mkfifo "$tmp/$name-in"
-  "$AGORA_PYTHON" "scripts/$script" "$@" <"$tmp/$name-in" >"$tmp/$name-port" 2>"$tmp/$name.log" &
-  pids+=($!)
-  exec {fd}>"$tmp/$name-in"
-  for _ in $(seq 1 300); do [[ -s $tmp/$name-port ]] && return; sleep 0.05; done
-  echo "bench: $name did not start" >&2; cat "$tmp/$name.log" >&2; exit 1
-}
+source scripts/notice-peers.sh
 peer receiver webhook-receiver.py
 receiver="http://127.0.0.1:$(head -n 1 "$tmp/receiver-port")"
 peer smtp smtp-test-server.py --maildir "$tmp/mail" --lifetime 3600
 smtp_port=$(head -n 1 "$tmp/smtp-port")
-secret="whsec_$(head -c 32 /dev/urandom | base64)"
-curl -fsS -X POST "$receiver/_register" -d "{\"path\": \"/hooks/bench\", \"secret\": \"$secret\"}" >/dev/null
-
+webhook_forum "$receiver" /hooks/bench
 psql_ <<SQL
-INSERT INTO policy_issue (slug, title, reports_to) VALUES ('bench', 'Notice bench', 'Economic and Social Council');
-INSERT INTO venue (name, city, country, time_zone) VALUES ('Palais des Nations', 'Geneva', 'CH', 'Europe/Zurich');
-INSERT INTO forum (issue_id, kind, title, venue_id, starts_at, ends_at, status)
-  SELECT i.id, 'conference', 'Notice bench', v.id, now() + interval '30 days', now() + interval '31 days', 'announced'
-  FROM policy_issue i, venue v;
-INSERT INTO account (name) VALUES ('Integrator');
-INSERT INTO subscription (forum_id, channel, url, owner_account, secret, confirmed_at)
-  SELECT f.id, 'webhook', '$receiver/hooks/bench', a.id, '$secret', now() FROM forum f, account a;
 INSERT INTO subscription (forum_id, channel, address, language, confirmed_at)
   SELECT f.id, 'email', 'reader-' || n || '@example.org', CASE WHEN n % 2 = 0 THEN 'fr' ELSE 'en' END, now()
   FROM forum f, generate_series(1, 50) AS n;
