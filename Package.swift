@@ -142,7 +142,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgoraSchedulerTests", dependencies: ["Agora", "AgoraScheduler", "SMTPClient", "TestSupport"]),
-        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
+        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient", "TestSupport"]),
         // Runs the built `agora` binary (make test builds it and names it in AGORA_BINARY).
         .testTarget(name: "AgoraCommandTests", dependencies: ["AgoraStore", "TestSupport"]),
     ],

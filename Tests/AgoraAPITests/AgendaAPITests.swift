@@ -573,7 +573,7 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> String {
     let output = Pipe()
     process.standardOutput = output
     process.standardError = output
-    try process.run()
+    try launch(process)
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     let text = String(decoding: data, as: UTF8.self)

@@ -36,7 +36,7 @@ struct AgoraCommandTests {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        try process.run()
+        try launch(process)
         return (process, pipe)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPClient
+import TestSupport
 import Synchronization
 import Testing
 
@@ -40,7 +41,7 @@ func run(_ program: String, _ arguments: [String], limit: Duration = .seconds(60
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
         process.terminationHandler = { _ in continuation.resume() }
         do {
-            try process.run()
+            try launch(process)
         } catch {
             process.terminationHandler = nil
             continuation.resume(throwing: error)
@@ -111,7 +112,7 @@ final class TestSMTPServer {
             _ = FileManager.default.createFile(atPath: url.path, contents: nil)
             return url
         }())
-        try process.run()
+        try launch(process)
         self.process = process
         self.stdin = input.fileHandleForWriting
         let line = await Self.firstLine(of: output.fileHandleForReading, process: process, limit: .seconds(30))

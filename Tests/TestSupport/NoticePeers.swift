@@ -30,7 +30,7 @@ public final class PeerProcess: @unchecked Sendable {
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
-        try process.run()
+        try launch(process)
         let reader = output.fileHandleForReading
         let line = try await withThrowingTaskGroup(of: String?.self) { group in
             group.addTask {
@@ -163,7 +163,7 @@ public struct SMTPSink: Sendable {
         process.arguments = ["-c", script, maildir.path]
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        try launch(process)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return try JSONDecoder().decode([Mail].self, from: data)
@@ -174,3 +174,12 @@ public struct SMTPSink: Sendable {
         try? FileManager.default.removeItem(at: maildir)
     }
 }
+
+/// Starts `process`, one launch at a time in the whole test process: Foundation's
+/// `Process.run()` on Linux is not safe when several threads launch at once (CI crashed inside
+/// it, copying memory, while suites started their peers in parallel).
+public func launch(_ process: Process) throws {
+    try launchLock.withLock { try process.run() }
+}
+
+private let launchLock = NSLock()
