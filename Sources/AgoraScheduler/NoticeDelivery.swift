@@ -97,17 +97,31 @@ public struct NoticeDelivery: Sendable {
             for notice in claimed {
                 group.addTask {
                     let result = await self.attempt(notice, now: now, forums: forums)
-                    do {
-                        return (result.decision, try await store.record([result], now: Date()) == 1)
-                    } catch {
-                        logger.warning("could not record a notice's outcome", metadata: ["notice": "\(notice.publicID)", "error": "\(error)"])
-                        return (result.decision, false)
-                    }
+                    return (result.decision, await self.record(result, notice: notice.publicID))
                 }
             }
             for await (decision, recorded) in group { round.count(decision, recorded: recorded) }
         }
         return round
+    }
+
+    /// Records an outcome, trying again a few times (50 ms, 100 ms, … 800 ms) while the
+    /// database is busy: fenced by the attempt, a repeated write is harmless, and an outcome
+    /// lost here means a second send when the lease runs out. False when it was fenced out or
+    /// could not be written.
+    func record(_ result: NoticeAttemptResult, notice: UUID) async -> Bool {
+        for attempt in 0..<5 {
+            do {
+                return try await store.record([result], now: Date()) == 1
+            } catch {
+                if attempt == 4 {
+                    logger.warning("could not record a notice's outcome", metadata: ["notice": "\(notice)", "error": "\(error)"])
+                    return false
+                }
+                try? await Task.sleep(for: .milliseconds(50 << attempt))
+            }
+        }
+        return false
     }
 
     /// One attempt at one notice, decided.

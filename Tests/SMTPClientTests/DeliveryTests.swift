@@ -215,7 +215,9 @@ import Testing
         #expect(error?.kind == .connection)
         #expect(error?.isPermanent == false)
         #expect(error?.message.contains("within 1 s") == true, "\(String(describing: error))")
-        #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(3), "\(elapsed)")
+        // Not before the configured second; the upper bound only shows it does not hang (a
+        // loaded machine running every suite at once can be slow to fire the timer).
+        #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(30), "\(elapsed)")
         await client.close()
     }
 

@@ -24,7 +24,7 @@ chmod 755 "$tmp"
 pids=()
 peer_pids=()
 cleanup() {
-  for pid in "${pids[@]}" "${peer_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}" "${peer_pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; done
   scripts/pg-cluster.sh stop "$tmp/data" >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
