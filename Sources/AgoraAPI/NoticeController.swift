@@ -46,14 +46,12 @@ struct NoticeController {
         forums.post(":id/subscriptions", rule: .everyone) { request, context in
             let forum = try context.pathID()
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.subscriptionFields)
-            var peek = reader
-            let channel = peek.string("channel", required: true, maxLength: 20)
+            var fields = reader
+            let channel = fields.string("channel", required: true, maxLength: 20)
             if channel == "webhook" {
                 guard context.isAuthenticated else { throw Refusal.unauthenticated() }
-                return try await subscribeWebhook(request, reader: reader, body: body, forum: forum, context: context)
+                return try await subscribeWebhook(request, reader: fields, body: body, forum: forum, context: context)
             }
-            var fields = reader
-            _ = fields.string("channel", required: true, maxLength: 20)
             if let channel, channel != "email" { fields.errors.append(.init(field: "channel", message: "must be email or webhook")) }
             let address = Self.email(&fields)
             let language = Self.language(&fields)
@@ -125,9 +123,9 @@ struct NoticeController {
         }
     }
 
+    /// The rest of a webhook subscription, its `channel` already read into `reader`.
     private func subscribeWebhook(_ request: Request, reader: FieldReader, body: Data, forum: UUID, context: AgoraRequestContext) async throws -> Response {
         var fields = reader
-        _ = fields.string("channel", required: true, maxLength: 20)
         let url = fields.string("url", required: true, maxLength: 2000)
         let language = Self.language(&fields)
         if fields.has("address") { fields.errors.append(.init(field: "address", message: "belongs to e-mail subscriptions")) }

@@ -33,7 +33,9 @@ extension NoticeStore {
             } else {
                 guard live else { return .irrelevant("the subscription is not confirmed or has ended") }
             }
-            if notice.channel == "email", let code = try await mintSubscriptionCode(subscription, purpose: "unsubscribe", lifetime: nil, now: now, unconfirmedOnly: false) {
+            // A confirmation needs no unsubscribe code: its own code ends the subscription too.
+            if notice.channel == "email", notice.kind != NoticeKind.subscriptionConfirm.rawValue,
+               let code = try await mintSubscriptionCode(subscription, purpose: "unsubscribe", lifetime: nil, now: now, unconfirmedOnly: false) {
                 values["unsubscribeCode"] = .string(code)
                 values["subscription"] = .string(subscription.uuidString)
             }

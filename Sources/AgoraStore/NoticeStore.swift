@@ -126,13 +126,10 @@ public struct NoticeStore: Sendable {
         return try rows.map { row in
             let id = try row.decode("id", as: Int64.self)
             guard let address = byID[id] else { throw PostgresDecodingFailure("claimed notice \(id) vanished") }
-            let recipient: ClaimedNotice.Recipient
-            if let person = try row.decode("recipient_person", as: UUID?.self) {
-                recipient = .person(person)
-            } else if let account = try row.decode("recipient_account", as: UUID?.self) {
-                recipient = .account(account)
-            } else {
-                recipient = .subscription(try row.decode("recipient_subscription", as: UUID.self), live: try address.decode("live", as: Bool?.self) ?? false)
+            let recipient: ClaimedNotice.Recipient = switch try Self.recipient(row) {
+            case ("person", let id): .person(id)
+            case ("account", let id): .account(id)
+            case (_, let id): .subscription(id, live: try address.decode("live", as: Bool?.self) ?? false)
             }
             return ClaimedNotice(
                 id: id, publicID: try row.decode("public_id"), attempt: try row.decode("attempt"), tries: try row.decode("tries"), kind: try row.decode("kind"),
@@ -265,12 +262,16 @@ public struct NoticeStore: Sendable {
         recipient_person, recipient_account, recipient_subscription
         """
 
+    /// Whom an outbox row is for: `person`, `account` or `subscription`, and its id (the
+    /// table holds exactly one of the three).
+    static func recipient(_ row: PostgresRow) throws -> (type: String, id: UUID) {
+        if let person = try row.decode("recipient_person", as: UUID?.self) { return ("person", person) }
+        if let account = try row.decode("recipient_account", as: UUID?.self) { return ("account", account) }
+        return ("subscription", try row.decode("recipient_subscription", as: UUID.self))
+    }
+
     static func summary(_ row: PostgresRow) throws -> NoticeSummary {
-        let (type, recipient): (String, UUID) = try {
-            if let person = try row.decode("recipient_person", as: UUID?.self) { return ("person", person) }
-            if let account = try row.decode("recipient_account", as: UUID?.self) { return ("account", account) }
-            return ("subscription", try row.decode("recipient_subscription", as: UUID.self))
-        }()
+        let (type, recipient) = try Self.recipient(row)
         return NoticeSummary(id: try row.decode("public_id"), kind: try row.decode("kind"), channel: try row.decode("channel"),
                              language: try row.decode("language"), state: try row.decode("state"), attempt: try row.decode("attempt"),
                              runAt: try row.decode("run_at"), createdAt: try row.decode("created_at"), doneAt: try row.decode("done_at"),
