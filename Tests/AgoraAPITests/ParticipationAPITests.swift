@@ -71,8 +71,13 @@ struct ParticipationAPITests {
                         let guest = TestClient(host: "127.0.0.1", port: port)
                         guest.connect()
                         defer { Task { try? await guest.shutdown() } }
-                        return try await guest.post("/invitations/\(invitation)/answer", headers: secretariat.authorization,
-                                                    body: ByteBuffer(string: #"{"answer": "accept"}"#)).status
+                        // A 503 (no connection free in time on a loaded machine) changed nothing: ask again, as a client would.
+                        for _ in 0..<10 {
+                            let status = try await guest.post("/invitations/\(invitation)/answer", headers: secretariat.authorization,
+                                                              body: ByteBuffer(string: #"{"answer": "accept"}"#)).status
+                            if status != .serviceUnavailable { return status }
+                        }
+                        return .serviceUnavailable
                     }
                 }
                 return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
