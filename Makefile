@@ -2,7 +2,7 @@
 # Extra arguments: make test ARGS='--filter Foo', make run ARGS='...'.
 ARGS ?=
 
-.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda bench-notices notice-crash-check render-proceedings clean-dev
+.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda bench-notices bench-booking notice-crash-check render-proceedings clean-dev
 
 run:
 	scripts/run.sh $(ARGS)
@@ -28,6 +28,9 @@ bench-agenda:
 
 bench-notices:
 	bench/notices/run.sh $(ARGS)
+
+bench-booking:
+	bench/booking/run.sh $(ARGS)
 
 notice-crash-check:
 	scripts/notice-crash-check.sh $(ARGS)

@@ -95,6 +95,9 @@ public enum NoticeKind: String, Sendable, CaseIterable {
     case hearingScheduled = "forum.hearing_scheduled"
     case proceedingsTransmitted = "proceedings.transmitted"
     case subscriptionConfirm = "subscription.confirm"
+    case bookingConfirmed = "booking.confirmed"
+    case bookingCancelled = "booking.cancelled"
+    case bookingReleased = "booking.released"
 }
 
 /// Notice timing rules that writers of the outbox share.

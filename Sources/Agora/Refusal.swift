@@ -18,14 +18,17 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
     public var allowed: [String]?
     /// The sessions of the agenda a change would collide with (a room or a speaker taken).
     public var conflictingSessions: [UUID]?
+    /// Free slots offered instead of a workspace booking refused for a conflict.
+    public var alternatives: [BookingAlternative]?
     /// A refusal of kind `code`.
     public init(_ code: Code, _ detail: String? = nil, errors: [FieldProblem]? = nil, allowed: [String]? = nil,
-                conflictingSessions: [UUID]? = nil) {
+                conflictingSessions: [UUID]? = nil, alternatives: [BookingAlternative]? = nil) {
         self.code = code
         self.detail = detail
         self.errors = errors
         self.allowed = allowed
         self.conflictingSessions = conflictingSessions
+        self.alternatives = alternatives
     }
 
     /// Nothing there, or nothing the caller may see: the two are answered alike.
@@ -120,6 +123,16 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         // Notices and subscriptions.
         case noticeNotDead = "notice-not-dead"
         case invalidCode = "invalid-code"
+        // Workspace.
+        case bookingConflict = "booking-conflict"
+        case bookingNotOpen = "booking-not-open"
+        case bookingClosed = "booking-closed"
+        case priorityWindow = "priority-window"
+        case bookingQuotaExceeded = "booking-quota-exceeded"
+        case organisationNotParticipating = "organisation-not-participating"
+        case bookingNotActive = "booking-not-active"
+        case checkInNotOpen = "check-in-not-open"
+        case workspaceRoomBooked = "workspace-room-booked"
         // The server's side: nothing was changed, try again.
         case databaseBusy = "database-busy"
         case databaseUnavailable = "database-unavailable"
@@ -276,4 +289,54 @@ extension Refusal {
 
     /// A draft forum's agenda cannot be public.
     public static let forumNotAnnounced = Refusal(.forumNotAnnounced, "The forum is a draft; announce it before publishing its agenda.")
+
+    // MARK: Workspace
+
+    /// The room is taken then; `alternatives` are free slots instead.
+    public static func bookingConflict(alternatives: [BookingAlternative]) -> Refusal {
+        Refusal(.bookingConflict, "The room is booked, or holds a session of the agenda, at that time. Free slots are listed in `alternatives`.",
+                alternatives: alternatives)
+    }
+
+    /// Booking has not opened yet.
+    public static func bookingNotOpen(opensAt: Date) -> Refusal {
+        Refusal(.bookingNotOpen, "Booking workspace for this forum opens at \(ISOInstant.string(opensAt)).")
+    }
+
+    /// Booking has closed.
+    public static func bookingClosed(closedAt: Date) -> Refusal {
+        Refusal(.bookingClosed, "Booking workspace for this forum closed at \(ISOInstant.string(closedAt)).")
+    }
+
+    /// The priority window keeps the organisation out for now.
+    public static func priorityWindow(opensForEveryoneAt: Date) -> Refusal {
+        Refusal(.priorityWindow, "For now only organisations from developing countries or from under-represented constituencies may book; booking opens for everyone at \(ISOInstant.string(opensForEveryoneAt)).")
+    }
+
+    /// The organisation's day is full.
+    public static func bookingQuotaExceeded(limit: Int, booked: Int) -> Refusal {
+        Refusal(.bookingQuotaExceeded, "An organisation books at most \(limit) minutes a day at this forum; it has \(booked) booked that day, so \(max(0, limit - booked)) are left.")
+    }
+
+    /// The organisation takes no part in the forum.
+    public static let organisationNotParticipating = Refusal(.organisationNotParticipating,
+        "The organisation takes no part in this forum (none of its people is registered or invited); the secretariat can book for it.")
+
+    /// The booking was cancelled or released, or is over.
+    public static func bookingNotActive(_ status: BookingStatus) -> Refusal {
+        Refusal(.bookingNotActive, "The booking is \(status.rawValue.replacingOccurrences(of: "_", with: " ")); it no longer changes.")
+    }
+
+    /// The booking's time is over.
+    public static let bookingOver = Refusal(.bookingNotActive, "The booking's time is over; it no longer changes.")
+
+    /// Check-in is open from 10 minutes before the start to 15 minutes after it.
+    public static func checkInNotOpen(opensAt: Date, closesAt: Date) -> Refusal {
+        Refusal(.checkInNotOpen, "Check-in is open from \(ISOInstant.string(opensAt)) to \(ISOInstant.string(closesAt)).")
+    }
+
+    /// A room still booked cannot leave the offer.
+    public static func workspaceRoomBooked(_ rooms: [UUID]) -> Refusal {
+        Refusal(.workspaceRoomBooked, "These rooms have active bookings and stay offered until they are cancelled: " + rooms.map(\.uuidString).joined(separator: ", ") + ".")
+    }
 }

@@ -64,7 +64,8 @@ public struct Venue: Codable, Sendable, Equatable {
     }
 }
 
-/// A room of a venue: sessions of the agenda take place in rooms.
+/// A room of a venue: sessions of the agenda take place in rooms, and bookable rooms are
+/// offered to civil society as workspace (DESIGN §4).
 public struct Room: Codable, Sendable, Equatable {
     public var id: UUID
     public var venue: UUID
@@ -73,12 +74,51 @@ public struct Room: Codable, Sendable, Equatable {
     public var capacity: Int
     /// Step-free access, hearing loops, … in words.
     public var accessibility: String
+    /// Whether forums may offer it as workspace.
+    public var bookable: Bool
+    /// What it has for people working in it.
+    public var equipment: [Equipment]
+    /// When it is open as workspace, in the venue's time zone.
+    public var openingHours: OpeningHours
 
-    public init(id: UUID, venue: UUID, name: String, capacity: Int, accessibility: String) {
+    public init(id: UUID, venue: UUID, name: String, capacity: Int, accessibility: String,
+                bookable: Bool = false, equipment: [Equipment] = [], openingHours: OpeningHours = OpeningHours()) {
         self.id = id
         self.venue = venue
         self.name = name
         self.capacity = capacity
         self.accessibility = accessibility
+        self.bookable = bookable
+        self.equipment = equipment
+        self.openingHours = openingHours
+    }
+
+    /// The fields of a room that can be set; nil leaves a field as it is.
+    public struct Fields: Sendable, Equatable {
+        public var name: String?
+        public var capacity: Int?
+        public var accessibility: String?
+        public var bookable: Bool?
+        public var equipment: [Equipment]?
+        public var openingHours: OpeningHours?
+
+        public init(name: String? = nil, capacity: Int? = nil, accessibility: String? = nil, bookable: Bool? = nil,
+                    equipment: [Equipment]? = nil, openingHours: OpeningHours? = nil) {
+            self.name = name
+            self.capacity = capacity
+            self.accessibility = accessibility
+            self.bookable = bookable
+            self.equipment = equipment
+            self.openingHours = openingHours
+        }
+    }
+
+    /// The audited values of the room.
+    public var snapshot: [String: JSONValue] {
+        var hours: [String: JSONValue] = [:]
+        for (day, span) in openingHours.days { hours[day] = .object(["opens": .string(span.opens), "closes": .string(span.closes)]) }
+        return ["room": .string(id.uuidString), "name": .string(name), "capacity": .number(Double(capacity)),
+                "accessibility": .string(accessibility), "bookable": .bool(bookable),
+                "equipment": .array(equipment.map { .string($0.rawValue) }), "openingHours": .object(hours)]
     }
 }

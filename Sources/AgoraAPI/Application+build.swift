@@ -59,6 +59,7 @@ public func buildRoutes(configuration: AppConfiguration, stores: Stores, tokenCa
     NominationController(store: stores.nominations, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     SelectionController(store: stores.selection, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     VenueController(store: stores.venues, idempotency: idempotency).addRoutes(to: routes)
+    WorkspaceController(store: stores.workspaces, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     NoticeController(notices: stores.notices, subscriptions: stores.subscriptions, webhookPolicy: configuration.webhookPolicy,
                      idempotency: idempotency).addRoutes(to: routes)
     AgendaController(store: stores.agenda, forums: stores.forums, people: stores.people, cache: agendaCache,

@@ -27,6 +27,8 @@ public struct Problem: Codable, Sendable, Equatable {
     public var allowed: [String]?
     /// For an agenda change that collides: the sessions it collides with.
     public var conflictingSessions: [UUID]?
+    /// For a workspace booking refused for a conflict: free slots instead.
+    public var alternatives: [BookingAlternative]?
 
     /// One invalid field of a request body.
     public struct FieldError: Codable, Sendable, Equatable {
@@ -51,6 +53,7 @@ public struct Problem: Codable, Sendable, Equatable {
         self.errors = refusal.errors?.map { FieldError(field: $0.field, message: $0.message) }
         self.allowed = refusal.allowed
         self.conflictingSessions = refusal.conflictingSessions
+        self.alternatives = refusal.alternatives
     }
 
     /// Each refusal's HTTP status and title: the one place a problem type is defined.
@@ -107,6 +110,15 @@ public struct Problem: Codable, Sendable, Equatable {
         case .forumNotAnnounced: (.conflict, "Forum not announced")
         case .noticeNotDead: (.conflict, "Notice not dead")
         case .invalidCode: (.forbidden, "Invalid code")
+        case .bookingConflict: (.conflict, "Room taken")
+        case .bookingNotOpen: (.conflict, "Booking not open yet")
+        case .bookingClosed: (.conflict, "Booking closed")
+        case .priorityWindow: (.conflict, "Priority window")
+        case .bookingQuotaExceeded: (.conflict, "Daily quota reached")
+        case .organisationNotParticipating: (.conflict, "Organisation not taking part")
+        case .bookingNotActive: (.conflict, "Booking not active")
+        case .checkInNotOpen: (.conflict, "Check-in not open")
+        case .workspaceRoomBooked: (.conflict, "Room still booked")
         case .databaseBusy: (.serviceUnavailable, "Database busy")
         case .databaseUnavailable: (.serviceUnavailable, "Database unavailable")
         case .internalError: (.internalServerError, "Internal server error")

@@ -10,7 +10,7 @@ struct VenueController {
     let idempotency: Idempotency
 
     static let fields: Set<String> = ["name", "city", "country", "timeZone"]
-    static let roomFields: Set<String> = ["name", "capacity", "accessibility"]
+    static let roomFields: Set<String> = ["name", "capacity", "accessibility", "bookable", "equipment", "openingHours"]
 
     func addRoutes(to routes: AccessControlledRoutes) {
         let venues = routes.group("/venues")
@@ -64,14 +64,77 @@ struct VenueController {
                 return try JSONAnswer(room, status: .created)
             }) {
                 var reader = reader
-                let name = reader.string("name", required: true, maxLength: 200)
-                let capacity = reader.integer("capacity", in: 1...100_000, required: true)
-                let accessibility = reader.string("accessibility", maxLength: 2000) ?? ""
+                let fields = Self.readRoomFields(&reader, required: true)
                 try reader.check()
-                return try await store.addRoom(to: venue, name: name!, capacity: capacity!, accessibility: accessibility,
-                                               by: context.actor, requestID: context.requestID)
+                return try await store.addRoom(to: venue, fields, by: context.actor, requestID: context.requestID)
             }
         }
+
+        routes.get("/rooms/:id", rule: .everyone) { _, context in
+            guard let room = try await store.room(try context.pathID()) else { throw Refusal.notFound() }
+            return try APIJSON.response(room)
+        }
+
+        routes.patch("/rooms/:id", rule: .roles([.secretariat])) { request, context in
+            let id = try context.pathID()
+            var (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.roomFields)
+            let fields = Self.readRoomFields(&reader, required: false)
+            try reader.check()
+            return try APIJSON.response(try await store.updateRoom(id, fields, by: context.actor, requestID: context.requestID))
+        }
+    }
+
+    /// A room's fields: name and capacity are required when adding one; when changing, those
+    /// given are read (none may be null).
+    static func readRoomFields(_ reader: inout FieldReader, required: Bool) -> Room.Fields {
+        if !required { reader.refuseNulls(Array(roomFields)) }
+        var fields = Room.Fields()
+        if required || reader.has("name") { fields.name = reader.string("name", required: true, maxLength: 200) }
+        if required || reader.has("capacity") { fields.capacity = reader.integer("capacity", in: 1...100_000, required: true) }
+        if reader.has("accessibility") {
+            // Empty text says there is nothing to add.
+            fields.accessibility = reader.fields["accessibility"] == .string("") ? "" : reader.string("accessibility", maxLength: 2000)
+        }
+        fields.bookable = reader.bool("bookable")
+        if let value = reader.fields["equipment"], value != .null {
+            if case .array(let items) = value, items.count <= Equipment.allCases.count * 2 {
+                var equipment: [Equipment] = []
+                for (index, item) in items.enumerated() {
+                    guard case .string(let text) = item, let kind = Equipment(rawValue: text) else {
+                        reader.errors.append(.init(field: "equipment[\(index)]", message: "must be one of " + Equipment.allCases.map(\.rawValue).joined(separator: ", ")))
+                        continue
+                    }
+                    if !equipment.contains(kind) { equipment.append(kind) }
+                }
+                fields.equipment = equipment
+            } else {
+                reader.errors.append(.init(field: "equipment", message: "must be a list of: " + Equipment.allCases.map(\.rawValue).joined(separator: ", ")))
+            }
+        }
+        if let value = reader.fields["openingHours"], value != .null {
+            fields.openingHours = readOpeningHours(value, errors: &reader.errors)
+        }
+        return fields
+    }
+
+    /// `{"monday": {"opens": "09:00", "closes": "18:00"}, …}`.
+    static func readOpeningHours(_ value: JSONValue, errors: inout [FieldProblem]) -> OpeningHours? {
+        guard case .object(let days) = value else {
+            errors.append(.init(field: "openingHours", message: "must be an object of weekdays, each {\"opens\": \"HH:MM\", \"closes\": \"HH:MM\"}"))
+            return nil
+        }
+        var spans: [String: OpeningHours.Span] = [:]
+        for (day, hours) in days.sorted(by: { $0.key < $1.key }) {
+            guard case .object(let fields) = hours, case .string(let opens)? = fields["opens"], case .string(let closes)? = fields["closes"],
+                  fields.count == 2 else {
+                errors.append(.init(field: "openingHours.\(day)", message: "must be {\"opens\": \"HH:MM\", \"closes\": \"HH:MM\"}"))
+                continue
+            }
+            spans[day] = OpeningHours.Span(opens: opens, closes: closes)
+        }
+        let problems = OpeningHours.problems(spans)
+        errors.append(contentsOf: problems)
+        return problems.isEmpty ? OpeningHours(spans) : nil
     }
 
     /// A venue's fields: all four when creating; when changing, those given (none may be null).

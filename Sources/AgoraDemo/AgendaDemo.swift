@@ -20,7 +20,7 @@ struct AgendaDemo {
         var rooms: [UUID] = []
         for (name, capacity, access) in [("Room XX", 750, "Step-free; hearing loop; interpretation booths"),
                                          ("Room XVII", 320, "Step-free; interpretation booths"), ("Room XXIII", 80, "Lift to floor 3")] {
-            guard let room = try await venues.addRoom(to: venue, name: name, capacity: capacity, accessibility: access, by: actor, requestID: "demo") else {
+            guard let room = try await venues.addRoom(to: venue, Room.Fields(name: name, capacity: capacity, accessibility: access), by: actor, requestID: "demo") else {
                 throw DemoData.Refused(description: "no venue for rooms")
             }
             rooms.append(room.id)

@@ -48,6 +48,7 @@ public struct SelectionDemo {
             _ = try await selection.answer(slate.id, nomination: first.nomination, confirm: true, within: nil, actor: actor, requestID: "demo")
         }
         try await AgendaDemo(pool: pool).run(hearing: forum)
+        try await WorkspaceDemo(pool: pool).run(hearing: forum)
     }
 
     func hearing(of issue: UUID) async throws -> UUID {

@@ -870,6 +870,170 @@ enum NoticeTemplates {
             {{/unsubscribeURL}}
             """),
         ],
+        // “booking confirmed”, to the organisation's accounts: `roomName`, `organisationName`, `startsAt`, `endsAt`, `attendees`.
+        "booking.confirmed": [
+            "en": Words(subject: "Workspace booked: {{{roomName}}}, {{{forumTitle}}}", text: """
+            Hello,
+
+            {{{roomName}}} is booked as workspace for {{{organisationName}}}
+            at “{{{forumTitle}}}”:
+
+            From {{{startsAt}}}
+            to {{{endsAt}}}
+            for {{{attendees}}} people.
+
+            Check in from 10 minutes before the start. A booking nobody
+            checks in for within 15 minutes of its start is released, and
+            the room goes to others.
+
+            — The Agora secretariat
+            {{#unsubscribeURL}}
+
+            To stop these e-mails: {{{unsubscribeURL}}}
+            {{/unsubscribeURL}}
+            """),
+            "fr": Words(subject: "Espace de travail réservé : {{{roomName}}}, {{{forumTitle}}}", text: """
+            Bonjour,
+
+            La salle {{{roomName}}} est réservée comme espace de travail pour
+            {{{organisationName}}} pendant « {{{forumTitle}}} » :
+
+            Du {{{startsAt}}}
+            au {{{endsAt}}}
+            pour {{{attendees}}} personnes.
+
+            L'enregistrement est ouvert dès 10 minutes avant le début. Une
+            réservation sans enregistrement dans les 15 minutes qui suivent
+            le début est libérée et la salle est rendue disponible.
+
+            — Le secrétariat d'Agora
+            {{#unsubscribeURL}}
+
+            Pour ne plus recevoir ces messages: {{{unsubscribeURL}}}
+            {{/unsubscribeURL}}
+            """),
+            "es": Words(subject: "Espacio de trabajo reservado: {{{roomName}}}, {{{forumTitle}}}", text: """
+            Buenos días:
+
+            La sala {{{roomName}}} está reservada como espacio de trabajo
+            para {{{organisationName}}} durante “{{{forumTitle}}}”:
+
+            Desde el {{{startsAt}}}
+            hasta el {{{endsAt}}}
+            para {{{attendees}}} personas.
+
+            El registro de llegada se abre 10 minutos antes del inicio. Una
+            reserva sin registro de llegada en los 15 minutos siguientes al
+            inicio se libera y la sala queda disponible.
+
+            — La secretaría de Agora
+            {{#unsubscribeURL}}
+
+            Para dejar de recibir estos mensajes: {{{unsubscribeURL}}}
+            {{/unsubscribeURL}}
+            """),
+        ],
+        // “booking cancelled”: `roomName`, `organisationName`, `startsAt`, `endsAt`, `attendees`.
+        "booking.cancelled": [
+            "en": Words(subject: "Workspace booking cancelled: {{{roomName}}}, {{{forumTitle}}}", text: """
+            Hello,
+
+            The booking of {{{roomName}}} for {{{organisationName}}} at
+            “{{{forumTitle}}}”, from {{{startsAt}}} to {{{endsAt}}},
+            is cancelled. The room is free for others again.
+
+            — The Agora secretariat
+            {{#unsubscribeURL}}
+
+            To stop these e-mails: {{{unsubscribeURL}}}
+            {{/unsubscribeURL}}
+            """),
+            "fr": Words(subject: "Réservation annulée : {{{roomName}}}, {{{forumTitle}}}", text: """
+            Bonjour,
+
+            La réservation de la salle {{{roomName}}} pour
+            {{{organisationName}}} pendant « {{{forumTitle}}} », du
+            {{{startsAt}}} au {{{endsAt}}}, est annulée. La salle est de
+            nouveau disponible.
+
+            — Le secrétariat d'Agora
+            {{#unsubscribeURL}}
+
+            Pour ne plus recevoir ces messages: {{{unsubscribeURL}}}
+            {{/unsubscribeURL}}
+            """),
+            "es": Words(subject: "Reserva cancelada: {{{roomName}}}, {{{forumTitle}}}", text: """
+            Buenos días:
+
+            La reserva de la sala {{{roomName}}} para {{{organisationName}}}
+            durante “{{{forumTitle}}}”, desde el {{{startsAt}}} hasta el
+            {{{endsAt}}}, ha sido cancelada. La sala vuelve a estar
+            disponible.
+
+            — La secretaría de Agora
+            {{#unsubscribeURL}}
+
+            Para dejar de recibir estos mensajes: {{{unsubscribeURL}}}
+            {{/unsubscribeURL}}
+            """),
+        ],
+        // “booking released” for want of check-in: `roomName`, `organisationName`, `startsAt`, `endsAt`, `attendees`.
+        "booking.released": [
+            "en": Words(subject: "Workspace released, nobody checked in: {{{roomName}}}, {{{forumTitle}}}", text: """
+            Hello,
+
+            Nobody checked in for the booking of {{{roomName}}} for
+            {{{organisationName}}} at “{{{forumTitle}}}”, from {{{startsAt}}}
+            to {{{endsAt}}}, within 15 minutes of its start. The booking is
+            released and the room is free for others.
+
+            If you still need a room, book again: the free slots are at
+            {{{forumURL}}}/workspaces/availability
+
+            — The Agora secretariat
+            {{#unsubscribeURL}}
+
+            To stop these e-mails: {{{unsubscribeURL}}}
+            {{/unsubscribeURL}}
+            """),
+            "fr": Words(subject: "Espace de travail libéré faute d'enregistrement : {{{roomName}}}, {{{forumTitle}}}", text: """
+            Bonjour,
+
+            Personne ne s'est enregistré pour la réservation de la salle
+            {{{roomName}}} pour {{{organisationName}}} pendant
+            « {{{forumTitle}}} », du {{{startsAt}}} au {{{endsAt}}}, dans les
+            15 minutes qui ont suivi le début. La réservation est libérée et
+            la salle est rendue disponible.
+
+            Si vous avez encore besoin d'une salle, réservez de nouveau : les
+            créneaux libres sont à l'adresse
+            {{{forumURL}}}/workspaces/availability
+
+            — Le secrétariat d'Agora
+            {{#unsubscribeURL}}
+
+            Pour ne plus recevoir ces messages: {{{unsubscribeURL}}}
+            {{/unsubscribeURL}}
+            """),
+            "es": Words(subject: "Espacio de trabajo liberado por falta de registro: {{{roomName}}}, {{{forumTitle}}}", text: """
+            Buenos días:
+
+            Nadie registró su llegada para la reserva de la sala
+            {{{roomName}}} para {{{organisationName}}} durante
+            “{{{forumTitle}}}”, desde el {{{startsAt}}} hasta el {{{endsAt}}},
+            en los 15 minutos siguientes al inicio. La reserva se ha liberado
+            y la sala queda disponible.
+
+            Si aún necesita una sala, reserve de nuevo: los horarios libres
+            están en {{{forumURL}}}/workspaces/availability
+
+            — La secretaría de Agora
+            {{#unsubscribeURL}}
+
+            Para dejar de recibir estos mensajes: {{{unsubscribeURL}}}
+            {{/unsubscribeURL}}
+            """),
+        ],
         // To an address someone subscribed to a forum, at once, before anything else is sent to
         // it (double opt-in): `confirmURL`, `code`, `expiresAt`.
         "subscription.confirm": [

@@ -54,6 +54,9 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
         case (.checkViolation, "agenda_session_within_forum"):
             throw Refusal.invalid([FieldProblem(field: "startsAt", message: "the session must lie within the forum's dates"),
                                    FieldProblem(field: "endsAt", message: "the session must lie within the forum's dates")])
+        case (.exclusionViolation, "agenda_session_room_booked"):
+            throw Refusal(.roomTaken, "The room is booked as civil-society workspace at that time; the booking is cancelled first, or another room is chosen.",
+                          conflictingSessions: [])
         case (.checkViolation, "agenda_session_room_at_venue"):
             throw Refusal.invalid("room", "is not a room of the forum's venue")
         case (.checkViolation, "agenda_session_forum_fixed"):

@@ -213,4 +213,25 @@ enum Outbox {
             ON CONFLICT (dedupe_key) DO NOTHING
             """)
     }
+
+    /// The accounts that speak for `organisation` and have an e-mail address.
+    static let organisationAccounts = """
+        SELECT r.account_id, r.organisation_id FROM account_role r JOIN account a ON a.id = r.account_id
+        WHERE r.role = 'organisation' AND a.email IS NOT NULL AND a.disabled_at IS NULL
+        """
+
+    /// "Booking confirmed", "cancelled" or "released", to the booking organisation's accounts.
+    static func booking(_ booking: UUID, kind: NoticeKind, on connection: PostgresConnection) async throws {
+        try await connection.execute("""
+            INSERT INTO notice (recipient_account, kind, payload, dedupe_key)
+            SELECT r.account_id, \(kind.rawValue),
+                   jsonb_build_object('forum', b.forum_id::text, 'booking', b.id::text, 'roomName', rm.name, 'organisationName', o.name,
+                                      'startsAt', lower(b.during), 'endsAt', upper(b.during), 'attendees', b.attendees),
+                   'booking:' || b.id || ':' || \(kind.rawValue) || ':' || r.account_id
+            FROM workspace_booking b JOIN room rm ON rm.id = b.room_id JOIN organisation o ON o.id = b.organisation_id
+            JOIN (\(unsafeRaw: organisationAccounts)) r ON r.organisation_id = b.organisation_id
+            WHERE b.id = \(booking)
+            ON CONFLICT (dedupe_key) DO NOTHING
+            """)
+    }
 }

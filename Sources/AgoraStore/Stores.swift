@@ -25,6 +25,7 @@ public struct Stores: Sendable {
     public let selection: SelectionStore
     public let subscriptions: SubscriptionStore
     public let venues: VenueStore
+    public let workspaces: WorkspaceStore
     private let pool: PostgresConnectionPool
 
     /// The stores over `pool`; agenda-change notices wait `noticeQuietPeriod` after the last
@@ -50,6 +51,7 @@ public struct Stores: Sendable {
         selection = SelectionStore(pool: pool)
         subscriptions = SubscriptionStore(pool: pool)
         venues = VenueStore(pool: pool)
+        workspaces = WorkspaceStore(pool: pool)
     }
 
     /// Token revocations announced by any server, heard on a connection of their own (see

@@ -78,8 +78,10 @@ public struct VenueStore: Sendable {
         }
     }
 
-    /// Adds a room to venue `venue`; nil when there is no such venue.
-    public func addRoom(to venue: UUID, name: String, capacity: Int, accessibility: String, by actor: Actor, requestID: String?) async throws -> Room? {
+    static let roomColumns = "id, venue_id, name, capacity, accessibility, bookable, equipment, opening_hours"
+
+    /// Adds a room to venue `venue` (`fields.name` and `fields.capacity` set); nil when there is no such venue.
+    public func addRoom(to venue: UUID, _ fields: Room.Fields, by actor: Actor, requestID: String?) async throws -> Room? {
         try await mapViolations {
             try await pool.withTransaction { connection in
                 // The venue row is locked so its version moves with its rooms (an ETag of the venue changes).
@@ -87,14 +89,14 @@ public struct VenueStore: Sendable {
                     UPDATE venue SET version = version + 1, updated_at = now() WHERE id = \(venue) RETURNING id
                     """)).isEmpty else { return nil }
                 let row = try await connection.query("""
-                    INSERT INTO room (venue_id, name, capacity, accessibility) VALUES (\(venue), \(name), \(capacity), \(accessibility))
-                    RETURNING id, venue_id, name, capacity, accessibility
+                    INSERT INTO room (venue_id, name, capacity, accessibility, bookable, equipment, opening_hours)
+                    VALUES (\(venue), \(fields.name), \(fields.capacity), \(fields.accessibility ?? ""), \(fields.bookable ?? false),
+                            \((fields.equipment ?? []).map(\.rawValue)), \(PostgresJSON(fields.openingHours ?? OpeningHours()))::jsonb)
+                    RETURNING \(unsafeRaw: Self.roomColumns)
                     """)[0]
                 let room = try Self.room(row)
                 try await AuditLog.record(
-                    AuditChange(action: "room.create", objectType: "venue", objectID: venue.uuidString,
-                                after: ["room": .string(room.id.uuidString), "name": .string(name), "capacity": .number(Double(capacity)),
-                                        "accessibility": .string(accessibility)]),
+                    AuditChange(action: "room.create", objectType: "venue", objectID: venue.uuidString, after: room.snapshot),
                     by: actor, requestID: requestID, on: connection)
                 try await IdempotentAnswer.offer(Optional(room) as Any, on: connection)
                 return room
@@ -102,12 +104,48 @@ public struct VenueStore: Sendable {
         }
     }
 
+    /// Changes the fields set in `fields` of room `id`. A room a forum offers as workspace stays
+    /// bookable while the offer lasts (the forum's secretariat takes it out of the offer first).
+    public func updateRoom(_ id: UUID, _ fields: Room.Fields, by actor: Actor, requestID: String?) async throws -> Room {
+        try await mapViolations {
+            try await pool.withTransaction { connection in
+                guard let before = try await connection.query("SELECT \(unsafeRaw: Self.roomColumns) FROM room WHERE id = \(id) FOR UPDATE")
+                    .first.map(Self.room) else { throw Refusal.notFound() }
+                if fields.bookable == false, before.bookable,
+                   !(try await connection.query("SELECT 1 FROM workspace_room WHERE room_id = \(id) LIMIT 1")).isEmpty {
+                    throw Refusal.invalid("bookable", "the room is offered as workspace at a forum; take it out of the offer first")
+                }
+                let row = try await connection.query("""
+                    UPDATE room SET
+                        name = coalesce(\(fields.name), name),
+                        capacity = coalesce(\(fields.capacity), capacity),
+                        accessibility = coalesce(\(fields.accessibility), accessibility),
+                        bookable = coalesce(\(fields.bookable), bookable),
+                        equipment = coalesce(\(fields.equipment?.map(\.rawValue)), equipment),
+                        opening_hours = coalesce(\(fields.openingHours.map(PostgresJSON.init))::jsonb, opening_hours)
+                    WHERE id = \(id) RETURNING \(unsafeRaw: Self.roomColumns)
+                    """)[0]
+                let room = try Self.room(row)
+                try await connection.execute("UPDATE venue SET version = version + 1, updated_at = now() WHERE id = \(room.venue)")
+                try await AuditLog.record(
+                    AuditChange(action: "room.update", objectType: "venue", objectID: room.venue.uuidString, before: before.snapshot, after: room.snapshot),
+                    by: actor, requestID: requestID, on: connection)
+                return room
+            }
+        }
+    }
+
+    /// One room; nil when there is none.
+    public func room(_ id: UUID) async throws -> Room? {
+        try await pool.query("SELECT \(unsafeRaw: Self.roomColumns) FROM room WHERE id = \(id)").first.map(Self.room)
+    }
+
     /// The rooms of a venue by name; nil when there is no such venue.
     public func rooms(of venue: UUID) async throws -> [Room]? {
         try await pool.withConnection { connection in
             guard !(try await connection.query("SELECT 1 FROM venue WHERE id = \(venue)")).isEmpty else { return nil }
             return try await connection.query("""
-                SELECT id, venue_id, name, capacity, accessibility FROM room WHERE venue_id = \(venue) ORDER BY name, id
+                SELECT \(unsafeRaw: Self.roomColumns) FROM room WHERE venue_id = \(venue) ORDER BY name, id
                 """).map(Self.room)
         }
     }
@@ -126,6 +164,8 @@ public struct VenueStore: Sendable {
 
     static func room(_ row: PostgresRow) throws -> Room {
         Room(id: try row.decode("id"), venue: try row.decode("venue_id"), name: try row.decode("name"),
-             capacity: try row.decode("capacity"), accessibility: try row.decode("accessibility"))
+             capacity: try row.decode("capacity"), accessibility: try row.decode("accessibility"), bookable: try row.decode("bookable"),
+             equipment: try row.decode("equipment", as: [String].self).compactMap(Equipment.init(rawValue:)),
+             openingHours: try row.decode("opening_hours", as: PostgresJSON<OpeningHours>.self).value)
     }
 }

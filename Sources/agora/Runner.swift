@@ -64,6 +64,7 @@ struct Runner {
         return [try NoticeService(pool: pool, configuration: configuration, logger: logger),
                 PeriodicJob.confirmationDeadlines(store: SelectionStore(pool: pool), logger: logger),
                 PeriodicJob.nominationDeadlineReminders(store: NoticeStore(pool: pool), logger: logger),
+                PeriodicJob.workspaceReleases(store: WorkspaceStore(pool: pool), logger: logger),
                 PeriodicJob.idempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger)]
     }
 

@@ -104,6 +104,10 @@ struct AccessMatrixTests {
             // Registering a person of another organisation names the field (people are public; nothing is revealed).
             "POST /forums/{id}/registrations": (#"{"person": "\#(theirs.person)"}"#, nil, .unprocessableContent),
             "POST /slates/{id}/speakers/{nomination}/answer": (#"{"answer": "confirm"}"#, .notFound, nil),
+            // Booking for another organisation names the field; another's booking is not found.
+            "POST /forums/{id}/workspace-bookings": (#"{"room": "\#(theirs.room)", "organisation": "\#(theirs.organisation)", "startsAt": "2027-01-15T10:00:00Z", "endsAt": "2027-01-15T11:00:00Z", "attendees": 2}"#, nil, .unprocessableContent),
+            "DELETE /workspace-bookings/{id}": (nil, nil, .notFound),
+            "POST /workspace-bookings/{id}/check-in": (nil, nil, .notFound),
         ]
     }
 
@@ -111,6 +115,8 @@ struct AccessMatrixTests {
         var organisation: UUID
         var network: UUID
         var person: UUID
+        /// A workspace room offered at the matrix's conference.
+        var room: UUID = UUID()
     }
 
     /// The objects of "ours" (the scoped callers' own organisation and network) and "theirs"
@@ -151,7 +157,8 @@ struct AccessMatrixTests {
     /// ``scopedCases(theirs:)`` says (404: someone else's object is not revealed).
     @Test func everyWritingRouteOfTheRouterIsInTheMatrix() async throws {
         try await withApp { client, pool, _ in
-            let (ourOrganisation, ourNetwork, theirs) = try await Self.objects(pool)
+            let (ourOrganisation, ourNetwork, objects) = try await Self.objects(pool)
+            var theirs = objects
             let (theirOrganisation, theirNetwork, theirPerson) = (theirs.organisation, theirs.network, theirs.person)
             // Their membership request, which only their organisation's contact may answer.
             _ = try await NetworkStore(pool: pool).addMember(theirOrganisation, to: theirNetwork,
@@ -167,6 +174,19 @@ struct AccessMatrixTests {
                 memberPerson, for: conference, by: theirNetwork, rank: 1, statement: "S", within: nil, actor: .commandLine, requestID: nil)
             let theirInvitation = try await ParticipationStore(pool: pool).invite(theirPerson, to: roundTable, by: .commandLine, requestID: nil)
             let theirRegistration = try await ParticipationStore(pool: pool).register(theirPerson, for: conference, within: nil, by: .commandLine, requestID: nil)
+            // Their workspace booking at the conference (2027-01-15, 08:00 to 16:00 UTC).
+            let venue = try await pool.query("SELECT venue_id FROM forum WHERE id = \(conference)")[0].decode("venue_id", as: UUID.self)
+            let allDay = OpeningHours(Dictionary(uniqueKeysWithValues: OpeningHours.weekdays.map { ($0, OpeningHours.Span(opens: "00:00", closes: "24:00")) }))
+            let room = try #require(try await VenueStore(pool: pool).addRoom(to: venue, Room.Fields(name: "Workspace", capacity: 10, bookable: true, openingHours: allDay),
+                                                                              by: .commandLine, requestID: nil))
+            let workspaces = WorkspaceStore(pool: pool)
+            _ = try await workspaces.setOffer(forum: conference, .init(rooms: [room.id], bookingOpensAt: Date(timeIntervalSince1970: 0),
+                                                                       bookingClosesAt: Date(timeIntervalSince1970: 1_800_000_000), rules: WorkspaceRules(), priorityWindow: nil),
+                                              by: .commandLine, requestID: nil)
+            let theirBooking = try await workspaces.book(.init(forum: conference, room: room.id, organisation: theirOrganisation,
+                                                               startsAt: Date(timeIntervalSince1970: 1_800_000_000 + 3600), endsAt: Date(timeIntervalSince1970: 1_800_000_000 + 7200), attendees: 2),
+                                                         within: nil, now: Date(), by: .commandLine, requestID: nil)
+            theirs.room = room.id
 
             let grants: [Caller: Set<RoleGrant>] = [
                 .participant: [RoleGrant(.participant)], .bureau: [RoleGrant.bureau("Economic and Social Council")],
@@ -190,7 +210,10 @@ struct AccessMatrixTests {
             for (route, rule) in writing.sorted(by: { $0.key < $1.key }) {
                 let parts = route.split(separator: " ", maxSplits: 1)
                 let method = HTTPRequest.Method(String(parts[0]))!
-                let path = String(parts[1])
+                let objectPath = String(parts[1])
+                    .replacingOccurrences(of: "/forums/{id}/workspace-bookings", with: "/forums/\(conference)/workspace-bookings")
+                    .replacingOccurrences(of: "/workspace-bookings/{id}", with: "/workspace-bookings/\(theirBooking.id)")
+                let path = objectPath
                     .replacingOccurrences(of: "/forums/{id}/nominations", with: "/forums/\(conference)/nominations")
                     .replacingOccurrences(of: "/forums/{id}/registrations", with: "/forums/\(conference)/registrations")
                     .replacingOccurrences(of: "/nominations/{id}", with: "/nominations/\(theirNomination.id)")
@@ -246,6 +269,10 @@ struct AccessMatrixTests {
                 """)[0]
             #expect(try answered.decode("invitation", as: String.self) == theirInvitation.status.rawValue)
             #expect(try answered.decode("registration", as: String.self) == theirRegistration.status.rawValue)
+            let booking = try await WorkspaceStore(pool: pool).booking(theirBooking.id, within: nil)
+            #expect(booking?.status == .booked && booking?.version == theirBooking.version)
+            let bookings = try await pool.query("SELECT count(*)::int AS n FROM workspace_booking")[0].decode("n", as: Int.self)
+            #expect(bookings == 1)
         }
     }
 
