@@ -41,8 +41,10 @@ CREATE INDEX workspace_room_room ON workspace_room (room_id);
 -- `local_day` is the booking's date at the venue, which the daily quota counts by.
 CREATE TABLE workspace_booking (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    forum_id uuid NOT NULL,
-    room_id uuid NOT NULL,
+    forum_id uuid NOT NULL REFERENCES workspace_offer (forum_id),
+    -- The room, not the offer's row: a room can leave the offer when its bookings are over,
+    -- and they stay. That it is offered is checked when booking, under a lock on the offer's row.
+    room_id uuid NOT NULL REFERENCES room (id),
     organisation_id uuid NOT NULL REFERENCES organisation (id),
     during tstzrange NOT NULL,
     local_day date NOT NULL,
@@ -53,7 +55,6 @@ CREATE TABLE workspace_booking (
     checked_in_at timestamptz,
     ended_at timestamptz,
     version integer NOT NULL DEFAULT 1,
-    FOREIGN KEY (forum_id, room_id) REFERENCES workspace_room (forum_id, room_id),
     CONSTRAINT workspace_booking_range CHECK (NOT isempty(during) AND lower_inc(during) AND NOT upper_inc(during)
                                               AND NOT lower_inf(during) AND NOT upper_inf(during)),
     CONSTRAINT workspace_booking_ended CHECK ((status IN ('cancelled', 'released')) = (ended_at IS NOT NULL)),
@@ -68,13 +69,19 @@ CREATE INDEX workspace_booking_forum ON workspace_booking (forum_id, organisatio
 -- A room is either a session's or a booking's at any moment. Two tables cannot share an
 -- exclusion constraint, so both sides take one lock per room (a transaction-scoped advisory
 -- lock) before they look at the other table: a booking and a session racing for one room queue.
+-- The look after the lock sees what the other side committed because it is a new statement of
+-- a READ COMMITTED transaction, as every writer of these tables runs (a REPEATABLE READ writer
+-- would look with its older snapshot).
 CREATE FUNCTION lock_room(room uuid) RETURNS void LANGUAGE sql AS $$
     SELECT pg_advisory_xact_lock(hashtextextended('agora.room:' || room::text, 0))
 $$;
 
 CREATE FUNCTION workspace_booking_room_without_session() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.status IN ('booked', 'checked_in') THEN
+    -- Only a booking that starts holding the room, or holds it elsewhen or elsewhere, is checked:
+    -- a check-in or a cancellation takes no lock.
+    IF NEW.status IN ('booked', 'checked_in')
+       AND (TG_OP = 'INSERT' OR OLD.status NOT IN ('booked', 'checked_in') OR NEW.during <> OLD.during OR NEW.room_id <> OLD.room_id) THEN
         PERFORM lock_room(NEW.room_id);
         IF EXISTS (SELECT 1 FROM agenda_session s
                    WHERE s.room_id = NEW.room_id AND s.status = 'scheduled' AND s.during && NEW.during) THEN
@@ -105,3 +112,16 @@ END $$;
 -- the columns it is made of.
 CREATE TRIGGER agenda_session_room_not_booked BEFORE INSERT OR UPDATE OF starts_at, ends_at, room_id, status ON agenda_session
     FOR EACH ROW EXECUTE FUNCTION agenda_session_room_not_booked();
+
+-- A forum offering workspace keeps its venue: its rooms, slots and days are the venue's.
+CREATE FUNCTION forum_keeps_its_workspace() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.venue_id <> OLD.venue_id AND EXISTS (SELECT 1 FROM workspace_room WHERE forum_id = NEW.id) THEN
+        RAISE EXCEPTION 'the forum offers rooms of its venue as workspace' USING ERRCODE = 'check_violation',
+            CONSTRAINT = 'forum_workspace_at_venue', TABLE = 'forum';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER forum_keeps_its_workspace BEFORE UPDATE OF venue_id ON forum
+    FOR EACH ROW EXECUTE FUNCTION forum_keeps_its_workspace();

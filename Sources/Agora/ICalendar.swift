@@ -218,6 +218,17 @@ public enum ICalendar {
         }
     }
 
+    /// The count of days since 1970-01-01 of a date on the proleptic Gregorian calendar, the
+    /// inverse of ``civil(daysSince1970:)`` (Howard Hinnant's `days_from_civil`).
+    static func days(year: Int, month: Int, day: Int) -> Int {
+        let shifted = month <= 2 ? year - 1 : year
+        let era = (shifted >= 0 ? shifted : shifted - 399) / 400
+        let yearOfEra = shifted - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
     /// Year, month and day of a count of days since 1970-01-01, on the proleptic Gregorian calendar
     /// (Howard Hinnant's `civil_from_days`: eras of 400 years, years starting on 1 March so the leap day comes last).
     static func civil(daysSince1970 days: Int64) -> (year: Int64, month: Int64, day: Int64) {

@@ -30,7 +30,7 @@ public struct OpeningHours: Codable, Sendable, Equatable {
         /// `HH:MM` (00:00 to 24:00) as minutes, nil when it is not one.
         public static func minutes(_ text: String) -> Int? {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
+            guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy { ("0"..."9").contains($0) } }),
                   let hours = Int(parts[0]), let minutes = Int(parts[1]), (0...24).contains(hours), (0...59).contains(minutes) else { return nil }
             let total = hours * 60 + minutes
             return total <= 1440 ? total : nil
@@ -274,13 +274,7 @@ public struct VenueClock: Sendable {
     /// The local day count of `YYYY-MM-DD`, nil when it is not a date.
     public static func day(_ text: String) -> Int? {
         guard let date = CalendarDate(text) else { return nil }
-        // Days from the civil date (H. Hinnant's algorithm), the inverse of `ICalendar.civil`.
-        let year = date.month <= 2 ? date.year - 1 : date.year
-        let era = (year >= 0 ? year : year - 399) / 400
-        let yearOfEra = year - era * 400
-        let dayOfYear = (153 * (date.month + (date.month > 2 ? -3 : 9)) + 2) / 5 + date.day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        return ICalendar.days(year: date.year, month: date.month, day: date.day)
     }
 }
 
@@ -313,8 +307,8 @@ public struct BookingRequestCheck: Sendable {
         } else if Int(minutes) > offer.rules.maxBookingMinutes {
             problems.append(FieldProblem(field: "endsAt", message: "a booking lasts at most \(offer.rules.maxBookingMinutes) minutes"))
         }
-        if start < now.addingTimeInterval(-CheckIn.grace) {
-            problems.append(FieldProblem(field: "startsAt", message: "must not be more than 15 minutes in the past"))
+        if start < currentSlot(now) {
+            problems.append(FieldProblem(field: "startsAt", message: "must not be in the past: the earliest start now is \(VenueTime.local(currentSlot(now), timeZone: offer.timeZone) ?? "the current slot")"))
         }
         if !forumDays.contains(day) {
             problems.append(FieldProblem(field: "startsAt", message: "must be within the forum's days, \(VenueClock.date(day: forumDays.lowerBound)) to \(VenueClock.date(day: forumDays.upperBound)) at the venue"))
@@ -328,6 +322,14 @@ public struct BookingRequestCheck: Sendable {
             problems.append(FieldProblem(field: "attendees", message: "the room holds \(room.capacity)"))
         }
         return problems
+    }
+
+    /// The start of the slot `now` falls in: the earliest a booking may start (a booking that
+    /// has started is checked in as it is made).
+    public func currentSlot(_ now: Date) -> Date {
+        let minute = clock.local(now).minute
+        let intoSlot = TimeInterval(minute % offer.rules.slotMinutes * 60) + now.timeIntervalSince1970.truncatingRemainder(dividingBy: 60)
+        return now.addingTimeInterval(-intoSlot)
     }
 
     /// Whether `room` is open from `start` to `end`: both on one local day (or the end at the
@@ -383,7 +385,7 @@ public struct BookingRequestCheck: Sendable {
         let needed = Set(room.equipment)
         for other in offer.rooms.sorted(by: { ($0.capacity, $0.name) < ($1.capacity, $1.name) }) where found.count < sameRoom + otherRooms {
             guard other.id != room.id, other.capacity >= attendees, needed.isSubset(of: Set(other.equipment)),
-                  isOpen(other, start: start, end: end), start >= now.addingTimeInterval(-CheckIn.grace), free(other.id, start, end) else { continue }
+                  isOpen(other, start: start, end: end), start >= currentSlot(now), free(other.id, start, end) else { continue }
             found.append(BookingAlternative(room: other.id, roomName: other.name, startsAt: start, endsAt: end))
         }
         return found

@@ -88,10 +88,13 @@ struct VenueController {
     /// given are read (none may be null).
     static func readRoomFields(_ reader: inout FieldReader, required: Bool) -> Room.Fields {
         if !required { reader.refuseNulls(Array(roomFields)) }
+        // A null was refused above: only values given are read.
+        let values = reader.fields
+        let given = { (name: String) in values[name] != nil && values[name] != .null }
         var fields = Room.Fields()
-        if required || reader.has("name") { fields.name = reader.string("name", required: true, maxLength: 200) }
-        if required || reader.has("capacity") { fields.capacity = reader.integer("capacity", in: 1...100_000, required: true) }
-        if reader.has("accessibility") {
+        if required || given("name") { fields.name = reader.string("name", required: true, maxLength: 200) }
+        if required || given("capacity") { fields.capacity = reader.integer("capacity", in: 1...100_000, required: true) }
+        if given("accessibility") {
             // Empty text says there is nothing to add.
             fields.accessibility = reader.fields["accessibility"] == .string("") ? "" : reader.string("accessibility", maxLength: 2000)
         }

@@ -30,7 +30,8 @@ struct WorkspaceController {
             var (reader, _) = try await FieldReader.read(request, context: context, accepted: Self.offerFields)
             let fields = Self.readOffer(&reader, timeZone: forum.venue.timeZone)
             try reader.check()
-            let offer = try await store.setOffer(forum: forum.id, fields!, by: context.actor, requestID: context.requestID)
+            let offer = try await store.setOffer(forum: forum.id, fields!, expectedVersion: try EntityTag.expectedVersion(request),
+                                                 by: context.actor, requestID: context.requestID)
             return try versionedAnswer(offer, version: offer.version)
         }
 

@@ -26,9 +26,12 @@ struct WorkspaceDemo {
             rooms.append(room.id)
         }
         let store = WorkspaceStore(pool: pool)
-        let now = Date()
+        // Booking opens a day before the demo is loaded (or three weeks before the hearing, when
+        // that is earlier), and the demo's bookings are made before the hearing whenever it loads.
+        let opens = min(Date(), forum.startsAt.addingTimeInterval(-21 * 86_400)).addingTimeInterval(-86_400)
+        let now = min(Date(), forum.startsAt.addingTimeInterval(-2 * 86_400))
         _ = try await store.setOffer(forum: hearing, WorkspaceStore.OfferFields(
-            rooms: rooms, bookingOpensAt: now.addingTimeInterval(-86_400), bookingClosesAt: forum.endsAt,
+            rooms: rooms, bookingOpensAt: opens, bookingClosesAt: forum.endsAt,
             rules: WorkspaceRules(), priorityWindow: nil), by: actor, requestID: "demo")
         let bookings: [(String, Int, String, String, Int)] = [
             ("Rift Valley Growers", 0, "09:00", "11:00", 6),

@@ -63,6 +63,8 @@ func mapViolations<Result>(_ body: () async throws -> Result) async throws -> Re
             throw Refusal.invalid("forum", "a session stays in its forum")
         case (.checkViolation, "agenda_session_ends_after_start"):
             throw Refusal.invalid("endsAt", "must be after startsAt")
+        case (.checkViolation, "forum_workspace_at_venue"):
+            throw Refusal.invalid("venue", "the forum offers rooms of its venue as workspace; withdraw them from the offer first")
         case (.checkViolation, "forum_sessions_at_venue"):
             throw Refusal.invalid("venue", "the forum has sessions in rooms of its venue; it stays there")
         case (.checkViolation, "forum_sessions_within"):

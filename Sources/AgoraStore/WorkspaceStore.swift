@@ -64,13 +64,13 @@ public struct WorkspaceStore: Sendable {
 
     /// Sets the forum's offer. Rooms must be bookable rooms of the forum's venue; a room with
     /// active bookings stays in the offer (409) until they are cancelled.
-    public func setOffer(forum: UUID, _ fields: OfferFields, by actor: Actor, requestID: String?) async throws -> WorkspaceOffer {
+    public func setOffer(forum: UUID, _ fields: OfferFields, expectedVersion: Int? = nil, by actor: Actor, requestID: String?) async throws -> WorkspaceOffer {
         try await mapViolations {
             try await pool.withTransaction { connection in
                 guard let venue = try await connection.query("SELECT venue_id FROM forum WHERE id = \(forum) FOR SHARE").first?
                     .decode("venue_id", as: UUID.self) else { throw Refusal.notFound() }
                 let known = try await connection.query("""
-                    SELECT id, venue_id, bookable FROM room WHERE id = ANY(\(fields.rooms))
+                    SELECT id, venue_id, bookable FROM room WHERE id = ANY(\(fields.rooms)) FOR SHARE
                     """).map { (try $0.decode("id", as: UUID.self), try $0.decode("venue_id", as: UUID.self), try $0.decode("bookable", as: Bool.self)) }
                 var problems: [FieldProblem] = []
                 for (index, room) in fields.rooms.enumerated() {
@@ -85,11 +85,13 @@ public struct WorkspaceStore: Sendable {
                     problems.append(FieldProblem(field: "priorityWindow.underRepresented[\(index)]", message: "is not a known constituency code"))
                 }
                 guard problems.isEmpty else { throw Refusal.invalid(problems) }
-                let before = try await Self.offer(forum, on: connection, lock: true)?.offer
+                // Bookings hold the offer's row FOR SHARE: changing it waits for them, and they for it.
+                let before = try await Self.offer(forum, on: connection, lock: .update)?.offer
+                if let expectedVersion, expectedVersion != (before?.version ?? 0) { throw Refusal.stale(currentVersion: before?.version ?? 0) }
                 let dropped = Set(before?.rooms.map(\.id) ?? []).subtracting(fields.rooms)
                 let stillBooked = try await connection.query("""
                     SELECT DISTINCT room_id FROM workspace_booking
-                    WHERE forum_id = \(forum) AND room_id = ANY(\(Array(dropped))) AND status IN ('booked', 'checked_in')
+                    WHERE forum_id = \(forum) AND room_id = ANY(\(Array(dropped))) AND status IN ('booked', 'checked_in') AND upper(during) > now()
                     ORDER BY room_id
                     """).map { try $0.decode("room_id", as: UUID.self) }
                 guard stillBooked.isEmpty else { throw Refusal.workspaceRoomBooked(stillBooked) }
@@ -132,15 +134,37 @@ public struct WorkspaceStore: Sendable {
             return try await pool.withTransaction { connection in
                 try await book(request, scoped: scope != nil, now: now, by: actor, requestID: requestID, on: connection)
             }
+        } catch let conflict as RoomTaken {
+            // Found after the transaction ended, so the room's lock is not held while looking.
+            throw Refusal.bookingConflict(alternatives: try await alternatives(to: request, check: conflict.check, now: now))
         } catch let error as PostgresError where error.code == .exclusionViolation && error.constraint == "workspace_booking_room_free" {
-            // Only reached if a writer bypassed the room lock; the constraint held regardless.
-            throw Refusal.bookingConflict(alternatives: [])
+            // A session or a booking holds the room (the trigger or the constraint saw it).
+            guard let stored = try await pool.withConnection({ try await Self.offer(request.forum, on: $0) }) else { throw Refusal.bookingConflict(alternatives: []) }
+            throw Refusal.bookingConflict(alternatives: try await alternatives(to: request, check: stored.check, now: now))
+        }
+    }
+
+    /// The room asked for is taken: the alternatives are looked up once the transaction is over.
+    private struct RoomTaken: Error {
+        let check: BookingRequestCheck
+    }
+
+    /// Free slots instead of `request`: the same room from then on, the others at that time.
+    private func alternatives(to request: BookingRequest, check: BookingRequestCheck, now: Date) async throws -> [BookingAlternative] {
+        guard let room = check.offer.rooms.first(where: { $0.id == request.room }) else { return [] }
+        return try await pool.withConnection { connection in
+            var busy = try await Self.busy(rooms: [room.id], from: request.startsAt, on: connection)
+            busy.merge(try await Self.busy(rooms: check.offer.rooms.map(\.id).filter { $0 != room.id }, from: request.startsAt,
+                                           to: request.endsAt, on: connection)) { $0 + $1 }
+            return check.alternatives(room: room, start: request.startsAt, end: request.endsAt, attendees: request.attendees, now: now, busy: busy)
         }
     }
 
     private func book(_ request: BookingRequest, scoped: Bool, now: Date, by actor: Actor, requestID: String?,
                       on connection: PostgresConnection) async throws -> WorkspaceBooking {
-        guard let stored = try await Self.offer(request.forum, on: connection) else { throw Refusal.notFound("This forum offers no workspace.") }
+        guard let stored = try await Self.offer(request.forum, on: connection, lock: .share) else {
+            throw Refusal.notFound("This forum offers no workspace.")
+        }
         let check = stored.check
         guard let room = stored.offer.rooms.first(where: { $0.id == request.room }) else {
             throw Refusal.invalid("room", "is not a room this forum offers as workspace")
@@ -164,14 +188,7 @@ public struct WorkspaceStore: Sendable {
         // The room, then the organisation's day: always in this order, so two bookings never
         // wait on each other's locks.
         try await connection.execute("SELECT lock_room(\(room.id))")
-        if try await Self.isTaken(room.id, from: request.startsAt, to: request.endsAt, on: connection) {
-            // The asked room from then on (for later slots); the others at that time only.
-            var busy = try await Self.busy(rooms: [room.id], from: request.startsAt, on: connection)
-            busy.merge(try await Self.busy(rooms: stored.offer.rooms.map(\.id).filter { $0 != room.id }, from: request.startsAt,
-                                           to: request.endsAt, on: connection)) { $0 + $1 }
-            throw Refusal.bookingConflict(alternatives: check.alternatives(room: room, start: request.startsAt, end: request.endsAt,
-                                                                          attendees: request.attendees, now: now, busy: busy))
-        }
+        if try await Self.isTaken(room.id, from: request.startsAt, to: request.endsAt, on: connection) { throw RoomTaken(check: check) }
         let day = check.clock.local(request.startsAt).day
         try await connection.execute("""
             SELECT pg_advisory_xact_lock(hashtextextended(\("agora.workspace-quota:\(request.organisation.uuidString):\(day)"), 0))
@@ -185,10 +202,13 @@ public struct WorkspaceStore: Sendable {
         guard booked + minutes <= stored.offer.rules.maxDailyMinutes else {
             throw Refusal.bookingQuotaExceeded(limit: stored.offer.rules.maxDailyMinutes, booked: booked)
         }
+        // A booking of the slot under way is made by someone who is there: it is checked in.
+        let started = request.startsAt <= now
         let id = try await connection.query("""
-            INSERT INTO workspace_booking (forum_id, room_id, organisation_id, during, local_day, attendees, booked_by)
+            INSERT INTO workspace_booking (forum_id, room_id, organisation_id, during, local_day, attendees, booked_by, status, checked_in_at)
             VALUES (\(request.forum), \(room.id), \(request.organisation), tstzrange(\(request.startsAt), \(request.endsAt), '[)'),
-                    \(VenueClock.date(day: day))::date, \(request.attendees), \(actor.accountID))
+                    \(VenueClock.date(day: day))::date, \(request.attendees), \(actor.accountID),
+                    \(started ? BookingStatus.checkedIn.rawValue : BookingStatus.booked.rawValue), \(started ? now : nil))
             RETURNING id
             """)[0].decode("id", as: UUID.self)
         guard let booking = try await Self.booking(id, on: connection) else { throw Refusal.notFound() }
@@ -307,12 +327,20 @@ public struct WorkspaceStore: Sendable {
         var check: BookingRequestCheck
     }
 
-    static func offer(_ forum: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> StoredOffer? {
+    /// How an offer's row is read: bookings share it, a change of the offer takes it alone.
+    enum OfferLock: String {
+        case none = ""
+        case share = "FOR SHARE OF o"
+        case update = "FOR UPDATE OF o"
+    }
+
+    /// The forum's offer, its row locked as `lock` says.
+    static func offer(_ forum: UUID, on connection: PostgresConnection, lock: OfferLock = .none) async throws -> StoredOffer? {
         guard let row = try await connection.query("""
             SELECT o.booking_opens_at, o.booking_closes_at, o.slot_minutes, o.max_booking_minutes, o.max_daily_minutes,
                    o.priority_hours, o.under_represented, o.version, f.starts_at, f.ends_at, v.time_zone
             FROM workspace_offer o JOIN forum f ON f.id = o.forum_id JOIN venue v ON v.id = f.venue_id
-            WHERE o.forum_id = \(forum) \(unsafeRaw: lock ? "FOR UPDATE OF o" : "")
+            WHERE o.forum_id = \(forum) \(unsafeRaw: lock.rawValue)
             """).first else { return nil }
         let rooms = try await connection.query("""
             SELECT r.\(unsafeRaw: VenueStore.roomColumns.replacingOccurrences(of: ", ", with: ", r."))

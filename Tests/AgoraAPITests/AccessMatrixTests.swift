@@ -185,7 +185,7 @@ struct AccessMatrixTests {
                                               by: .commandLine, requestID: nil)
             let theirBooking = try await workspaces.book(.init(forum: conference, room: room.id, organisation: theirOrganisation,
                                                                startsAt: Date(timeIntervalSince1970: 1_800_000_000 + 3600), endsAt: Date(timeIntervalSince1970: 1_800_000_000 + 7200), attendees: 2),
-                                                         within: nil, now: Date(), by: .commandLine, requestID: nil)
+                                                         within: nil, now: Date(timeIntervalSince1970: 1_799_000_000), by: .commandLine, requestID: nil)
             theirs.room = room.id
 
             let grants: [Caller: Set<RoleGrant>] = [

@@ -193,12 +193,13 @@ struct WorkspaceAPITests {
 
     @Test func theDailyQuotaHoldsUnderParallelRequests() async throws {
         try await withApp { client, pool, _ in
-            let setup = try await WorkspaceFixture.make(client, pool)
+            let setup = try await WorkspaceFixture.make(client, pool, rooms: (1...10).map { ("Room \($0)", 10, []) })
             let (organisation, contact) = try await WorkspaceFixture.participant(pool, forum: setup.forum, "Slum Dwellers International")
-            // Ten one-hour bookings of one morning, none overlapping another: four fit in 240 minutes.
+            // Ten one-hour bookings of one morning in ten rooms, so no room's lock puts them in a
+            // queue: four fit in 240 minutes.
             let answers = try await Self.parallel(client, count: 10, uri: "/forums/\(setup.forum)/workspace-bookings",
                                                   headers: { _ in contact.authorization }) { [setup] index in
-                WorkspaceFixture.body(room: setup.rooms[0], organisation: organisation, from: setup.tomorrow(index), to: setup.tomorrow(index + 1))
+                WorkspaceFixture.body(room: setup.rooms[index], organisation: organisation, from: setup.tomorrow(index), to: setup.tomorrow(index + 1))
             }
             #expect(answers.filter { $0.0 == .created }.count == 4)
             #expect(answers.filter { $0.0 == .conflict && $0.1.contains("booking-quota-exceeded") }.count == 6)
@@ -298,8 +299,9 @@ struct WorkspaceAPITests {
             #expect(again == 0)
             // Too late to check in; the room is bookable again at once; the organisation is told; it is audited.
             await #expect(throws: Refusal.self) { _ = try await store.checkIn(unattended.id, within: [organisation], now: start.addingTimeInterval(15 * 60), by: actor, requestID: nil) }
+            // (Booked in the slot under way, it is checked in as it is made.)
             let rebooked = try await book(setup.rooms[0], now: start.addingTimeInterval(15 * 60))
-            #expect(rebooked.status == .booked)
+            #expect(rebooked.status == .checkedIn)
             let notices = try await pool.query("""
                 SELECT kind FROM notice WHERE recipient_account = \(contact.id) AND payload->>'booking' = \(unattended.id.uuidString.lowercased()) ORDER BY id
                 """).map { try $0.decode("kind", as: String.self) }
@@ -455,42 +457,52 @@ struct WorkspaceAPITests {
     }
 
     @Test func theGridIsRightAcrossADaylightSavingChange() async throws {
+        // The next night Geneva's clocks go forward, from 02:00 to 03:00 (always a Sunday).
+        let zone = try #require(TimeZone(identifier: "Europe/Zurich"))
+        var next = try #require(zone.nextDaylightSavingTimeTransition(after: Date().addingTimeInterval(2 * 86400)))
+        while zone.secondsFromGMT(for: next) <= zone.secondsFromGMT(for: next.addingTimeInterval(-1)) {
+            next = try #require(zone.nextDaylightSavingTimeTransition(after: next))
+        }
+        let change = next
+        let clock = try #require(VenueClock(timeZone: "Europe/Zurich"))
+        let night = VenueClock.date(day: clock.local(change).day), before = VenueClock.date(day: clock.local(change).day - 1)
         try await withApp { client, pool, _ in
             let secretariat = try await TestAccount.make(pool, name: "Secretariat", grants: [RoleGrant(.secretariat)])
             let forum = try await Fixture.forum(pool, issue: try await Fixture.issue(pool), kind: .conference, status: .announced)
             let geneva = try await VenueStore(pool: pool).create(Venue.Fields(name: "Palais des Nations", city: "Geneva", country: "CH", timeZone: "Europe/Zurich"),
                                                                  by: .commandLine, requestID: nil)
             try await pool.execute("""
-                UPDATE forum SET venue_id = \(geneva.id), starts_at = '2027-03-27T08:00:00Z', ends_at = '2027-03-29T17:00:00Z' WHERE id = \(forum)
+                UPDATE forum SET venue_id = \(geneva.id), starts_at = \(change.addingTimeInterval(-86_400)), ends_at = \(change.addingTimeInterval(86_400)) WHERE id = \(forum)
                 """)
-            let night = OpeningHours(["saturday": .init(opens: "00:00", closes: "06:00"), "sunday": .init(opens: "00:00", closes: "06:00")])
-            let room = try #require(try await VenueStore(pool: pool).addRoom(to: geneva.id, Room.Fields(name: "Salle XXV", capacity: 12, bookable: true, openingHours: night),
+            let nights = OpeningHours(Dictionary(uniqueKeysWithValues: OpeningHours.weekdays.map { ($0, OpeningHours.Span(opens: "00:00", closes: "06:00")) }))
+            let room = try #require(try await VenueStore(pool: pool).addRoom(to: geneva.id, Room.Fields(name: "Salle XXV", capacity: 12, bookable: true, openingHours: nights),
                                                                               by: .commandLine, requestID: nil))
             try await client.execute(uri: "/forums/\(forum)/workspaces", method: .put, headers: secretariat.authorization, body: ByteBuffer(string: """
-                {"rooms": ["\(room.id)"], "bookingOpensAt": "\(ISOInstant.string(Date().addingTimeInterval(-60)))", "bookingClosesAt": "2027-03-29T00:00"}
+                {"rooms": ["\(room.id)"], "bookingOpensAt": "\(ISOInstant.string(Date().addingTimeInterval(-60)))", "bookingClosesAt": "\(ISOInstant.string(change))"}
                 """)) { #expect($0.status == .ok) }
             let organisation = try await Fixture.organisation(pool, "Geneva NGO")
             // 01:30 to 03:30 on the clock that night is one hour.
             try await client.execute(uri: "/forums/\(forum)/workspace-bookings", method: .post, headers: secretariat.authorization, body: ByteBuffer(string: """
-                {"room": "\(room.id)", "organisation": "\(organisation)", "startsAt": "2027-03-28T01:30", "endsAt": "2027-03-28T03:30", "attendees": 4}
+                {"room": "\(room.id)", "organisation": "\(organisation)", "startsAt": "\(night)T01:30", "endsAt": "\(night)T03:30", "attendees": 4}
                 """)) { response in
                 #expect(response.status == .created, "\(String(buffer: response.body))")
                 let booking = try Self.decoder.decode(BookingBody.self, from: Data(buffer: response.body))
-                #expect(booking.startsAt == ISO8601DateFormatter().date(from: "2027-03-28T00:30:00Z"))
-                #expect(booking.endsAt == ISO8601DateFormatter().date(from: "2027-03-28T01:30:00Z"))
+                #expect(booking.startsAt == change.addingTimeInterval(-30 * 60))
+                #expect(booking.endsAt == change.addingTimeInterval(30 * 60))
             }
-            try await client.execute(uri: "/forums/\(forum)/workspaces/availability?date=2027-03-28", method: .get) { response in
+            try await client.execute(uri: "/forums/\(forum)/workspaces/availability?date=\(night)", method: .get) { response in
                 #expect(response.status == .ok)
                 let slots = try JSONDecoder().decode(GridBody.self, from: Data(buffer: response.body)).rooms[0].slots
                 #expect(slots.count == 10)
                 #expect(!slots.contains { $0.startsAt.contains("T02:") })
-                #expect(slots.filter(\.busy).map(\.startsAt) == ["2027-03-28T01:30:00+01:00", "2027-03-28T03:00:00+02:00"])
+                #expect(slots.filter(\.busy).map(\.startsAt) == ["\(night)T01:30:00+01:00", "\(night)T03:00:00+02:00"])
             }
-            try await client.execute(uri: "/forums/\(forum)/workspaces/availability?date=2027-03-27", method: .get) { response in
+            try await client.execute(uri: "/forums/\(forum)/workspaces/availability?date=\(before)", method: .get) { response in
                 let slots = try JSONDecoder().decode(GridBody.self, from: Data(buffer: response.body)).rooms[0].slots
                 #expect(slots.count == 12)
             }
-            for query in ["date=2027-04-02", "date=28.03.2027", ""] {
+            let after = VenueClock.date(day: clock.local(change).day + 5)
+            for query in ["date=\(after)", "date=28.03.2027", ""] {
                 try await client.execute(uri: "/forums/\(forum)/workspaces/availability?\(query)", method: .get) { #expect($0.status == .badRequest) }
             }
         }

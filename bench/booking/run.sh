@@ -53,6 +53,7 @@ ids = json.loads(open(sys.argv[1]).read().splitlines()[1])
 with open(sys.argv[2], "w") as out:
     out.write("rooms = {" + ",".join(f'"{r}"' for r in ids["rooms"]) + "}\n")
     out.write("organisations = {" + ",".join(f'"{o}"' for o in ids["organisations"]) + "}\n")
+    out.write("days = {" + ",".join(f'"{d}"' for d in ids["days"]) + "}\n")
 PY
 
 cat "$tmp/ids.lua" - > "$tmp/book.lua" <<LUA
@@ -72,9 +73,9 @@ function request()
   local length = 30 * math.random(1, 4)
   local finish = math.min(start + length, 20 * 60)
   local body = string.format(
-    '{"room":"%s","organisation":"%s","startsAt":"2027-06-0%dT%02d:%02d","endsAt":"2027-06-0%dT%02d:%02d","attendees":%d}',
-    rooms[math.random(#rooms)], organisations[math.random(#organisations)], day, math.floor(start / 60), start % 60,
-    day, math.floor(finish / 60), finish % 60, math.random(1, 20))
+    '{"room":"%s","organisation":"%s","startsAt":"%sT%02d:%02d","endsAt":"%sT%02d:%02d","attendees":%d}',
+    rooms[math.random(#rooms)], organisations[math.random(#organisations)], days[day], math.floor(start / 60), start % 60,
+    days[day], math.floor(finish / 60), finish % 60, math.random(1, 20))
   return wrk.format("POST", "/forums/$forum/workspace-bookings",
     {["Authorization"] = "Bearer $token", ["Content-Type"] = "application/json"}, body)
 end
