@@ -46,18 +46,20 @@ public enum VenueTime {
     /// skipped by a daylight-saving change (02:30 on a spring-forward night) is moved forward
     /// by the gap, as clocks were; a repeated one (autumn) means its first occurrence.
     public static func instant(date: String, time: String, timeZone identifier: String) throws(Invalid) -> Date {
-        guard let timeZone = TimeZone(identifier: identifier) else { throw Invalid(description: "unknown time zone \(identifier)") }
+        guard let timeZone = zone(identifier) else { throw Invalid(description: "unknown time zone \(identifier)") }
         let day = date.split(separator: "-").compactMap { Int($0) }
         let clock = time.split(separator: ":").compactMap { Int($0) }
         guard day.count == 3, clock.count == 2, (0...23).contains(clock[0]), (0...59).contains(clock[1]) else {
             throw Invalid(description: "expected YYYY-MM-DD and HH:MM")
         }
-        var utc = Calendar(identifier: .gregorian)
-        utc.timeZone = TimeZone(identifier: "UTC")!
-        let reading = DateComponents(calendar: utc, year: day[0], month: day[1], day: day[2], hour: clock[0], minute: clock[1])
-        guard DateComponents(calendar: utc, year: day[0], month: day[1], day: day[2]).isValidDate, let wallClock = utc.date(from: reading) else {
+        // The reading as if it were UTC, by arithmetic (a Calendar costs more than the rest); the
+        // date exists when counting its days and back gives it again.
+        guard (1...9999).contains(day[0]), (1...12).contains(day[1]), (1...31).contains(day[2]),
+              ICalendar.civil(daysSince1970: Int64(ICalendar.days(year: day[0], month: day[1], day: day[2]))) == (Int64(day[0]), Int64(day[1]), Int64(day[2])) else {
             throw Invalid(description: "\(date) is not a calendar date")
         }
+        let days = ICalendar.days(year: day[0], month: day[1], day: day[2])
+        let wallClock = Date(timeIntervalSince1970: TimeInterval(days * 86_400 + clock[0] * 3600 + clock[1] * 60))
         // The local reading as seconds, minus each offset in force around that day: a candidate
         // is right when the zone has that very offset at the candidate instant.
         let offsets = [-86_400.0, 86_400.0].map { Double(timeZone.secondsFromGMT(for: wallClock.addingTimeInterval($0))) }

@@ -15,16 +15,31 @@ public enum Equipment: String, Codable, Sendable, CaseIterable {
 public struct OpeningHours: Codable, Sendable, Equatable {
     /// One day's hours, as minutes after local midnight.
     public struct Span: Codable, Sendable, Equatable {
-        public var opens: String
-        public var closes: String
-        /// Minutes after midnight of `opens`.
-        public var opening: Int { Self.minutes(opens) ?? 0 }
+        public let opens: String
+        public let closes: String
+        /// Minutes after midnight of `opens` (read once: slots ask for it hundreds of times).
+        public let opening: Int
         /// Minutes after midnight of `closes`.
-        public var closing: Int { Self.minutes(closes) ?? 0 }
+        public let closing: Int
 
         public init(opens: String, closes: String) {
             self.opens = opens
             self.closes = closes
+            opening = Self.minutes(opens) ?? 0
+            closing = Self.minutes(closes) ?? 0
+        }
+
+        enum CodingKeys: String, CodingKey { case opens, closes }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(opens: try container.decode(String.self, forKey: .opens), closes: try container.decode(String.self, forKey: .closes))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(opens, forKey: .opens)
+            try container.encode(closes, forKey: .closes)
         }
 
         /// `HH:MM` (00:00 to 24:00) as minutes, nil when it is not one.

@@ -1,6 +1,7 @@
 import Agora
 import Foundation
 import PostgresClient
+import Synchronization
 
 /// Venues and their rooms.
 public struct VenueStore: Sendable {
@@ -162,10 +163,24 @@ public struct VenueStore: Sendable {
               createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
     }
 
+    /// Opening hours as stored, read once per distinct text: every booking reads its forum's
+    /// rooms, and decoding JSON was most of a booking's cost. Rooms share a few texts at most.
+    static func openingHours(_ text: String) throws -> OpeningHours {
+        if let known = knownHours.withLock({ $0[text] }) { return known }
+        let hours = try JSONDecoder().decode(OpeningHours.self, from: Data(text.utf8))
+        knownHours.withLock { known in
+            if known.count >= 1000 { known.removeAll() }
+            known[text] = hours
+        }
+        return hours
+    }
+
+    private static let knownHours = Mutex<[String: OpeningHours]>([:])
+
     static func room(_ row: PostgresRow) throws -> Room {
         Room(id: try row.decode("id"), venue: try row.decode("venue_id"), name: try row.decode("name"),
              capacity: try row.decode("capacity"), accessibility: try row.decode("accessibility"), bookable: try row.decode("bookable"),
              equipment: try row.decode("equipment", as: [String].self).compactMap(Equipment.init(rawValue:)),
-             openingHours: try row.decode("opening_hours", as: PostgresJSON<OpeningHours>.self).value)
+             openingHours: try openingHours(try row.decode("opening_hours", as: String.self)))
     }
 }
