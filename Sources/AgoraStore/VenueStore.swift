@@ -128,6 +128,11 @@ public struct VenueStore: Sendable {
                     """)[0]
                 let room = try Self.room(row)
                 try await connection.execute("UPDATE venue SET version = version + 1, updated_at = now() WHERE id = \(room.venue)")
+                // Offers show their rooms: a changed room is a new version of each offer holding it.
+                try await connection.execute("""
+                    UPDATE workspace_offer SET version = version + 1, updated_at = now()
+                    WHERE forum_id IN (SELECT forum_id FROM workspace_room WHERE room_id = \(id))
+                    """)
                 try await AuditLog.record(
                     AuditChange(action: "room.update", objectType: "venue", objectID: room.venue.uuidString, before: before.snapshot, after: room.snapshot),
                     by: actor, requestID: requestID, on: connection)

@@ -1,6 +1,7 @@
 import Agora
 import Foundation
 import PostgresClient
+import Synchronization
 
 /// Workspace for civil society (DESIGN §4): a forum's offer of rooms, and the organisations'
 /// bookings of them. PostgreSQL holds the guarantees: an exclusion constraint keeps two active
@@ -59,7 +60,7 @@ public struct WorkspaceStore: Sendable {
 
     /// The forum's offer; nil when it offers no workspace.
     public func offer(forum: UUID) async throws -> WorkspaceOffer? {
-        try await pool.withConnection { try await Self.offer(forum, on: $0)?.offer }
+        try await pool.withConnection { try await Self.offer(forum, on: $0)?.0.offer }
     }
 
     /// Sets the forum's offer. Rooms must be bookable rooms of the forum's venue; a room with
@@ -86,7 +87,7 @@ public struct WorkspaceStore: Sendable {
                 }
                 guard problems.isEmpty else { throw Refusal.invalid(problems) }
                 // Bookings hold the offer's row FOR SHARE: changing it waits for them, and they for it.
-                let before = try await Self.offer(forum, on: connection, lock: .update)?.offer
+                let before = try await Self.offer(forum, on: connection, lock: .update)?.0.offer
                 if let expectedVersion, expectedVersion != (before?.version ?? 0) { throw Refusal.stale(currentVersion: before?.version ?? 0) }
                 let dropped = Set(before?.rooms.map(\.id) ?? []).subtracting(fields.rooms)
                 let stillBooked = try await connection.query("""
@@ -111,7 +112,7 @@ public struct WorkspaceStore: Sendable {
                 try await connection.execute("""
                     INSERT INTO workspace_room (forum_id, room_id) SELECT \(forum), unnest(\(fields.rooms)::uuid[]) ON CONFLICT DO NOTHING
                     """)
-                guard let offer = try await Self.offer(forum, on: connection)?.offer else { throw Refusal.notFound() }
+                guard let offer = try await Self.offer(forum, on: connection)?.0.offer else { throw Refusal.notFound() }
                 try await AuditLog.record(
                     AuditChange(action: "workspace.offer", objectType: "forum", objectID: forum.uuidString,
                                 before: before.map(Self.snapshot), after: Self.snapshot(offer), isPublic: true),
@@ -134,35 +135,47 @@ public struct WorkspaceStore: Sendable {
             return try await pool.withTransaction { connection in
                 try await book(request, scoped: scope != nil, now: now, by: actor, requestID: requestID, on: connection)
             }
-        } catch let conflict as RoomTaken {
-            // Found after the transaction ended, so the room's lock is not held while looking.
-            throw Refusal.bookingConflict(alternatives: try await alternatives(to: request, check: conflict.check, now: now))
+        } catch let taken as RoomTaken {
+            // Looked up once the transaction is over.
+            throw Refusal.bookingConflict(alternatives: try await alternatives(to: request, check: taken.check, now: now))
         } catch let error as PostgresError where error.code == .exclusionViolation && error.constraint == "workspace_booking_room_free" {
-            // A session or a booking holds the room (the trigger or the constraint saw it).
-            guard let stored = try await pool.withConnection({ try await Self.offer(request.forum, on: $0) }) else { throw Refusal.bookingConflict(alternatives: []) }
+            // A session or a booking holds the room (the trigger or the constraint saw it). The
+            // alternatives are looked up once the transaction is over, not under the room's lock.
+            guard let (stored, _) = try await pool.withConnection({ try await Self.offer(request.forum, on: $0) }) else { throw Refusal.bookingConflict(alternatives: []) }
             throw Refusal.bookingConflict(alternatives: try await alternatives(to: request, check: stored.check, now: now))
         }
     }
 
-    /// The room asked for is taken: the alternatives are looked up once the transaction is over.
+    /// The room asked for is held: the booking is refused once the transaction is over.
     private struct RoomTaken: Error {
         let check: BookingRequestCheck
+    }
+
+    /// Whether an active booking or a scheduled session holds `room` at some time in the range.
+    static func isTaken(_ room: UUID, from start: Date, to end: Date, on connection: PostgresConnection) async throws -> Bool {
+        !(try await connection.query("""
+            SELECT 1 FROM workspace_booking WHERE room_id = \(room) AND status IN ('booked', 'checked_in')
+              AND during && tstzrange(\(start), \(end), '[)')
+            UNION ALL
+            SELECT 1 FROM agenda_session WHERE room_id = \(room) AND status = 'scheduled' AND during && tstzrange(\(start), \(end), '[)')
+            LIMIT 1
+            """)).isEmpty
     }
 
     /// Free slots instead of `request`: the same room from then on, the others at that time.
     private func alternatives(to request: BookingRequest, check: BookingRequestCheck, now: Date) async throws -> [BookingAlternative] {
         guard let room = check.offer.rooms.first(where: { $0.id == request.room }) else { return [] }
-        return try await pool.withConnection { connection in
-            var busy = try await Self.busy(rooms: [room.id], from: request.startsAt, on: connection)
-            busy.merge(try await Self.busy(rooms: check.offer.rooms.map(\.id).filter { $0 != room.id }, from: request.startsAt,
-                                           to: request.endsAt, on: connection)) { $0 + $1 }
-            return check.alternatives(room: room, start: request.startsAt, end: request.endsAt, attendees: request.attendees, now: now, busy: busy)
+        // The asked room from then on (for later slots); the others at that time only.
+        let busy = try await pool.withConnection { connection in
+            try await Self.busy(rooms: check.offer.rooms.map(\.id), from: request.startsAt, to: request.endsAt, onwardIn: room.id, on: connection)
         }
+        return check.alternatives(room: room, start: request.startsAt, end: request.endsAt, attendees: request.attendees, now: now, busy: busy)
     }
 
     private func book(_ request: BookingRequest, scoped: Bool, now: Date, by actor: Actor, requestID: String?,
                       on connection: PostgresConnection) async throws -> WorkspaceBooking {
-        guard let stored = try await Self.offer(request.forum, on: connection, lock: .share) else {
+        // The offer's row is shared: a change of the offer waits for this booking, and it for that.
+        guard let (stored, standing) = try await Self.offer(request.forum, on: connection, lock: .share, organisation: request.organisation) else {
             throw Refusal.notFound("This forum offers no workspace.")
         }
         let check = stored.check
@@ -171,51 +184,49 @@ public struct WorkspaceStore: Sendable {
         }
         let problems = check.problems(room: room, start: request.startsAt, end: request.endsAt, attendees: request.attendees, now: now)
         guard problems.isEmpty else { throw Refusal.invalid(problems) }
-        guard let organisation = try await connection.query("""
-            SELECT c.developing, o.constituency,
-                   EXISTS (SELECT 1 FROM registration WHERE forum_id = \(request.forum) AND organisation_id = o.id)
-                   OR EXISTS (SELECT 1 FROM invitation i JOIN person p ON p.id = i.person_id
-                              WHERE i.forum_id = \(request.forum) AND p.organisation_id = o.id AND i.status <> 'declined')
-                   OR EXISTS (SELECT 1 FROM partner WHERE forum_id = \(request.forum) AND organisation_id = o.id) AS participating
-            FROM organisation o JOIN country c ON c.alpha2 = o.country WHERE o.id = \(request.organisation)
-            """).first else { throw Refusal.invalid("organisation", "is not a known organisation") }
-        let developing = try organisation.decode("developing", as: Bool.self)
-        let constituency = try organisation.decode("constituency", as: String.self)
-        let priority = developing || (stored.offer.priorityWindow?.underRepresented.contains(constituency) ?? false)
+        guard let standing else { throw Refusal.invalid("organisation", "is not a known organisation") }
+        let priority = standing.developing || (stored.offer.priorityWindow?.underRepresented.contains(standing.constituency) ?? false)
         if let refusal = check.windowRefusal(now: now, hasPriority: priority) { throw refusal }
-        if scoped, !(try organisation.decode("participating", as: Bool.self)) { throw Refusal.organisationNotParticipating }
-
-        // The room, then the organisation's day: always in this order, so two bookings never
-        // wait on each other's locks.
-        try await connection.execute("SELECT lock_room(\(room.id))")
+        if scoped, !standing.participating { throw Refusal.organisationNotParticipating }
+        // Most refusals in a rush are for a room already held: seen here without a lock, they
+        // cost no insert. What this look misses, the insert's trigger and constraint refuse.
         if try await Self.isTaken(room.id, from: request.startsAt, to: request.endsAt, on: connection) { throw RoomTaken(check: check) }
+
+        // The organisation's day is counted under its lock, in the statement after the one that
+        // takes it (so it sees every booking committed before). The room's lock is taken by the
+        // insert's trigger, which refuses a room a session holds; the exclusion constraint
+        // refuses one another booking holds. Locks come in this order only, so none waits in a circle.
         let day = check.clock.local(request.startsAt).day
+        let localDay = VenueClock.date(day: day)
         try await connection.execute("""
             SELECT pg_advisory_xact_lock(hashtextextended(\("agora.workspace-quota:\(request.organisation.uuidString):\(day)"), 0))
             """)
-        let booked = try await connection.query("""
-            SELECT coalesce(sum(extract(epoch FROM upper(during) - lower(during)) / 60), 0)::int AS minutes FROM workspace_booking
-            WHERE organisation_id = \(request.organisation) AND forum_id = \(request.forum) AND local_day = \(VenueClock.date(day: day))::date
-              AND status IN ('booked', 'checked_in')
-            """)[0].decode("minutes", as: Int.self)
         let minutes = Int(request.endsAt.timeIntervalSince(request.startsAt) / 60)
-        guard booked + minutes <= stored.offer.rules.maxDailyMinutes else {
-            throw Refusal.bookingQuotaExceeded(limit: stored.offer.rules.maxDailyMinutes, booked: booked)
-        }
         // A booking of the slot under way is made by someone who is there: it is checked in.
         let started = request.startsAt <= now
-        let id = try await connection.query("""
+        let inserted = try await connection.query("""
             INSERT INTO workspace_booking (forum_id, room_id, organisation_id, during, local_day, attendees, booked_by, status, checked_in_at)
-            VALUES (\(request.forum), \(room.id), \(request.organisation), tstzrange(\(request.startsAt), \(request.endsAt), '[)'),
-                    \(VenueClock.date(day: day))::date, \(request.attendees), \(actor.accountID),
-                    \(started ? BookingStatus.checkedIn.rawValue : BookingStatus.booked.rawValue), \(started ? now : nil))
-            RETURNING id
-            """)[0].decode("id", as: UUID.self)
-        guard let booking = try await Self.booking(id, on: connection) else { throw Refusal.notFound() }
+            SELECT \(request.forum), \(room.id), \(request.organisation), tstzrange(\(request.startsAt), \(request.endsAt), '[)'),
+                   \(localDay)::date, \(request.attendees), \(actor.accountID),
+                   \(started ? BookingStatus.checkedIn.rawValue : BookingStatus.booked.rawValue), \(started ? now : nil)
+            WHERE (SELECT coalesce(sum(extract(epoch FROM upper(during) - lower(during)) / 60), 0) FROM workspace_booking
+                   WHERE organisation_id = \(request.organisation) AND forum_id = \(request.forum) AND local_day = \(localDay)::date
+                     AND status IN ('booked', 'checked_in')) + \(minutes) <= \(stored.offer.rules.maxDailyMinutes)
+            RETURNING \(unsafeRaw: Self.insertedColumns)
+            """)
+        guard let row = inserted.first else {
+            let booked = try await connection.query("""
+                SELECT coalesce(sum(extract(epoch FROM upper(during) - lower(during)) / 60), 0)::int AS minutes FROM workspace_booking
+                WHERE organisation_id = \(request.organisation) AND forum_id = \(request.forum) AND local_day = \(localDay)::date
+                  AND status IN ('booked', 'checked_in')
+                """)[0].decode("minutes", as: Int.self)
+            throw Refusal.bookingQuotaExceeded(limit: stored.offer.rules.maxDailyMinutes, booked: booked)
+        }
+        let booking = try Self.booking(row, roomName: room.name)
         try await AuditLog.record(
-            AuditChange(action: "workspace_booking.create", objectType: "workspace_booking", objectID: id.uuidString, after: Self.snapshot(booking)),
+            AuditChange(action: "workspace_booking.create", objectType: "workspace_booking", objectID: booking.id.uuidString, after: Self.snapshot(booking)),
             by: actor, requestID: requestID, on: connection)
-        try await Outbox.booking(id, kind: .bookingConfirmed, on: connection)
+        try await Outbox.booking(booking.id, kind: .bookingConfirmed, on: connection)
         try await IdempotentAnswer.offer(booking, on: connection)
         return booking
     }
@@ -296,7 +307,7 @@ public struct WorkspaceStore: Sendable {
     /// offered room; nil when the forum offers no workspace. No booking's owner is shown.
     public func availability(forum: UUID, day: Int) async throws -> (offer: WorkspaceOffer, forumDays: ClosedRange<Int>, rooms: [DayGrid])? {
         try await pool.withConnection { connection in
-            guard let stored = try await Self.offer(forum, on: connection) else { return nil }
+            guard let (stored, _) = try await Self.offer(forum, on: connection) else { return nil }
             let check = stored.check
             let start = check.clock.startOfDay(day), end = check.clock.startOfDay(day + 1)
             let busy = try await Self.busy(rooms: stored.offer.rooms.map(\.id), from: start, to: end, on: connection)
@@ -334,20 +345,50 @@ public struct WorkspaceStore: Sendable {
         case update = "FOR UPDATE OF o"
     }
 
-    /// The forum's offer, its row locked as `lock` says.
-    static func offer(_ forum: UUID, on connection: PostgresConnection, lock: OfferLock = .none) async throws -> StoredOffer? {
+    /// What a booking needs to know of its organisation, read with the offer.
+    struct OrganisationStanding {
+        var developing: Bool
+        var constituency: String
+        /// One of its people is registered or invited (not declined), or it is a partner.
+        var participating: Bool
+    }
+
+    /// The forum's offer, its row locked as `lock` says, and what `organisation` (if given)
+    /// is, in one statement. Rooms are read again only when the offer's version moved (a change
+    /// of the offer or of one of its rooms moves it).
+    static func offer(_ forum: UUID, on connection: PostgresConnection, lock: OfferLock = .none,
+                      organisation: UUID? = nil) async throws -> (StoredOffer, OrganisationStanding?)? {
         guard let row = try await connection.query("""
             SELECT o.booking_opens_at, o.booking_closes_at, o.slot_minutes, o.max_booking_minutes, o.max_daily_minutes,
-                   o.priority_hours, o.under_represented, o.version, f.starts_at, f.ends_at, v.time_zone
+                   o.priority_hours, o.under_represented, o.version, f.starts_at, f.ends_at, v.time_zone,
+                   g.developing, g.constituency, g.participating
             FROM workspace_offer o JOIN forum f ON f.id = o.forum_id JOIN venue v ON v.id = f.venue_id
+            LEFT JOIN LATERAL (
+                SELECT c.developing, org.constituency,
+                       EXISTS (SELECT 1 FROM registration WHERE forum_id = o.forum_id AND organisation_id = org.id)
+                       OR EXISTS (SELECT 1 FROM invitation i JOIN person p ON p.id = i.person_id
+                                  WHERE i.forum_id = o.forum_id AND p.organisation_id = org.id AND i.status <> 'declined')
+                       OR EXISTS (SELECT 1 FROM partner WHERE forum_id = o.forum_id AND organisation_id = org.id) AS participating
+                FROM organisation org JOIN country c ON c.alpha2 = org.country WHERE org.id = \(organisation)
+            ) g ON true
             WHERE o.forum_id = \(forum) \(unsafeRaw: lock.rawValue)
             """).first else { return nil }
-        let rooms = try await connection.query("""
-            SELECT r.\(unsafeRaw: VenueStore.roomColumns.replacingOccurrences(of: ", ", with: ", r."))
-            FROM workspace_room w JOIN room r ON r.id = w.room_id WHERE w.forum_id = \(forum) ORDER BY r.name, r.id
-            """).map(VenueStore.room).map {
-                WorkspaceRoom(id: $0.id, name: $0.name, capacity: $0.capacity, accessibility: $0.accessibility, equipment: $0.equipment, openingHours: $0.openingHours)
+        let version = try row.decode("version", as: Int.self)
+        let rooms: [WorkspaceRoom]
+        if let known = offeredRooms.withLock({ $0[forum] }), known.version == version {
+            rooms = known.rooms
+        } else {
+            rooms = try await connection.query("""
+                SELECT r.\(unsafeRaw: VenueStore.roomColumns.replacingOccurrences(of: ", ", with: ", r."))
+                FROM workspace_room w JOIN room r ON r.id = w.room_id WHERE w.forum_id = \(forum) ORDER BY r.name, r.id
+                """).map(VenueStore.room).map {
+                    WorkspaceRoom(id: $0.id, name: $0.name, capacity: $0.capacity, accessibility: $0.accessibility, equipment: $0.equipment, openingHours: $0.openingHours)
+                }
+            offeredRooms.withLock { known in
+                if known.count >= 1000 { known.removeAll() }
+                known[forum] = (version, rooms)
             }
+        }
         let hours = try row.decode("priority_hours", as: Int.self)
         let zone = try row.decode("time_zone", as: String.self)
         let offer = WorkspaceOffer(
@@ -356,40 +397,51 @@ public struct WorkspaceStore: Sendable {
             rules: WorkspaceRules(slotMinutes: try row.decode("slot_minutes"), maxBookingMinutes: try row.decode("max_booking_minutes"),
                                   maxDailyMinutes: try row.decode("max_daily_minutes")),
             priorityWindow: hours > 0 ? PriorityWindow(hours: hours, underRepresented: try row.decode("under_represented")) : nil,
-            version: try row.decode("version"))
+            version: version)
         guard let clock = VenueClock(timeZone: zone) else { throw Refusal(.internalError, "the venue's time zone \(zone) is unknown") }
         let first = clock.local(try row.decode("starts_at", as: Date.self)).day
         let last = clock.local(try row.decode("ends_at", as: Date.self).addingTimeInterval(-1)).day
-        return StoredOffer(offer: offer, check: BookingRequestCheck(offer: offer, clock: clock, forumDays: first...max(first, last)))
+        let standing = try row.decode("developing", as: Bool?.self).map { developing in
+            OrganisationStanding(developing: developing, constituency: try row.decode("constituency"), participating: try row.decode("participating"))
+        }
+        return (StoredOffer(offer: offer, check: BookingRequestCheck(offer: offer, clock: clock, forumDays: first...max(first, last))), standing)
     }
 
-    /// Whether an active booking or a scheduled session holds `room` at some time in the range.
-    static func isTaken(_ room: UUID, from start: Date, to end: Date, on connection: PostgresConnection) async throws -> Bool {
-        !(try await connection.query("""
-            SELECT 1 FROM workspace_booking WHERE room_id = \(room) AND status IN ('booked', 'checked_in')
-              AND during && tstzrange(\(start), \(end), '[)')
-            UNION ALL
-            SELECT 1 FROM agenda_session WHERE room_id = \(room) AND status = 'scheduled' AND during && tstzrange(\(start), \(end), '[)')
-            LIMIT 1
-            """)).isEmpty
-    }
+    /// Each forum's offered rooms as of an offer version.
+    private static let offeredRooms = Mutex<[UUID: (version: Int, rooms: [WorkspaceRoom])]>([:])
 
     /// The times `rooms` are held (active bookings, scheduled sessions) that end after `start`
-    /// (and begin before `end`, when given), per room.
-    static func busy(rooms: [UUID], from start: Date, to end: Date? = nil, on connection: PostgresConnection) async throws -> [UUID: [Range<Date>]] {
+    /// and begin before `end` (when given), per room; room `onward` is read from `start` on
+    /// without the end.
+    static func busy(rooms: [UUID], from start: Date, to end: Date? = nil, onwardIn onward: UUID? = nil,
+                     on connection: PostgresConnection) async throws -> [UUID: [Range<Date>]] {
         var busy: [UUID: [Range<Date>]] = [:]
         for row in try await connection.query("""
             SELECT room_id, lower(during) AS starts_at, upper(during) AS ends_at FROM workspace_booking
             WHERE room_id = ANY(\(rooms)) AND status IN ('booked', 'checked_in') AND upper(during) > \(start)
-              AND (\(end)::timestamptz IS NULL OR lower(during) < \(end)::timestamptz)
+              AND (\(end)::timestamptz IS NULL OR lower(during) < \(end)::timestamptz OR room_id = \(onward))
             UNION ALL
             SELECT room_id, starts_at, ends_at FROM agenda_session
             WHERE room_id = ANY(\(rooms)) AND status = 'scheduled' AND ends_at > \(start)
-              AND (\(end)::timestamptz IS NULL OR starts_at < \(end)::timestamptz)
+              AND (\(end)::timestamptz IS NULL OR starts_at < \(end)::timestamptz OR room_id = \(onward))
             """) {
             busy[try row.decode("room_id", as: UUID.self), default: []].append(try row.decode("starts_at", as: Date.self)..<(try row.decode("ends_at", as: Date.self)))
         }
         return busy
+    }
+
+    /// A new booking's columns, as `RETURNING` gives them (the room's name is known).
+    static let insertedColumns = """
+        id, forum_id, room_id, organisation_id, lower(during) AS starts_at, upper(during) AS ends_at,
+        attendees, status, checked_in_at, ended_at, created_at, version
+        """
+
+    static func booking(_ row: PostgresRow, roomName: String) throws -> WorkspaceBooking {
+        WorkspaceBooking(id: try row.decode("id"), forum: try row.decode("forum_id"), room: try row.decode("room_id"), roomName: roomName,
+                         organisation: try row.decode("organisation_id"), startsAt: try row.decode("starts_at"), endsAt: try row.decode("ends_at"),
+                         attendees: try row.decode("attendees"), status: BookingStatus(rawValue: try row.decode("status")) ?? .cancelled,
+                         checkedInAt: try row.decode("checked_in_at"), endedAt: try row.decode("ended_at"), createdAt: try row.decode("created_at"),
+                         version: try row.decode("version"))
     }
 
     static let bookingColumns = """
@@ -405,11 +457,7 @@ public struct WorkspaceStore: Sendable {
     }
 
     static func booking(_ row: PostgresRow) throws -> WorkspaceBooking {
-        WorkspaceBooking(id: try row.decode("id"), forum: try row.decode("forum_id"), room: try row.decode("room_id"), roomName: try row.decode("room_name"),
-                         organisation: try row.decode("organisation_id"), startsAt: try row.decode("starts_at"), endsAt: try row.decode("ends_at"),
-                         attendees: try row.decode("attendees"), status: BookingStatus(rawValue: try row.decode("status")) ?? .cancelled,
-                         checkedInAt: try row.decode("checked_in_at"), endedAt: try row.decode("ended_at"), createdAt: try row.decode("created_at"),
-                         version: try row.decode("version"))
+        try booking(row, roomName: try row.decode("room_name"))
     }
 
     /// A change of one booking, locked, within the caller's scope (another's is not found),
