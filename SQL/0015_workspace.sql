@@ -66,6 +66,13 @@ CREATE INDEX workspace_booking_quota ON workspace_booking (organisation_id, loca
 CREATE INDEX workspace_booking_unchecked ON workspace_booking (lower(during)) WHERE status = 'booked';
 CREATE INDEX workspace_booking_forum ON workspace_booking (forum_id, organisation_id, lower(during));
 
+-- Bookings hold their forum's offer shared (pg_advisory_xact_lock_shared), changes of the offer
+-- or of one of its rooms hold it alone: advisory locks are granted in turn, so a change is not
+-- starved by a rush of bookings, and no booking is made against an offer being changed.
+CREATE FUNCTION workspace_offer_key(forum uuid) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+    SELECT hashtextextended('agora.workspace-offer:' || forum::text, 0)
+$$;
+
 -- A room is either a session's or a booking's at any moment. Two tables cannot share an
 -- exclusion constraint, so both sides take one lock per room (a transaction-scoped advisory
 -- lock) before they look at the other table: a booking and a session racing for one room queue.

@@ -110,7 +110,12 @@ public struct VenueStore: Sendable {
     public func updateRoom(_ id: UUID, _ fields: Room.Fields, by actor: Actor, requestID: String?) async throws -> Room {
         try await mapViolations {
             try await pool.withTransaction { connection in
-                guard let before = try await connection.query("SELECT \(unsafeRaw: Self.roomColumns) FROM room WHERE id = \(id) FOR UPDATE")
+                // The offers holding the room first (bookings hold them shared), then the room; NO KEY
+                // UPDATE, since a booking's foreign key takes KEY SHARE on it.
+                try await connection.execute("""
+                    SELECT pg_advisory_xact_lock(workspace_offer_key(forum_id)) FROM (SELECT forum_id FROM workspace_room WHERE room_id = \(id) ORDER BY forum_id) offers
+                    """)
+                guard let before = try await connection.query("SELECT \(unsafeRaw: Self.roomColumns) FROM room WHERE id = \(id) FOR NO KEY UPDATE")
                     .first.map(Self.room) else { throw Refusal.notFound() }
                 if fields.bookable == false, before.bookable,
                    !(try await connection.query("SELECT 1 FROM workspace_room WHERE room_id = \(id) LIMIT 1")).isEmpty {

@@ -86,8 +86,9 @@ public struct WorkspaceStore: Sendable {
                     problems.append(FieldProblem(field: "priorityWindow.underRepresented[\(index)]", message: "is not a known constituency code"))
                 }
                 guard problems.isEmpty else { throw Refusal.invalid(problems) }
-                // Bookings hold the offer's row FOR SHARE: changing it waits for them, and they for it.
-                let before = try await Self.offer(forum, on: connection, lock: .update)?.0.offer
+                // Bookings hold the offer shared: changing it waits for them, and they for it.
+                try await connection.execute("SELECT pg_advisory_xact_lock(workspace_offer_key(\(forum)))")
+                let before = try await Self.offer(forum, on: connection, remember: false)?.0.offer
                 if let expectedVersion, expectedVersion != (before?.version ?? 0) { throw Refusal.stale(currentVersion: before?.version ?? 0) }
                 let dropped = Set(before?.rooms.map(\.id) ?? []).subtracting(fields.rooms)
                 let stillBooked = try await connection.query("""
@@ -112,7 +113,7 @@ public struct WorkspaceStore: Sendable {
                 try await connection.execute("""
                     INSERT INTO workspace_room (forum_id, room_id) SELECT \(forum), unnest(\(fields.rooms)::uuid[]) ON CONFLICT DO NOTHING
                     """)
-                guard let offer = try await Self.offer(forum, on: connection)?.0.offer else { throw Refusal.notFound() }
+                guard let offer = try await Self.offer(forum, on: connection, remember: false)?.0.offer else { throw Refusal.notFound() }
                 try await AuditLog.record(
                     AuditChange(action: "workspace.offer", objectType: "forum", objectID: forum.uuidString,
                                 before: before.map(Self.snapshot), after: Self.snapshot(offer), isPublic: true),
@@ -132,9 +133,21 @@ public struct WorkspaceStore: Sendable {
             throw Refusal.invalid("organisation", "must be an organisation you are a contact of")
         }
         do {
+            // An offer changed between reading it and locking it: read it again (a few times).
+            for _ in 1..<3 {
+                do {
+                    return try await pool.withTransaction { connection in
+                        try await book(request, scoped: scope != nil, now: now, by: actor, requestID: requestID, on: connection)
+                    }
+                } catch is OfferChanged {
+                    continue
+                }
+            }
             return try await pool.withTransaction { connection in
                 try await book(request, scoped: scope != nil, now: now, by: actor, requestID: requestID, on: connection)
             }
+        } catch is OfferChanged {
+            throw Refusal.databaseBusy
         } catch let taken as RoomTaken {
             // Looked up once the transaction is over.
             throw Refusal.bookingConflict(alternatives: try await alternatives(to: request, check: taken.check, now: now))
@@ -145,6 +158,9 @@ public struct WorkspaceStore: Sendable {
             throw Refusal.bookingConflict(alternatives: try await alternatives(to: request, check: stored.check, now: now))
         }
     }
+
+    /// The offer changed after it was read for a booking.
+    private struct OfferChanged: Error {}
 
     /// The room asked for is held: the booking is refused once the transaction is over.
     private struct RoomTaken: Error {
@@ -174,8 +190,7 @@ public struct WorkspaceStore: Sendable {
 
     private func book(_ request: BookingRequest, scoped: Bool, now: Date, by actor: Actor, requestID: String?,
                       on connection: PostgresConnection) async throws -> WorkspaceBooking {
-        // The offer's row is shared: a change of the offer waits for this booking, and it for that.
-        guard let (stored, standing) = try await Self.offer(request.forum, on: connection, lock: .share, organisation: request.organisation) else {
+        guard let (stored, standing) = try await Self.offer(request.forum, on: connection, organisation: request.organisation) else {
             throw Refusal.notFound("This forum offers no workspace.")
         }
         let check = stored.check
@@ -192,14 +207,16 @@ public struct WorkspaceStore: Sendable {
         // cost no insert. What this look misses, the insert's trigger and constraint refuse.
         if try await Self.isTaken(room.id, from: request.startsAt, to: request.endsAt, on: connection) { throw RoomTaken(check: check) }
 
-        // The organisation's day is counted under its lock, in the statement after the one that
-        // takes it (so it sees every booking committed before). The room's lock is taken by the
-        // insert's trigger, which refuses a room a session holds; the exclusion constraint
-        // refuses one another booking holds. Locks come in this order only, so none waits in a circle.
+        // The offer is held shared (a change of it waits, and is not starved), then the
+        // organisation's day alone; the insert, the statement after, sees every booking committed
+        // before and inserts only if the offer is still the one read and the day has room. The
+        // room's lock is taken by the insert's trigger, which refuses a room a session holds; the
+        // exclusion constraint refuses one another booking holds. Locks come in this order only.
         let day = check.clock.local(request.startsAt).day
         let localDay = VenueClock.date(day: day)
         try await connection.execute("""
-            SELECT pg_advisory_xact_lock(hashtextextended(\("agora.workspace-quota:\(request.organisation.uuidString):\(day)"), 0))
+            SELECT pg_advisory_xact_lock_shared(workspace_offer_key(\(request.forum))),
+                   pg_advisory_xact_lock(hashtextextended(\("agora.workspace-quota:\(request.organisation.uuidString):\(day)"), 0))
             """)
         let minutes = Int(request.endsAt.timeIntervalSince(request.startsAt) / 60)
         // A booking of the slot under way is made by someone who is there: it is checked in.
@@ -209,12 +226,15 @@ public struct WorkspaceStore: Sendable {
             SELECT \(request.forum), \(room.id), \(request.organisation), tstzrange(\(request.startsAt), \(request.endsAt), '[)'),
                    \(localDay)::date, \(request.attendees), \(actor.accountID),
                    \(started ? BookingStatus.checkedIn.rawValue : BookingStatus.booked.rawValue), \(started ? now : nil)
-            WHERE (SELECT coalesce(sum(extract(epoch FROM upper(during) - lower(during)) / 60), 0) FROM workspace_booking
+            WHERE (SELECT version FROM workspace_offer WHERE forum_id = \(request.forum)) = \(stored.offer.version)
+              AND (SELECT coalesce(sum(extract(epoch FROM upper(during) - lower(during)) / 60), 0) FROM workspace_booking
                    WHERE organisation_id = \(request.organisation) AND forum_id = \(request.forum) AND local_day = \(localDay)::date
                      AND status IN ('booked', 'checked_in')) + \(minutes) <= \(stored.offer.rules.maxDailyMinutes)
             RETURNING \(unsafeRaw: Self.insertedColumns)
             """)
         guard let row = inserted.first else {
+            let current = try await connection.query("SELECT version FROM workspace_offer WHERE forum_id = \(request.forum)").first?.decode("version", as: Int.self)
+            if current != stored.offer.version { throw OfferChanged() }
             let booked = try await connection.query("""
                 SELECT coalesce(sum(extract(epoch FROM upper(during) - lower(during)) / 60), 0)::int AS minutes FROM workspace_booking
                 WHERE organisation_id = \(request.organisation) AND forum_id = \(request.forum) AND local_day = \(localDay)::date
@@ -338,13 +358,6 @@ public struct WorkspaceStore: Sendable {
         var check: BookingRequestCheck
     }
 
-    /// How an offer's row is read: bookings share it, a change of the offer takes it alone.
-    enum OfferLock: String {
-        case none = ""
-        case share = "FOR SHARE OF o"
-        case update = "FOR UPDATE OF o"
-    }
-
     /// What a booking needs to know of its organisation, read with the offer.
     struct OrganisationStanding {
         var developing: Bool
@@ -353,11 +366,12 @@ public struct WorkspaceStore: Sendable {
         var participating: Bool
     }
 
-    /// The forum's offer, its row locked as `lock` says, and what `organisation` (if given)
-    /// is, in one statement. Rooms are read again only when the offer's version moved (a change
-    /// of the offer or of one of its rooms moves it).
-    static func offer(_ forum: UUID, on connection: PostgresConnection, lock: OfferLock = .none,
-                      organisation: UUID? = nil) async throws -> (StoredOffer, OrganisationStanding?)? {
+    /// The forum's offer and what `organisation` (if given) is, in one statement. Rooms are
+    /// read again only when the offer's version moved (a change of the offer or of one of its
+    /// rooms moves it); a writer reading its own uncommitted change does not `remember` it, so
+    /// a rollback cannot leave it cached.
+    static func offer(_ forum: UUID, on connection: PostgresConnection, organisation: UUID? = nil,
+                      remember: Bool = true) async throws -> (StoredOffer, OrganisationStanding?)? {
         guard let row = try await connection.query("""
             SELECT o.booking_opens_at, o.booking_closes_at, o.slot_minutes, o.max_booking_minutes, o.max_daily_minutes,
                    o.priority_hours, o.under_represented, o.version, f.starts_at, f.ends_at, v.time_zone,
@@ -371,11 +385,11 @@ public struct WorkspaceStore: Sendable {
                        OR EXISTS (SELECT 1 FROM partner WHERE forum_id = o.forum_id AND organisation_id = org.id) AS participating
                 FROM organisation org JOIN country c ON c.alpha2 = org.country WHERE org.id = \(organisation)
             ) g ON true
-            WHERE o.forum_id = \(forum) \(unsafeRaw: lock.rawValue)
+            WHERE o.forum_id = \(forum)
             """).first else { return nil }
         let version = try row.decode("version", as: Int.self)
         let rooms: [WorkspaceRoom]
-        if let known = offeredRooms.withLock({ $0[forum] }), known.version == version {
+        if remember, let known = offeredRooms.withLock({ $0[forum] }), known.version == version {
             rooms = known.rooms
         } else {
             rooms = try await connection.query("""
@@ -384,9 +398,11 @@ public struct WorkspaceStore: Sendable {
                 """).map(VenueStore.room).map {
                     WorkspaceRoom(id: $0.id, name: $0.name, capacity: $0.capacity, accessibility: $0.accessibility, equipment: $0.equipment, openingHours: $0.openingHours)
                 }
-            offeredRooms.withLock { known in
-                if known.count >= 1000 { known.removeAll() }
-                known[forum] = (version, rooms)
+            if remember {
+                offeredRooms.withLock { known in
+                    if known.count >= 1000 { known.removeAll() }
+                    known[forum] = (version, rooms)
+                }
             }
         }
         let hours = try row.decode("priority_hours", as: Int.self)
