@@ -2,8 +2,8 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1 for the SMTPClient tests.
 
 Prints the port it bound as its first stdout line (flushed), so a test waits on that line rather
-than on a sleep. Each accepted message is written to MAILDIR/<n>.eml with MAILDIR/<n>.json beside
-it: the envelope, whether the session was under TLS, the authenticated user, and which connection
+than on a sleep. Each accepted message is written to MAILDIR/<n>.eml, decoded into MAILDIR/<n>.decoded (JSON:
+subject, addresses, headers, text and HTML parts), with MAILDIR/<n>.json beside it: the envelope, whether the session was under TLS, the authenticated user, and which connection
 carried it. Every command verb received is appended to MAILDIR/commands.log ("<connection> <VERB>",
 never arguments, so no credentials), so a test can tell that a command (AUTH) was never sent.
 
@@ -15,6 +15,8 @@ Requires aiosmtpd 1.4.6 and atpublic 9.0.0 (scripts/test-tools-requirements.txt)
 
 import argparse
 import asyncio
+import email
+import email.policy
 import json
 import logging
 import os
@@ -45,6 +47,22 @@ def parse_args():
         f"{name}: {text}" for name, (text, _) in sorted(HOSTILE.items())))
     parser.add_argument("--lifetime", type=float, default=300, help="exit after this many seconds")
     return parser.parse_args()
+
+
+def decode(content):
+    """The message as the notice tests read it, decoded by the `email` package here, as it
+    arrives, so a test reads JSON rather than starting a process of its own to decode it."""
+    try:
+        m = email.message_from_bytes(content, policy=email.policy.default)
+        text = m.get_body(("plain",))
+        html = m.get_body(("html",))
+        return {"subject": str(m["subject"]), "to": str(m["to"]), "from": str(m["from"]), "messageID": str(m["message-id"]),
+                "listUnsubscribe": m["list-unsubscribe"] and str(m["list-unsubscribe"]),
+                "listUnsubscribePost": m["list-unsubscribe-post"] and str(m["list-unsubscribe-post"]),
+                "contentLanguage": m["content-language"] and str(m["content-language"]),
+                "text": text.get_content() if text else "", "html": html.get_content() if html else None}
+    except Exception as error:  # a hostile test's message: say so rather than stop the server
+        return {"subject": "", "to": "", "from": "", "messageID": "", "text": f"undecodable: {error}", "html": None}
 
 
 class State:
@@ -120,6 +138,9 @@ class Handler:
         base = os.path.join(self.state.args.maildir, str(number))
         with open(base + ".eml", "wb") as eml:
             eml.write(envelope.content)
+        with open(base + ".decoded.tmp", "w") as decoded:
+            json.dump(decode(envelope.content), decoded)
+        os.replace(base + ".decoded.tmp", base + ".decoded")
         sidecar = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,

@@ -142,31 +142,12 @@ public struct SMTPSink: Sendable {
         ((try? FileManager.default.contentsOfDirectory(atPath: maildir.path)) ?? []).filter { $0.hasSuffix(".json") }.count
     }
 
-    /// Every message received, decoded by Python's `email` package.
+    /// Every message received, in order, as the sink decoded it with Python's `email` package
+    /// when it arrived (`<n>.decoded`): reading files starts no process while tests run.
     public func mails() throws -> [Mail] {
-        let script = """
-            import email, email.policy, glob, json, os, sys
-            out = []
-            for path in sorted(glob.glob(os.path.join(sys.argv[1], '*.eml')), key=lambda p: int(os.path.basename(p).split('.')[0])):
-                with open(path, 'rb') as f:
-                    m = email.message_from_bytes(f.read(), policy=email.policy.default)
-                text = m.get_body(('plain',)); html = m.get_body(('html',))
-                out.append({'subject': str(m['subject']), 'to': str(m['to']), 'from': str(m['from']), 'messageID': str(m['message-id']),
-                            'listUnsubscribe': m['list-unsubscribe'] and str(m['list-unsubscribe']),
-                            'listUnsubscribePost': m['list-unsubscribe-post'] and str(m['list-unsubscribe-post']),
-                            'contentLanguage': m['content-language'] and str(m['content-language']),
-                            'text': text.get_content() if text else '', 'html': html.get_content() if html else None})
-            print(json.dumps(out))
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: testPython)
-        process.arguments = ["-c", script, maildir.path]
-        let output = Pipe()
-        process.standardOutput = output
-        try launch(process)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return try JSONDecoder().decode([Mail].self, from: data)
+        let names = try FileManager.default.contentsOfDirectory(atPath: maildir.path).filter { $0.hasSuffix(".decoded") }
+        let numbered = names.compactMap { name in Int(name.split(separator: ".")[0]).map { ($0, name) } }.sorted { $0.0 < $1.0 }
+        return try numbered.map { try JSONDecoder().decode(Mail.self, from: Data(contentsOf: maildir.appendingPathComponent($0.1))) }
     }
 
     public func stop() {
@@ -179,7 +160,14 @@ public struct SMTPSink: Sendable {
 /// `Process.run()` on Linux is not safe when several threads launch at once (CI crashed inside
 /// it, copying memory, while suites started their peers in parallel).
 public func launch(_ process: Process) throws {
-    try launchLock.withLock { try process.run() }
+    try launchLock.withLock {
+        // Foundation reads `environ` at each launch when no environment is set; a copy made
+        // once keeps that read out of the way of anything else in the process.
+        if process.environment == nil { process.environment = launchEnvironment }
+        try process.run()
+    }
 }
+
+private let launchEnvironment = ProcessInfo.processInfo.environment
 
 private let launchLock = NSLock()
