@@ -2,7 +2,7 @@
 # Extra arguments: make test ARGS='--filter Foo', make run ARGS='...'.
 ARGS ?=
 
-.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda bench-notices bench-booking notice-crash-check render-proceedings clean-dev
+.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda bench-notices bench-booking notice-crash-check verify-deploy render-proceedings clean-dev
 
 run:
 	scripts/run.sh $(ARGS)
@@ -31,6 +31,10 @@ bench-notices:
 
 bench-booking:
 	bench/booking/run.sh $(ARGS)
+
+# systemd-analyze verify, nginx -t and the settings of deploy/ (issue 14; by hand, not part of make test).
+verify-deploy:
+	scripts/verify-deploy.sh $(ARGS)
 
 notice-crash-check:
 	scripts/notice-crash-check.sh $(ARGS)
