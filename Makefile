@@ -2,7 +2,7 @@
 # Extra arguments: make test ARGS='--filter Foo', make run ARGS='...'.
 ARGS ?=
 
-.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda bench-notices bench-booking notice-crash-check verify-deploy render-proceedings clean-dev
+.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda bench-notices bench-booking notice-crash-check verify-deploy backup-restore-check render-proceedings clean-dev
 
 run:
 	scripts/run.sh $(ARGS)
@@ -35,6 +35,10 @@ bench-booking:
 # systemd-analyze verify, nginx -t and the settings of deploy/ (issue 14; by hand, not part of make test).
 verify-deploy:
 	scripts/verify-deploy.sh $(ARGS)
+
+# A pg_dump of the demo restored into a new database serves the same agenda (by hand).
+backup-restore-check:
+	scripts/backup-restore-check.sh $(ARGS)
 
 notice-crash-check:
 	scripts/notice-crash-check.sh $(ARGS)
