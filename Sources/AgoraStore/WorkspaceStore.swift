@@ -221,26 +221,27 @@ public struct WorkspaceStore: Sendable {
         let minutes = Int(request.endsAt.timeIntervalSince(request.startsAt) / 60)
         // A booking of the slot under way is made by someone who is there: it is checked in.
         let started = request.startsAt <= now
-        let inserted = try await connection.query("""
-            INSERT INTO workspace_booking (forum_id, room_id, organisation_id, during, local_day, attendees, booked_by, status, checked_in_at)
-            SELECT \(request.forum), \(room.id), \(request.organisation), tstzrange(\(request.startsAt), \(request.endsAt), '[)'),
-                   \(localDay)::date, \(request.attendees), \(actor.accountID),
-                   \(started ? BookingStatus.checkedIn.rawValue : BookingStatus.booked.rawValue), \(started ? now : nil)
-            WHERE (SELECT version FROM workspace_offer WHERE forum_id = \(request.forum)) = \(stored.offer.version)
-              AND (SELECT coalesce(sum(extract(epoch FROM upper(during) - lower(during)) / 60), 0) FROM workspace_booking
-                   WHERE organisation_id = \(request.organisation) AND forum_id = \(request.forum) AND local_day = \(localDay)::date
-                     AND status IN ('booked', 'checked_in')) + \(minutes) <= \(stored.offer.rules.maxDailyMinutes)
-            RETURNING \(unsafeRaw: Self.insertedColumns)
-            """)
-        guard let row = inserted.first else {
-            let current = try await connection.query("SELECT version FROM workspace_offer WHERE forum_id = \(request.forum)").first?.decode("version", as: Int.self)
-            if current != stored.offer.version { throw OfferChanged() }
-            let booked = try await connection.query("""
-                SELECT coalesce(sum(extract(epoch FROM upper(during) - lower(during)) / 60), 0)::int AS minutes FROM workspace_booking
-                WHERE organisation_id = \(request.organisation) AND forum_id = \(request.forum) AND local_day = \(localDay)::date
-                  AND status IN ('booked', 'checked_in')
-                """)[0].decode("minutes", as: Int.self)
-            throw Refusal.bookingQuotaExceeded(limit: stored.offer.rules.maxDailyMinutes, booked: booked)
+        // One statement reads the offer's version and the organisation's minutes that day, and
+        // inserts only if both allow it, so a refusal says why without asking again.
+        let row = try await connection.query("""
+            WITH day AS (
+                SELECT (SELECT version FROM workspace_offer WHERE forum_id = \(request.forum)) AS offer_version,
+                       (SELECT coalesce(sum(extract(epoch FROM upper(during) - lower(during)) / 60), 0)::int FROM workspace_booking
+                        WHERE organisation_id = \(request.organisation) AND forum_id = \(request.forum) AND local_day = \(localDay)::date
+                          AND status IN ('booked', 'checked_in')) AS booked_minutes
+            ), inserted AS (
+                INSERT INTO workspace_booking (forum_id, room_id, organisation_id, during, local_day, attendees, booked_by, status, checked_in_at)
+                SELECT \(request.forum), \(room.id), \(request.organisation), tstzrange(\(request.startsAt), \(request.endsAt), '[)'),
+                       \(localDay)::date, \(request.attendees), \(actor.accountID),
+                       \(started ? BookingStatus.checkedIn.rawValue : BookingStatus.booked.rawValue), \(started ? now : nil)
+                FROM day WHERE offer_version = \(stored.offer.version) AND booked_minutes + \(minutes) <= \(stored.offer.rules.maxDailyMinutes)
+                RETURNING \(unsafeRaw: Self.insertedColumns)
+            )
+            SELECT day.offer_version, day.booked_minutes, inserted.* FROM day LEFT JOIN inserted ON true
+            """)[0]
+        guard try row.decode("id", as: UUID?.self) != nil else {
+            if try row.decode("offer_version", as: Int?.self) != stored.offer.version { throw OfferChanged() }
+            throw Refusal.bookingQuotaExceeded(limit: stored.offer.rules.maxDailyMinutes, booked: try row.decode("booked_minutes", as: Int.self))
         }
         let booking = try Self.booking(row, roomName: room.name)
         try await AuditLog.record(
