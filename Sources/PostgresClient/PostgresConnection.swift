@@ -208,6 +208,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private func runPrepared(_ query: PostgresQuery) async throws -> PostgresRows {
         try checkUsable()
+        let started = ContinuousClock.now
+        var timeout = query.timeout
         let name: String
         if let prepared = statements[query.sql] {
             name = prepared
@@ -215,9 +217,16 @@ public final class PostgresConnection: @unchecked Sendable {
             statementCounter += 1
             let newName = "agora_\(statementCounter)"
             try await send(PQsendPrepare(handle, newName, query.sql, Int32(query.bindings.count), nil))
-            _ = try await collectResults(timeout: query.timeout)
+            _ = try await collectResults(timeout: timeout)
             statements[query.sql] = newName
             name = newName
+            // A prepare that outlasted the timeout but completed before the cancel request
+            // reached the server leaves that request in flight: it would cancel the statement
+            // sent next ("due to user request"). The connection is given up (the pool opens
+            // another), and the query has timed out.
+            if isBroken { throw PostgresError(code: .statementTimeout, message: "the statement was not prepared within its timeout") }
+            // The timeout is the query's, prepare and execution together.
+            timeout = timeout.map { $0 - started.duration(to: .now) }
         } else {
             try Self.refuseNULs(in: query.bindings)
             try await send(withCStrings(query.bindings) { values in
@@ -229,7 +238,7 @@ public final class PostgresConnection: @unchecked Sendable {
         try await send(withCStrings(query.bindings) { values in
             PQsendQueryPrepared(handle, name, Int32(values.count), values, nil, nil, 0)
         })
-        return try await collectResults(timeout: query.timeout)
+        return try await collectResults(timeout: timeout)
     }
 
     // MARK: Health

@@ -32,7 +32,10 @@ struct PoolTests {
     @Test func neverMoreConnectionsThanTheMaximum() async throws {
         let applicationName = "pool-maximum-probe"
         let pool = PostgresConnectionPool(
-            configuration: .init(connectionString: try await Self.database.url.value, maximumConnections: 3, applicationName: applicationName),
+            // 30 statements queue for 3 connections: on a loaded CI machine that outlasted the
+            // default 5 s wait once; the test is about the maximum, not the wait.
+            configuration: .init(connectionString: try await Self.database.url.value, maximumConnections: 3, acquireTimeout: .seconds(60),
+                                 applicationName: applicationName),
             logger: TestDatabase.logger
         )
         let peak = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -105,6 +108,24 @@ struct PoolTests {
             }
             #expect(error?.code == .statementTimeout)
             #expect(try await pool.query("SELECT 3 AS three")[0].decode("three", as: Int.self) == 3)
+        }
+    }
+
+    /// The timeout covers preparing too: a statement whose prepare waits (on a table another
+    /// session holds locked) times out as a statement timeout, and the pool works on.
+    @Test func aQueryTimeoutCoversItsPrepare() async throws {
+        try await withPool(Self.database) { (pool: PostgresConnectionPool) async throws in
+            let table = "prepare_lock_" + UUID().uuidString.prefix(8).lowercased()
+            try await pool.withConnection { try await $0.unsafeSimpleQuery("CREATE TABLE \(table) (id int)") }
+            try await pool.withTransaction { holder in
+                try await holder.unsafeSimpleQuery("LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE")
+                let error = await #expect(throws: PostgresError.self) {
+                    try await pool.query(PostgresQuery(stringLiteral: "SELECT count(*) AS n FROM \(table)").timeout(.milliseconds(100)))
+                }
+                #expect(error?.code == .statementTimeout)
+            }
+            #expect(try await pool.query(PostgresQuery(stringLiteral: "SELECT count(*) AS n FROM \(table)"))[0].decode("n", as: Int.self) == 0)
+            try await pool.withConnection { try await $0.unsafeSimpleQuery("DROP TABLE \(table)") }
         }
     }
 
