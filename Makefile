@@ -2,7 +2,7 @@
 # Extra arguments: make test ARGS='--filter Foo', make run ARGS='...'.
 ARGS ?=
 
-.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda bench-notices bench-booking notice-crash-check verify-deploy backup-restore-check render-proceedings clean-dev
+.PHONY: run test check-api bench-postgres-client bench-token-check bench-selection bench-agenda bench-notices bench-booking bench-soak notice-crash-check fault-check scale-check verify-deploy backup-restore-check render-proceedings clean-dev
 
 run:
 	scripts/run.sh $(ARGS)
@@ -26,6 +26,10 @@ bench-selection:
 bench-agenda:
 	bench/agenda/run.sh $(ARGS)
 
+# Idle and loaded RSS, the maximum mixed rate, then 30 minutes at half of it (SOAK_MINUTES).
+bench-soak:
+	bench/soak.sh $(ARGS)
+
 bench-notices:
 	bench/notices/run.sh $(ARGS)
 
@@ -40,8 +44,18 @@ verify-deploy:
 backup-restore-check:
 	scripts/backup-restore-check.sh $(ARGS)
 
+# PostgreSQL stopped and started under load: 503s, no hang, /readyz back within 5 s, nothing half-written.
+fault-check:
+	scripts/fault-check.sh $(ARGS)
+
 notice-crash-check:
 	scripts/notice-crash-check.sh $(ARGS)
+
+# Two API servers behind nginx and two schedulers under a minute of mixed load, one server
+# restarted and one scheduler killed meanwhile: no 5xx but 503, no double booking, no lost
+# notice, revocations and publishes seen by both servers within 2 s (make test runs it; about 2 minutes).
+scale-check:
+	scripts/scale-check.sh $(ARGS)
 
 # The demo hearing's proceedings page rendered by headless Chromium to .build/proceedings.png.
 render-proceedings:

@@ -54,6 +54,10 @@ else
 fi
 
 source scripts/demo-server.sh
+# The fuzzer makes thousands of calls from one address, many without a token: with the
+# anonymous rate limit on, most would be 429 and prove nothing about the contract. The
+# limiter's own answers are tested in Tests/AgoraAPITests/LimitsTests.swift.
+export AGORA_RATE_LIMIT_ANONYMOUS=0
 demo_server_start "$bin"
 base=$demo_base
 token=$(sed -n 's/^ *export AGORA_TOKEN=//p' "$demo_log" | head -n 1)

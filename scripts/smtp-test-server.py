@@ -46,6 +46,12 @@ def parse_args():
     parser.add_argument("--hostile", choices=sorted(HOSTILE), help="misbehave: " + "; ".join(
         f"{name}: {text}" for name, (text, _) in sorted(HOSTILE.items())))
     parser.add_argument("--lifetime", type=float, default=300, help="exit after this many seconds")
+    parser.add_argument("--reuse-port", action="store_true",
+                        help="bind with SO_REUSEPORT, so several servers (each with its own --maildir) share one port and the"
+                             " kernel spreads connections over them (bench/notices: one Python event loop cannot keep up)")
+    parser.add_argument("--no-decode", action="store_true",
+                        help="write no <n>.decoded (bench/notices counts messages and reads none: decoding each in the server's"
+                             " one event loop would measure Python's email package rather than the sender)")
     return parser.parse_args()
 
 
@@ -138,9 +144,10 @@ class Handler:
         base = os.path.join(self.state.args.maildir, str(number))
         with open(base + ".eml", "wb") as eml:
             eml.write(envelope.content)
-        with open(base + ".decoded.tmp", "w") as decoded:
-            json.dump(decode(envelope.content), decoded)
-        os.replace(base + ".decoded.tmp", base + ".decoded")
+        if not self.state.args.no_decode:
+            with open(base + ".decoded.tmp", "w") as decoded:
+                json.dump(decode(envelope.content), decoded)
+            os.replace(base + ".decoded.tmp", base + ".decoded")
         sidecar = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
@@ -250,7 +257,7 @@ async def main():
         factory = lambda: Hostile(HOSTILE[args.hostile][1])  # noqa: E731
     else:
         factory = make_factory(args, state, loop)
-    server = await loop.create_server(factory, host="127.0.0.1", port=args.port)
+    server = await loop.create_server(factory, host="127.0.0.1", port=args.port, reuse_port=args.reuse_port or None)
     print(server.sockets[0].getsockname()[1], flush=True)
     stop = asyncio.Event()
     threading.Thread(target=watch_stdin, args=(loop, stop), daemon=True).start()

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `make test`: run `swift test` against a throwaway PostgreSQL cluster that is removed
-# afterwards, whatever the outcome, then the notice crash check (scripts/notice-crash-check.sh),
-# then hold the server to its OpenAPI document with schemathesis (scripts/check-api.sh, each
-# on a cluster of its own). Extra arguments go to
-# `swift test`; with arguments (a filtered run) the API check is skipped.
+# afterwards, whatever the outcome; then, each on a cluster of its own, the notice crash check
+# (scripts/notice-crash-check.sh), PostgreSQL restarted under load (scripts/fault-check.sh),
+# two servers and two schedulers side by side under load with a restart and a kill
+# (scripts/scale-check.sh), and the server held to its OpenAPI document with schemathesis
+# (scripts/check-api.sh). Extra arguments go to `swift test`; with arguments (a filtered
+# run) the checks after it are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +43,8 @@ swift test --skip-build "$@" || status=$?
 if (($# == 0)); then
   # The scheduler killed at random moments loses no notice (prints its counts).
   scripts/notice-crash-check.sh --skip-build || status=$?
+  scripts/fault-check.sh --skip-build || status=$?
+  scripts/scale-check.sh --skip-build || status=$?
   scripts/check-api.sh --skip-build || status=$?
 fi
 exit "$status"

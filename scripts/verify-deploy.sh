@@ -54,7 +54,10 @@ services = compose["services"]
 assert {"postgres", "migrate", "api-1", "api-2", "scheduler-1", "scheduler-2", "nginx"} <= set(services), services.keys()
 for name in ("api-1", "api-2", "scheduler-1", "scheduler-2"):
     assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
-print("compose.yaml: parses; migrate runs before the 2 API servers and the 2 schedulers")
+# The API servers trust nginx's own address, and nothing wider.
+nginx_address = services["nginx"]["networks"]["default"]["ipv4_address"]
+assert services["api-1"]["environment"]["AGORA_TRUSTED_PROXIES"] == nginx_address, "AGORA_TRUSTED_PROXIES is not nginx's address"
+print("compose.yaml: parses; migrate runs before the 2 API servers and the 2 schedulers; they trust nginx's address alone")
 # Every setting the code reads is in the environment example, and nothing else is.
 read = set(re.findall(r"AGORA_[A-Z_]+", subprocess.run(["grep", "-rhoE", r"\"AGORA_[A-Z_]+\"", "Sources"], capture_output=True, text=True).stdout))
 read |= {"AGORA_SQL_DIR"}

@@ -53,6 +53,8 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The database did not answer: nothing was changed, try again.
     public static let databaseUnavailable = Refusal(.databaseUnavailable, "The database did not answer in time. Try again shortly.")
+    /// `/readyz` of a server that is stopping.
+    public static let shuttingDown = Refusal(.shuttingDown, "This server is stopping; send requests to another one.")
 
     /// Contention or a statement that ran too long: nothing was changed, try again.
     public static let databaseBusy = Refusal(.databaseBusy, "The change met concurrent changes or took too long and was not made. Try again shortly.")
@@ -133,9 +135,13 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         case bookingNotActive = "booking-not-active"
         case checkInNotOpen = "check-in-not-open"
         case workspaceRoomBooked = "workspace-room-booked"
+        /// Too many requests from one address or account; `Retry-After` says when to come back.
+        case rateLimited = "rate-limited"
         // The server's side: nothing was changed, try again.
         case databaseBusy = "database-busy"
         case databaseUnavailable = "database-unavailable"
+        /// The server is stopping (`/readyz` while it drains); another one answers.
+        case shuttingDown = "shutting-down"
         case internalError = "internal-error"
     }
 }

@@ -23,6 +23,22 @@ public struct AppConfiguration: Sendable {
     public var noticeQuietPeriod: Double
     /// Which special addresses webhook subscriptions may name anyway (`AGORA_WEBHOOK_ALLOW`).
     public var webhookPolicy: WebhookAddressPolicy
+    /// How often one address may call without a token (`AGORA_RATE_LIMIT_ANONYMOUS`); nil: no limit.
+    public var anonymousRateLimit: RateLimit?
+    /// How often one account may call, all its tokens together (`AGORA_RATE_LIMIT_ACCOUNT`); nil: no limit.
+    public var accountRateLimit: RateLimit?
+    /// The load balancers whose `X-Forwarded-For` and `X-Request-ID` are believed (`AGORA_TRUSTED_PROXIES`).
+    public var trustedProxies: TrustedProxies
+    /// Header sizes, idle and slow-client timeouts.
+    public var connectionLimits: ConnectionLimits
+    /// Begun when the server is asked to stop: answers then close their connections and
+    /// `/readyz` answers 503 (the command begins it on SIGTERM).
+    public var drain: ShutdownDrain
+
+    /// 20 requests a second per address, in bursts of up to 200: far above what a person or
+    /// an agenda app polling with ETags needs, even for a venue's delegates behind one NAT
+    /// address, and far below what would slow the server for everyone.
+    public static let defaultAnonymousRateLimit = RateLimit(perSecond: 20, burst: 200)
 
     /// The base of absolute links, without a trailing slash.
     public var baseURL: String {
@@ -41,8 +57,18 @@ public struct AppConfiguration: Sendable {
         publicURL: String? = nil,
         agendaCacheEntries: Int = 4096,
         noticeQuietPeriod: Double = 600,
-        webhookPolicy: WebhookAddressPolicy = .strict
+        webhookPolicy: WebhookAddressPolicy = .strict,
+        anonymousRateLimit: RateLimit? = AppConfiguration.defaultAnonymousRateLimit,
+        accountRateLimit: RateLimit? = nil,
+        trustedProxies: TrustedProxies = .none,
+        connectionLimits: ConnectionLimits = ConnectionLimits(),
+        drain: ShutdownDrain = ShutdownDrain()
     ) {
+        self.drain = drain
+        self.anonymousRateLimit = anonymousRateLimit
+        self.accountRateLimit = accountRateLimit
+        self.trustedProxies = trustedProxies
+        self.connectionLimits = connectionLimits
         self.webhookPolicy = webhookPolicy
         self.noticeQuietPeriod = noticeQuietPeriod
         self.publicURL = publicURL

@@ -19,6 +19,7 @@ public func buildApplication(
     let routes = buildRoutes(configuration: configuration, stores: stores, tokenCache: tokenCache, agendaCache: agendaCache)
     return Application(
         router: routes.router,
+        server: configuration.connectionLimits.server(drain: configuration.drain),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
         services: services + [TokenRevocationListener(stores: stores, cache: tokenCache, logger: logger),
                               AgendaPublishListener(stores: stores, cache: agendaCache, logger: logger)],
@@ -33,15 +34,23 @@ public func buildRoutes(configuration: AppConfiguration, stores: Stores, tokenCa
     let router = Router(context: AgoraRequestContext.self)
     // The routes are registered below; the 405 middleware reads them when requests come.
     let routes = AccessControlledRoutes(router: router)
-    // Order matters: metrics outermost so error answers are counted and timed too; problems
-    // next so every error below becomes problem+json; then 405s, limits, logging, and the caller.
+    // Order matters: the request id first, so every answer and log line below carries the
+    // proxy's id; metrics so error answers are counted and timed too; problems next so every
+    // error below becomes problem+json; then 405s, limits, the address's rate limit (before
+    // the token is checked, so failed authentications count), logging, the caller, and the
+    // account's rate limit.
+    router.add(middleware: RequestIDMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
     router.add(middleware: RequestLimitsMiddleware(maximumBodySize: configuration.maximumBodySize))
+    let limiter = RateLimiter()
+    router.add(middleware: AddressRateLimitMiddleware(limiter: limiter, anonymous: configuration.anonymousRateLimit,
+                                                        trustedProxies: configuration.trustedProxies))
     router.add(middleware: RedactingRequestLogMiddleware())
     router.add(middleware: TokenAuthenticationMiddleware(store: stores.access, cache: tokenCache))
-    HealthController(health: stores.health, readinessTimeout: configuration.readinessTimeout).addRoutes(to: routes)
+    router.add(middleware: AccountRateLimitMiddleware(limiter: limiter, perAccount: configuration.accountRateLimit))
+    HealthController(health: stores.health, readinessTimeout: configuration.readinessTimeout, drain: configuration.drain).addRoutes(to: routes)
     MetricsController(notices: stores.notices).addRoutes(to: routes)
     TokenController(store: stores.access, cache: tokenCache).addRoutes(to: routes)
     let idempotency = Idempotency(store: stores.idempotency)
@@ -60,7 +69,7 @@ public func buildRoutes(configuration: AppConfiguration, stores: Stores, tokenCa
     SelectionController(store: stores.selection, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
     VenueController(store: stores.venues, idempotency: idempotency).addRoutes(to: routes)
     WorkspaceController(store: stores.workspaces, forums: stores.forums, idempotency: idempotency).addRoutes(to: routes)
-    NoticeController(notices: stores.notices, subscriptions: stores.subscriptions, webhookPolicy: configuration.webhookPolicy,
+    NoticeController(notices: stores.notices, subscriptions: stores.subscriptions, mailOptOuts: stores.mailOptOuts, webhookPolicy: configuration.webhookPolicy,
                      idempotency: idempotency).addRoutes(to: routes)
     AgendaController(store: stores.agenda, forums: stores.forums, people: stores.people, cache: agendaCache,
                      idempotency: idempotency, baseURL: configuration.baseURL).addRoutes(to: routes)

@@ -94,17 +94,27 @@ struct JSONAnswer: Sendable {
 struct Idempotency {
     let store: IdempotencyStore
 
+    /// The request's `Idempotency-Key`, if it has one; a key outside 1–200 characters is
+    /// refused (400). Routes that are idempotent by nature call it too, so that every route
+    /// the API document lists the key on refuses a malformed one alike. JSON Schema's lengths
+    /// count code points, hence the scalars.
+    static func key(of request: Request) throws -> String? {
+        guard let key = request.headers[.idempotencyKey] else { return nil }
+        guard (1...200).contains(key.unicodeScalars.count) else {
+            throw Refusal(.invalidIdempotencyKey, "An Idempotency-Key has 1 to 200 characters.")
+        }
+        return key
+    }
+
     /// Runs `produce` (it checks the request and calls a creating store method) and answers
     /// with `answer` of what it returns.
     func run<Value: Sendable>(_ request: Request, body: Data, context: AgoraRequestContext,
                     answer: @escaping @Sendable (Value) throws -> JSONAnswer,
                     _ produce: () async throws -> Value) async throws -> Response {
-        guard let key = request.headers[.idempotencyKey], let account = context.actor.accountID else {
+        // Checked even where it is not used (an anonymous caller's keys are not kept), so a
+        // malformed key is refused the same way on every creating route.
+        guard let key = try Self.key(of: request), let account = context.actor.accountID else {
             return try answer(try await produce()).response
-        }
-        guard (1...200).contains(key.count) else {
-            throw Refusal(.invalidIdempotencyKey,
-                          "An Idempotency-Key has 1 to 200 characters.")
         }
         let hash = IdempotencyStore.requestHash(method: "\(request.method)", path: request.uri.path, body: body)
         switch try await store.claim(account: account, key: key, requestHash: hash) {

@@ -6,6 +6,7 @@ import Hummingbird
 struct HealthController {
     let health: HealthStore
     let readinessTimeout: Duration
+    let drain: ShutdownDrain
 
     struct Status: ResponseEncodable {
         var status: String
@@ -16,6 +17,8 @@ struct HealthController {
             Status(status: "alive")
         }
         routes.get("/readyz", rule: .everyone) { _, _ in
+            // A stopping server is not ready, whatever the database says: balancers move on.
+            if drain.isDraining { throw Refusal.shuttingDown }
             try await health.checkReady(timeout: readinessTimeout)
             return Status(status: "ready")
         }

@@ -51,9 +51,13 @@ struct MetricsController {
     }
 }
 
+/// Query parameters whose values never reach the request log: credentials and personal data.
+private let redactedQueryParameters: Set<String> = ["code", "address"]
+
 /// Logs each request (method and path, at info) like Hummingbird's `LogRequestsMiddleware`,
-/// but with the values of `code` query parameters replaced: unsubscribe links carry their
-/// credential in the URL (RFC 8058 one-click), and logs are read by more people than it is for.
+/// but with the values of `code` and `address` query parameters replaced: unsubscribe links
+/// carry their credential in the URL (RFC 8058 one-click), the secretariat looks opt-outs up
+/// by e-mail address, and logs are read by more people than either is for.
 struct RedactingRequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         context.logger.info("Request", metadata: [
@@ -67,7 +71,7 @@ struct RedactingRequestLogMiddleware<Context: RequestContext>: RouterMiddleware 
         guard let query, !query.isEmpty else { return path }
         let items = query.split(separator: "&").map { item -> String in
             let name = item.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-            return name.lowercased() == "code" ? "\(name)=[redacted]" : String(item)
+            return redactedQueryParameters.contains(name.lowercased()) ? "\(name)=[redacted]" : String(item)
         }
         return path + "?" + items.joined(separator: "&")
     }

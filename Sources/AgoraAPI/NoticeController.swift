@@ -15,9 +15,12 @@ import NIOPosix
 ///   signing secret is shown once.
 /// - A subscription ends with its own code (the link in every e-mail, RFC 8058 one-click) or
 ///   its owner's token.
+/// - Every other e-mail (to a person or an account) carries a one-click link to
+///   `/mail-opt-outs/unsubscribe` that stops e-mails to its address, until the secretariat lifts it.
 struct NoticeController {
     let notices: NoticeStore
     let subscriptions: SubscriptionStore
+    let mailOptOuts: MailOptOutStore
     let webhookPolicy: WebhookAddressPolicy
     let idempotency: Idempotency
 
@@ -45,6 +48,8 @@ struct NoticeController {
         let forums = routes.group("/forums")
         forums.post(":id/subscriptions", rule: .everyone) { request, context in
             let forum = try context.pathID()
+            // An e-mail subscription is idempotent by nature and keeps no key, but a malformed one is still refused.
+            _ = try Idempotency.key(of: request)
             let (reader, body) = try await FieldReader.read(request, context: context, accepted: Self.subscriptionFields)
             var fields = reader
             let channel = fields.string("channel", required: true, maxLength: 20)
@@ -86,13 +91,14 @@ struct NoticeController {
         // form to the link in the List-Unsubscribe header; the code in the link is what counts.
         subscriptionRoutes.post(":id/unsubscribe", rule: .everyone) { request, context in
             let id = try context.pathID()
-            guard let code = try Self.code(request) else { throw Refusal.invalid("code", "is required (the link of the e-mail carries it)") }
-            _ = try await request.body.collect(upTo: 4096)
+            let code = try await Self.oneClickCode(request)
             guard let ended = try await subscriptions.end(id, code: code, by: context.actor, requestID: context.requestID) else {
                 throw Refusal.notFound()
             }
             return try APIJSON.response(ended)
         }
+
+        addMailOptOutRoutes(to: routes)
 
         routes.get("/notices", rule: .roles([.secretariat])) { request, _ in
             let page = try PageRequest(request)
@@ -120,6 +126,35 @@ struct NoticeController {
                 throw Refusal.notFound()
             }
             return try APIJSON.response(notice)
+        }
+    }
+
+    /// `/mail-opt-outs`: the one-click link of e-mails to people and accounts (RFC 8058; the code
+    /// is the credential, and the answer never shows the address), and the secretariat's list
+    /// and lifting.
+    private func addMailOptOutRoutes(to routes: AccessControlledRoutes) {
+        let optOuts = routes.group("/mail-opt-outs")
+        // POST only, like a subscription's link: a GET must change nothing (mail scanners fetch
+        // links), and a reader who opens the link in a browser is told to use the POST (405).
+        optOuts.post("unsubscribe", rule: .everyone) { request, context in
+            let code = try await Self.oneClickCode(request)
+            guard let receipt = try await mailOptOuts.optOut(code: code, requestID: context.requestID) else { throw Refusal.notFound() }
+            return try APIJSON.response(receipt)
+        }
+        optOuts.get(rule: .roles([.secretariat])) { request, _ in
+            let page = try PageRequest(request)
+            let before = try page.cursor.map { try Cursor.decode($0, as: Int64.self) }
+            var address: String?
+            if let text = request.uri.queryParameters["address"] {
+                guard !text.isEmpty, text.unicodeScalars.count <= 254 else { throw Refusal(.invalidQuery, "`address` must be an e-mail address of at most 254 characters.") }
+                address = String(text)
+            }
+            let found = try await mailOptOuts.list(address: address, before: before, limit: page.limit)
+            return try APIJSON.response(Page(items: found.optOuts, next: found.next.map { Cursor.encode($0) }))
+        }
+        optOuts.delete(":id", rule: .roles([.secretariat])) { _, context in
+            guard try await mailOptOuts.lift(try context.pathID(), by: context.actor, requestID: context.requestID) else { throw Refusal.notFound() }
+            return Response(status: .noContent)
         }
     }
 
@@ -177,6 +212,14 @@ struct NoticeController {
             return "en"
         }
         return language
+    }
+
+    /// The code of an RFC 8058 one-click link: required (422 `code`); the body mail clients post
+    /// (`List-Unsubscribe=One-Click`, any media type) is read, up to 4,096 bytes, and ignored.
+    static func oneClickCode(_ request: Request) async throws -> String {
+        guard let code = try code(request) else { throw Refusal.invalid("code", "is required (the link of the e-mail carries it)") }
+        _ = try await request.body.collect(upTo: 4096)
+        return code
     }
 
     static func code(_ request: Request) throws -> String? {

@@ -119,8 +119,10 @@ public struct Problem: Codable, Sendable, Equatable {
         case .bookingNotActive: (.conflict, "Booking not active")
         case .checkInNotOpen: (.conflict, "Check-in not open")
         case .workspaceRoomBooked: (.conflict, "Room still booked")
+        case .rateLimited: (.tooManyRequests, "Too many requests")
         case .databaseBusy: (.serviceUnavailable, "Database busy")
         case .databaseUnavailable: (.serviceUnavailable, "Database unavailable")
+        case .shuttingDown: (.serviceUnavailable, "Shutting down")
         case .internalError: (.internalServerError, "Internal server error")
         }
     }
@@ -130,6 +132,8 @@ public struct Problem: Codable, Sendable, Equatable {
         switch error {
         case let refusal as Refusal:
             return Problem(refusal)
+        case let limited as RateLimited:
+            return Problem(limited.refusal)
         case let error as HTTPError:
             return from(httpStatus: error.status, body: error.body)
         case let error as any HTTPResponseError:
@@ -204,7 +208,10 @@ struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let problem = Problem.from(error)
-            if problem.status >= 500 {
+            if (error as? Refusal)?.code == .shuttingDown {
+                // Every deploy drains: expected, not a failure.
+                context.logger.info("refused while draining")
+            } else if problem.status >= 500 {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             } else if DatabaseRefusals.refusal(for: error) != nil {
                 context.logger.warning("constraint refused a request", metadata: ["error": "\(error)"])
@@ -218,6 +225,10 @@ struct ProblemMiddleware: RouterMiddleware {
             if problem.status == 503 {
                 // RFC 9110: when to come back. Nothing was changed, so a retry is safe.
                 response.headers[.retryAfter] = "1"
+            }
+            if let limited = error as? RateLimited {
+                // RFC 6585 §4: when the limit will let the next request through.
+                response.headers[.retryAfter] = String(limited.retryAfter)
             }
             if problem.status == 401 {
                 // RFC 6750: tell the client which scheme to use.

@@ -167,7 +167,7 @@ public struct NoticeDelivery: Sendable {
                 return .permanent("no template for notice kind \(notice.kind)")
             }
             let message = composer.message(id: notice.publicID, to: address, name: notice.name, notice: words,
-                                           unsubscribeURL: notice.kind == NoticeKind.subscriptionConfirm.rawValue ? nil : words.unsubscribeURL, now: now)
+                                           unsubscribeURL: words.unsubscribeURL, now: now)
             return await mail.send(message)
         }
     }
@@ -175,6 +175,6 @@ public struct NoticeDelivery: Sendable {
     /// What a webhook receives: the notice's values without the one-time codes meant for
     /// e-mail readers.
     static func webhookData(_ values: [String: JSONValue]) -> [String: JSONValue] {
-        values.filter { !["code", "unsubscribeCode"].contains($0.key) }
+        values.filter { !["code", "unsubscribeCode", "optOutCode"].contains($0.key) }
     }
 }

@@ -81,6 +81,7 @@ struct NoticeRenderer: Sendable {
         }
         if case .string(let slate)? = values["slate"] { context["decisionsURL"] = "\(publicURL)/slates/\(slate)" }
         context["redeemURL"] = "\(publicURL)/account-invitations/redeem"
+        if case .string(let code)? = values["optOutCode"] { context["unsubscribeURL"] = "\(publicURL)/mail-opt-outs/unsubscribe?code=\(code)" }
         if case .string(let subscription)? = values["subscription"] {
             context["confirmURL"] = "\(publicURL)/subscriptions/\(subscription)/confirmation"
             if case .string(let code)? = values["unsubscribeCode"] {

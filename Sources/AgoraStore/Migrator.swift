@@ -103,14 +103,19 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate() async throws -> [Migration] {
         try await pool.withConnection { connection in
+            // A migration (or the wait for another migrator) may take longer than the pool's
+            // statement timeout, which is meant for requests; back to it afterwards.
+            try await connection.unsafeSimpleQuery("SET statement_timeout = 0")
             try await connection.execute("SELECT pg_advisory_lock(\(Self.advisoryLockKey))")
             do {
                 let applied = try await applyPending(on: connection)
                 try await connection.execute("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))")
+                try await connection.unsafeSimpleQuery("RESET statement_timeout")
                 return applied
             } catch {
                 // If unlocking fails too, the lock ends with the session when the pool closes it.
                 _ = try? await connection.execute("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))")
+                _ = try? await connection.unsafeSimpleQuery("RESET statement_timeout")
                 throw error
             }
         }

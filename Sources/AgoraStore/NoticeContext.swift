@@ -15,8 +15,8 @@ public enum NoticeContent: Sendable, Equatable {
 
 extension NoticeStore {
     /// The content of `notice` at `now`. Codes are minted here, as the e-mail is sent, and stored
-    /// only as hashes: an invitation's delivery code, a subscription's confirmation code, and the
-    /// unsubscribe code every subscription e-mail carries.
+    /// only as hashes: an invitation's delivery code, a subscription's confirmation code, the
+    /// unsubscribe code every subscription e-mail carries, and the opt-out code of every other e-mail.
     /// `forums` holds what ``forums(_:)`` read for the round, so a burst of notices about one
     /// forum reads it once.
     public func content(of notice: ClaimedNotice, now: Date, forums: [UUID: [String: JSONValue]] = [:]) async throws -> NoticeContent {
@@ -63,7 +63,28 @@ extension NoticeStore {
         default:
             break
         }
+        // Every other e-mail (to a person or an account about their own business, and a
+        // subscription's confirmation, which anyone may cause) carries a link that stops e-mails
+        // to its address; minted last, only for an e-mail that goes. No code means the address
+        // opted out: the e-mail is not sent (an invitation excepted). This is the one place
+        // the rule is applied at sending, so a click just before is honoured too.
+        if notice.channel == "email", let address = notice.address, Self.carriesOptOut(notice) {
+            let exempt = notice.kind == NoticeKind.accountInvited.rawValue
+            guard let code = try await MailOptOutStore(pool: pool).mintCode(for: address, exempt: exempt, now: now) else {
+                return .irrelevant(MailOptOutStore.reason)
+            }
+            values["optOutCode"] = .string(code)
+        }
         return .send(values)
+    }
+
+    /// Whether the notice's e-mail carries an opt-out link: every one but those of a confirmed
+    /// subscription, which carry the subscription's own unsubscribe link.
+    static func carriesOptOut(_ notice: ClaimedNotice) -> Bool {
+        switch notice.recipient {
+        case .person, .account: true
+        case .subscription: notice.kind == NoticeKind.subscriptionConfirm.rawValue
+        }
     }
 
     private func mintSubscriptionCode(_ subscription: UUID, purpose: String, lifetime: TimeInterval?, now: Date, unconfirmedOnly: Bool) async throws -> String? {

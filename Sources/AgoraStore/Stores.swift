@@ -24,6 +24,7 @@ public struct Stores: Sendable {
     public let proceedings: ProceedingsStore
     public let selection: SelectionStore
     public let subscriptions: SubscriptionStore
+    public let mailOptOuts: MailOptOutStore
     public let venues: VenueStore
     public let workspaces: WorkspaceStore
     private let pool: PostgresConnectionPool
@@ -50,6 +51,7 @@ public struct Stores: Sendable {
         proceedings = ProceedingsStore(pool: pool)
         selection = SelectionStore(pool: pool)
         subscriptions = SubscriptionStore(pool: pool)
+        mailOptOuts = MailOptOutStore(pool: pool)
         venues = VenueStore(pool: pool)
         workspaces = WorkspaceStore(pool: pool)
     }

@@ -39,7 +39,34 @@ struct DatabaseOptions: ParsableArguments {
             guard let size = Int(value), size > 0 else { throw ValidationError("AGORA_POOL_SIZE must be a positive number.") }
             return size
         } ?? 10
-        return PostgresConfiguration(connectionString: url, maximumConnections: size)
+        return PostgresConfiguration(connectionString: url, maximumConnections: size,
+                                     statementTimeout: .seconds(try seconds("AGORA_STATEMENT_TIMEOUT", default: 30)))
+    }
+
+    /// A whole positive number of seconds from the environment.
+    func seconds(_ variable: String, default fallback: Int) throws -> Int {
+        guard let text = ProcessInfo.processInfo.environment[variable] else { return fallback }
+        guard let value = Int(text), value > 0 else { throw ValidationError("\(variable) must be a positive number of seconds.") }
+        return value
+    }
+
+    /// The runner of the commands, with the process's logger and settings. Only the
+    /// commands that serve HTTP read `AGORA_SHUTDOWN_DRAIN` (`serving`), so a mistake in it
+    /// cannot stop the migrator or the scheduler, which share the environment file.
+    func runner(serving: Bool = false) throws -> Runner {
+        Runner(database: try postgresConfiguration(), logger: try makeLogger(),
+               shutdownTimeout: .seconds(try seconds("AGORA_SHUTDOWN_TIMEOUT", default: 30)),
+               drainDuration: serving ? try drainDuration() : .zero)
+    }
+
+    /// `AGORA_SHUTDOWN_DRAIN`: seconds (0 to 60, fractions allowed) `agora serve` drains after
+    /// SIGTERM; 0 stops at once.
+    func drainDuration() throws -> Duration {
+        guard let text = ProcessInfo.processInfo.environment["AGORA_SHUTDOWN_DRAIN"] else { return .seconds(2) }
+        guard let value = Double(text), (0...60).contains(value) else {
+            throw ValidationError("AGORA_SHUTDOWN_DRAIN must be a number of seconds from 0 to 60.")
+        }
+        return .milliseconds(Int(value * 1000))
     }
 
     /// Sets up logging (once) and returns the process's logger.
@@ -79,6 +106,11 @@ struct ServerOptions: ParsableArguments {
             guard let value = Int(text) else { throw ValidationError("\(variable) must be a number.") }
             return value
         }
+        func positive(_ variable: String, default fallback: Int) throws -> Int {
+            let value = try number(nil, variable, default: fallback)
+            guard value > 0 else { throw ValidationError("\(variable) must be a positive number of seconds.") }
+            return value
+        }
         return AppConfiguration(
             host: host ?? environment["AGORA_HOST"] ?? "127.0.0.1",
             port: try number(port, "AGORA_PORT", default: 8080),
@@ -86,8 +118,27 @@ struct ServerOptions: ParsableArguments {
             publicURL: try Self.absoluteURL(publicURL ?? environment["AGORA_PUBLIC_URL"]),
             agendaCacheEntries: try number(nil, "AGORA_AGENDA_CACHE_ENTRIES", default: 4096),
             noticeQuietPeriod: Double(try number(nil, "AGORA_NOTICE_QUIET_PERIOD", default: 600)),
-            webhookPolicy: try webhookPolicy(environment["AGORA_WEBHOOK_ALLOW"] ?? "")
+            webhookPolicy: try webhookPolicy(environment["AGORA_WEBHOOK_ALLOW"] ?? ""),
+            anonymousRateLimit: try rateLimit(environment, "AGORA_RATE_LIMIT_ANONYMOUS", default: AppConfiguration.defaultAnonymousRateLimit),
+            accountRateLimit: try rateLimit(environment, "AGORA_RATE_LIMIT_ACCOUNT", default: nil),
+            trustedProxies: try trustedProxies(environment["AGORA_TRUSTED_PROXIES"] ?? ""),
+            connectionLimits: ConnectionLimits(
+                idleTimeout: .seconds(try positive("AGORA_IDLE_TIMEOUT", default: 60)),
+                requestReadTimeout: .seconds(try positive("AGORA_REQUEST_READ_TIMEOUT", default: 30)))
         )
+    }
+
+    /// `RATE` or `RATE/BURST` requests a second; 0 turns the limit off.
+    private func rateLimit(_ environment: [String: String], _ variable: String, default fallback: RateLimit?) throws -> RateLimit? {
+        guard let text = environment[variable] else { return fallback }
+        guard let limit = RateLimit.parse(text) else {
+            throw ValidationError("\(variable) must be requests a second (0.001 to 1000000), optionally with a burst (20 or 20/200); 0 turns it off.")
+        }
+        return limit
+    }
+
+    private func trustedProxies(_ list: String) throws -> TrustedProxies {
+        do { return try TrustedProxies(list: list) } catch { throw ValidationError("AGORA_TRUSTED_PROXIES: \(error)") }
     }
 
     private func webhookPolicy(_ allowList: String) throws -> WebhookAddressPolicy {
@@ -112,9 +163,7 @@ struct Serve: AsyncParsableCommand {
     var migrate = false
 
     func run() async throws {
-        let logger = try database.makeLogger()
-        try await Runner(database: database.postgresConfiguration(), logger: logger)
-            .serve(app: server.appConfiguration(), migrate: migrate, withScheduler: false)
+        try await database.runner(serving: true).serve(app: server.appConfiguration(), migrate: migrate, withScheduler: false)
     }
 }
 
@@ -123,8 +172,7 @@ struct Scheduler: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let logger = try database.makeLogger()
-        try await Runner(database: database.postgresConfiguration(), logger: logger).scheduler()
+        try await database.runner().scheduler()
     }
 }
 
@@ -146,9 +194,7 @@ struct Dev: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        let logger = try database.makeLogger()
-        try await Runner(database: database.postgresConfiguration(), logger: logger)
-            .serve(app: server.appConfiguration(), migrate: true, withScheduler: true, demoData: true)
+        try await database.runner(serving: true).serve(app: server.appConfiguration(), migrate: true, withScheduler: true, demoData: true)
     }
 }
 

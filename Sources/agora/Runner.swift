@@ -8,11 +8,18 @@ import Foundation
 import Logging
 import PostgresClient
 import ServiceLifecycle
+import UnixSignals
 
 /// Puts the libraries' services together for each command.
 struct Runner {
     let database: PostgresConfiguration
     let logger: Logger
+    /// How long a graceful stop may take (in-flight requests finishing, a notice being sent)
+    /// before what is left is cancelled (`AGORA_SHUTDOWN_TIMEOUT`).
+    var shutdownTimeout: Duration = .seconds(30)
+    /// How long `agora serve` drains after SIGTERM before it stops accepting
+    /// (`AGORA_SHUTDOWN_DRAIN`; see ``ShutdownDrain``).
+    var drainDuration: Duration = .seconds(2)
 
     /// Serves the API (and, in local mode, the scheduler) until SIGTERM or SIGINT. The pool
     /// is the application's first service, so it shuts down last: in-flight requests finish,
@@ -33,7 +40,12 @@ struct Runner {
             services += try schedulerServices(pool: pool)
         }
         let stores = Stores(pool: pool, noticeQuietPeriod: configuration.noticeQuietPeriod)
+        let drain = ShutdownDrain()
+        var configuration = configuration
+        configuration.drain = drain
         let app = buildApplication(configuration: configuration, stores: stores, logger: logger, services: services)
+        // Trapped before the server says it is serving: a SIGTERM from then on drains.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let url = "http://\(configuration.host):\(configuration.port)"
         logger.info("Agora is serving on \(url) — try \(url)/readyz")
         print("Agora is serving on \(url) — try: curl \(url)/readyz   (Ctrl-C stops)")
@@ -46,13 +58,13 @@ struct Runner {
                 """)
         }
         fflush(nil)
-        try await app.runService()
+        try await run([app], signals: signals, drain: drain)
     }
 
     /// The scheduler: notices, the speakers' confirmation deadlines, and the purge of old idempotency keys.
     func scheduler() async throws {
         let pool = PostgresConnectionPool(configuration: database, logger: logger)
-        try await run([pool] + schedulerServices(pool: pool))
+        try await run([pool] + schedulerServices(pool: pool), signals: await UnixSignalsSequence(trapping: .sigterm, .sigint))
     }
 
     /// Notice delivery and the periodic jobs, configured from the environment.
@@ -65,7 +77,8 @@ struct Runner {
                 PeriodicJob.confirmationDeadlines(store: SelectionStore(pool: pool), logger: logger),
                 PeriodicJob.nominationDeadlineReminders(store: NoticeStore(pool: pool), logger: logger),
                 PeriodicJob.workspaceReleases(store: WorkspaceStore(pool: pool), logger: logger),
-                PeriodicJob.idempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger)]
+                PeriodicJob.idempotencyKeyPurge(store: IdempotencyStore(pool: pool), logger: logger),
+                PeriodicJob.mailOptOutCodePurge(store: MailOptOutStore(pool: pool), logger: logger)]
     }
 
     func migrate() async throws {
@@ -110,12 +123,57 @@ struct Runner {
         return Migrator(pool: pool, migrations: try Migrator.loadMigrations(from: directory), logger: logger)
     }
 
-    private func run(_ services: [any Service]) async throws {
-        let group = ServiceGroup(configuration: .init(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
+    /// Runs `services` until SIGTERM or SIGINT, then stops them gracefully: the server stops
+    /// accepting, finishes its in-flight requests, and the process exits 0. With a `drain`,
+    /// SIGTERM (a supervisor's stop) first drains for ``drainDuration`` — answers close their
+    /// connections and `/readyz` is 503 — so a load balancer lets go of this server before
+    /// its listener closes; SIGINT (Ctrl-C in a terminal) stops at once. A second signal (an
+    /// operator who will not wait, or a supervisor's second try) ends the process at once.
+    /// A graceful stop that outlasts ``shutdownTimeout`` cancels the work in flight (a request
+    /// waiting on the database is answered 503 and the process then exits in order); work that
+    /// ignores its cancellation for 5 s more ends the process (ServiceLifecycle's fatal error).
+    /// Nothing accepted is lost either way: an answer is sent only after its commit.
+    private func run(_ services: [any Service], signals: UnixSignalsSequence, drain: ShutdownDrain? = nil) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            // The signals are handled below, so SIGTERM can drain first.
+            gracefulShutdownSignals: [],
             logger: logger
-        ))
+        )
+        configuration.maximumGracefulShutdownDuration = shutdownTimeout
+        configuration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
+        let signalHandling = Task { [logger, drainDuration] in
+            await Self.handleSignals(signals, group: group, drain: drain, drainDuration: drainDuration, logger: logger)
+        }
+        defer { signalHandling.cancel() }
         try await group.run()
+    }
+
+    /// The first SIGTERM or SIGINT stops the group (SIGTERM after draining, if there is a
+    /// drain); the second ends the process at once, with 128 + the signal.
+    private static func handleSignals(_ signals: UnixSignalsSequence, group: ServiceGroup, drain: ShutdownDrain?,
+                                      drainDuration: Duration, logger: Logger) async {
+        var received = 0
+        for await signal in signals {
+            received += 1
+            guard received == 1 else {
+                logger.warning("second \(signal): stopping now, without waiting for in-flight work")
+                fflush(nil)
+                _exit(128 + signal.rawValue)
+            }
+            guard let drain, signal == .sigterm, drainDuration > .zero else {
+                logger.info("\(signal): stopping")
+                await group.triggerGracefulShutdown()
+                continue
+            }
+            logger.info("\(signal): draining for \(drainDuration), then stopping")
+            drain.begin()
+            // Not awaited here, so a second signal during the drain is heard.
+            Task {
+                try? await Task.sleep(for: drainDuration)
+                await group.triggerGracefulShutdown()
+            }
+        }
     }
 }

@@ -17,8 +17,10 @@ func withApp(
 ) async throws {
     AgoraMetrics.bootstrap()
     let url = try await TestDatabase.shared.createMigratedDatabase("api")
+    // Up to 5 s to get a connection (the library's default): two schedulers' rounds sharing 4
+    // connections outwaited 1 s once on the loaded CI machine.
     let pool = PostgresConnectionPool(
-        configuration: .init(connectionString: url, maximumConnections: 4, acquireTimeout: .seconds(1), statementTimeout: statementTimeout),
+        configuration: .init(connectionString: url, maximumConnections: 4, acquireTimeout: .seconds(5), statementTimeout: statementTimeout),
         logger: TestDatabase.logger
     )
     let app = buildApplication(configuration: configuration, stores: Stores(pool: pool), logger: TestDatabase.logger, tokenCache: cache)

@@ -150,6 +150,7 @@ struct AccessMatrixTests {
         "POST /subscriptions/{id}/confirmation": "the code e-mailed to the address is the credential",
         "DELETE /subscriptions/{id}": "the subscription's own code, or its owner's token, is the credential",
         "POST /subscriptions/{id}/unsubscribe": "the code of the e-mail's one-click link is the credential",
+        "POST /mail-opt-outs/unsubscribe": "the code of the e-mail's one-click link is the credential; the answer never shows the address",
     ]
 
     /// Every route that changes something, as the router registered it: no token 401, a token

@@ -93,7 +93,9 @@ struct HTTPSkeletonTests {
 
     @Test func readyzFollowsTheDatabaseWithoutARestart() async throws {
         try await withApp(configuration: AppConfiguration(port: 0, readinessTimeout: .seconds(2))) { client, pool, url in
-            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+            // Under a loaded CI machine the first answer can outlast the 2 s readiness budget, so wait
+            // for readiness with a deadline rather than asserting the first answer.
+            try await waitUntilReady(client)
 
             let database = String(url.split(separator: "/").last!)
             let admin = PostgresConnectionPool(configuration: .init(connectionString: TestDatabase.serverURL, maximumConnections: 1), logger: TestDatabase.logger)
@@ -115,7 +117,8 @@ struct HTTPSkeletonTests {
 
             try await admin.withConnection { try await $0.unsafeSimpleQuery("ALTER DATABASE \(database) ALLOW_CONNECTIONS true") }
             await admin.close()
-            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+            // Ready again without a restart; fault-check.sh measures how soon (within 5 s) on an idle machine.
+            try await waitUntilReady(client)
             _ = pool
         }
     }
@@ -168,5 +171,12 @@ struct HTTPSkeletonTests {
             }
             _ = pool
         }
+    }
+}
+
+/// Waits until `/readyz` answers 200, asking again after each 503, failing after `timeout`.
+private func waitUntilReady(_ client: some TestClientProtocol, timeout: Duration = .seconds(30)) async throws {
+    try await waitUntil(timeout: timeout, "/readyz to answer 200") {
+        try await client.execute(uri: "/readyz", method: .get) { $0.status == .ok }
     }
 }

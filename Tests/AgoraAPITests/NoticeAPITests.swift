@@ -18,10 +18,36 @@ import TestSupport
 struct NoticeAPITests {
     struct SubscriptionBody: Decodable { var id: UUID; var channel: String; var confirmed: Bool; var secret: String?; var url: String? }
     struct NoticePage: Decodable { var items: [NoticeSummary]; var next: String? }
+    struct OptOutPage: Decodable { var items: [OptOut]; var next: String? }
+    struct OptOut: Decodable { var id: UUID; var address: String }
 
     static func notices(_ pool: PostgresConnectionPool, kind: String) async throws -> [(state: String, runAt: Date, payload: String, key: String)] {
         try await pool.query("SELECT state, run_at, payload::text AS payload, dedupe_key FROM notice WHERE kind = \(kind) ORDER BY run_at, dedupe_key").map {
             (try $0.decode("state"), try $0.decode("run_at"), try $0.decode("payload"), try $0.decode("dedupe_key"))
+        }
+    }
+
+    /// An anonymous caller's key is not kept, but a malformed one is still refused, as on every
+    /// creating route, and nothing is sent.
+    @Test func aMalformedIdempotencyKeyIsRefusedEvenWhereItWouldNotBeKept() async throws {
+        try await withApp { client, pool, _ in
+            let fixture = try await AgendaFixture.make(pool)
+            let subscribe = ByteBuffer(string: #"{"channel": "email", "address": "reader@example.org"}"#)
+            for key in ["", String(repeating: "k", count: 201)] {
+                var headers = HTTPFields()
+                headers[.contentType] = "application/json"
+                headers[HTTPField.Name("Idempotency-Key")!] = key
+                try await client.execute(uri: "/forums/\(fixture.forum)/subscriptions", method: .post, headers: headers, body: subscribe) { response in
+                    #expect(response.status == .badRequest, "key of \(key.count)")
+                    #expect(String(buffer: response.body).contains("idempotency"))
+                }
+            }
+            #expect(try await Self.notices(pool, kind: "subscription.confirm").isEmpty)
+            var headers = HTTPFields()
+            headers[HTTPField.Name("Idempotency-Key")!] = String(repeating: "k", count: 200)
+            try await client.execute(uri: "/forums/\(fixture.forum)/subscriptions", method: .post, headers: headers, body: subscribe) {
+                #expect($0.status == .accepted)
+            }
         }
     }
 
@@ -48,7 +74,8 @@ struct NoticeAPITests {
             // The code's expiry is written out, a week ahead.
             #expect(confirmation.text.contains(Date().addingTimeInterval(7 * 86400).formatted(.dateTime.year())), "\(confirmation.text)")
             #expect(!confirmation.text.contains(" le .") && !confirmation.text.contains("le  "), "\(confirmation.text)")
-            #expect(confirmation.listUnsubscribe == nil)
+            // Anyone may cause a confirmation, so it carries a link that stops every e-mail to the address.
+            #expect(confirmation.listUnsubscribe?.contains("/mail-opt-outs/unsubscribe?code=agoraout_") == true)
             let subscription = try await pool.query("SELECT id FROM subscription WHERE address = 'reader@example.org'")[0].decode("id", as: UUID.self)
             let code = try #require(confirmation.text.split(whereSeparator: { $0.isWhitespace || $0 == "\"" }).first { $0.hasPrefix("agorasub_") }.map(String.init))
             #expect(confirmation.text.contains("/subscriptions/\(subscription.uuidString)/confirmation"))
@@ -94,6 +121,124 @@ struct NoticeAPITests {
             #expect(ended == "unsubscribed")
             // The same link again finds nothing to end.
             try await client.execute(uri: path, method: .post) { #expect($0.status == .notFound) }
+        }
+    }
+
+    /// Every e-mail to a person or an account carries a one-click link (RFC 8058) that stops
+    /// e-mails to its address, whoever in the directory holds it and in whatever case: the answer
+    /// shows no address, waiting e-mails are cancelled and later ones are not sent, only the
+    /// secretariat sees and lifts an opt-out, and a lifted opt-out's old links no longer hold.
+    @Test func everyPersonalEmailCarriesALinkThatStopsEmailsToItsAddress() async throws {
+        let smtp = try await SMTPSink.start()
+        defer { smtp.stop() }
+        try await withApp { client, pool, _ in
+            let forum = try await NoticeDeliveryTests.forum(pool)
+            let delivery = try NoticeDeliveryTests.delivery(pool, smtp: smtp)
+            let (grace, other) = (try await Fixture.person(pool, "Grace Reader", organisation: nil), try await Fixture.person(pool, "Other Reader", organisation: nil))
+            try await pool.execute("UPDATE person SET email = 'grace@example.org' WHERE id = \(grace)")
+            try await pool.execute("UPDATE person SET email = 'other@example.org' WHERE id = \(other)")
+            // Her account has the same address in other letters: one address, one opt-out.
+            let account = try await TestAccount.make(pool, name: "Grace's account")
+            try await pool.execute("UPDATE account SET email = 'Grace@Example.org' WHERE id = \(account.id)")
+            let secretariat = try await TestAccount.make(pool, name: "Secretariat", grants: [RoleGrant(.secretariat)])
+            func remind(_ key: String, person: UUID? = nil, account: UUID? = nil, inDays days: Int = 0) async throws {
+                try await pool.execute("""
+                    INSERT INTO notice (recipient_person, recipient_account, kind, payload, dedupe_key, run_at)
+                    VALUES (\(person), \(account), 'nomination.deadline_reminder',
+                            jsonb_build_object('forum', \(forum.uuidString)::text, 'networkName', 'Water network', 'deadline', '2027-01-10T09:00:00Z',
+                                               'daysLeft', '3', 'severalDays', true, 'oneDay', false), \(key), now() + make_interval(days => \(days)))
+                    """)
+            }
+            func state(_ key: String) async throws -> (String, String?) {
+                let row = try await pool.query("SELECT state, last_error FROM notice WHERE dedupe_key = \(key)")[0]
+                return (try row.decode("state"), try row.decode("last_error"))
+            }
+
+            try await remind("first", person: grace)
+            #expect(try await delivery.deliverDue(now: Date()).delivered == 1)
+            let mail = try #require(try smtp.mails().last)
+            #expect(mail.listUnsubscribePost == "List-Unsubscribe=One-Click")
+            let link = try #require(mail.listUnsubscribe?.trimmingCharacters(in: CharacterSet(charactersIn: "<>")))
+            #expect(mail.text.contains(link), "the text shows the link too: \(mail.text)")
+            let components = try #require(URLComponents(string: link))
+            let path = components.path + "?" + (components.percentEncodedQuery ?? "")
+            #expect(path.hasPrefix("/mail-opt-outs/unsubscribe?code=agoraout_"), "\(path)")
+            // Only its hash is kept.
+            let code = String(path.dropFirst("/mail-opt-outs/unsubscribe?code=".count))
+            #expect(try await pool.query("SELECT 1 FROM mail_opt_out_code WHERE code_hash = \(TokenSecret.hash(code)) AND address = 'grace@example.org'").count == 1)
+
+            try await remind("waiting-person", person: grace, inDays: 1)
+            try await remind("waiting-account", account: account.id, inDays: 1)
+            try await remind("waiting-other", person: other, inDays: 1)
+
+            try await client.execute(uri: "/mail-opt-outs/unsubscribe?code=agoraout_wrong", method: .post) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/mail-opt-outs/unsubscribe", method: .post) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains(#""field":"code""#))
+            }
+            // Opening the link in a browser changes nothing: the link takes a POST.
+            try await client.execute(uri: path, method: .get) { #expect($0.status == .methodNotAllowed) }
+            #expect(try await pool.query("SELECT 1 FROM mail_opt_out").isEmpty)
+            let optedOutAt = try await client.execute(uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                      body: ByteBuffer(string: "List-Unsubscribe=One-Click")) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(!text.lowercased().contains("grace") && !text.contains("cancel"), "the answer shows neither the address nor what waited: \(text)")
+                return try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: String]
+            }
+            #expect(try await state("waiting-person") == ("cancelled", MailOptOutStore.reason))
+            #expect(try await state("waiting-account") == ("cancelled", MailOptOutStore.reason))
+            #expect(try await state("waiting-other").0 == "pending")
+            // The link again: the same opt-out.
+            let again = try await client.execute(uri: path, method: .post) { response in
+                #expect(response.status == .ok)
+                return try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: String]
+            }
+            #expect(again == optedOutAt && optedOutAt?["optedOutAt"] != nil)
+            #expect(try await pool.query("SELECT 1 FROM mail_opt_out").count == 1)
+
+            // A notice written afterwards is not sent.
+            let sent = try smtp.mails().count
+            try await remind("after", person: grace)
+            let round = try await delivery.deliverDue(now: Date())
+            #expect(round.claimed == 1 && round.cancelled == 1, "\(round)")
+            #expect(try await state("after") == ("cancelled", MailOptOutStore.reason))
+            #expect(try smtp.mails().count == sent)
+            // Nor is a confirmation of a new subscription of the address (anyone may ask for one).
+            try await client.execute(uri: "/forums/\(forum)/subscriptions", method: .post,
+                                     body: ByteBuffer(string: #"{"channel": "email", "address": "GRACE@example.org"}"#)) { #expect($0.status == .accepted) }
+            #expect(try await delivery.deliverDue(now: Date()).cancelled == 1)
+            #expect(try await Self.notices(pool, kind: "subscription.confirm").map(\.state) == ["cancelled"])
+            // An invitation the secretariat asks for still goes, with the link again.
+            try await client.execute(uri: "/accounts/\(account.id)/invitations", method: .post, headers: secretariat.authorization) { #expect($0.status == .created) }
+            #expect(try await delivery.deliverDue(now: Date()).delivered == 1)
+            #expect(try smtp.mails().count == sent + 1)
+            #expect(try smtp.mails().last?.listUnsubscribe?.contains("/mail-opt-outs/unsubscribe?code=agoraout_") == true)
+
+            // Only the secretariat sees opt-outs (they hold addresses).
+            try await client.execute(uri: "/mail-opt-outs", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/mail-opt-outs", method: .get, headers: account.authorization) { #expect($0.status == .forbidden) }
+            let id = try await client.execute(uri: "/mail-opt-outs?address=GRACE@example.org", method: .get, headers: secretariat.authorization) { response in
+                #expect(response.status == .ok)
+                let page = try JSONDecoder().decode(OptOutPage.self, from: Data(buffer: response.body))
+                #expect(page.items.map(\.address) == ["grace@example.org"])
+                return page.items.first?.id
+            }
+            try await client.execute(uri: "/mail-opt-outs?address=other@example.org", method: .get, headers: secretariat.authorization) { response in
+                #expect(String(buffer: response.body).contains(#""items":[]"#))
+            }
+            let optOut = try #require(id)
+            try await client.execute(uri: "/mail-opt-outs/\(optOut)", method: .delete, headers: account.authorization) { #expect($0.status == .forbidden) }
+
+            // Lifted: e-mails go again, and the old link no longer opts the address out.
+            try await client.execute(uri: "/mail-opt-outs/\(optOut)", method: .delete, headers: secretariat.authorization) { #expect($0.status == .noContent) }
+            try await client.execute(uri: "/mail-opt-outs/\(optOut)", method: .delete, headers: secretariat.authorization) { #expect($0.status == .notFound) }
+            try await client.execute(uri: path, method: .post) { #expect($0.status == .notFound) }
+            try await remind("lifted", person: grace)
+            #expect(try await delivery.deliverDue(now: Date()).delivered == 1)
+            #expect(try smtp.mails().count == sent + 2)
+            let actions = try await pool.query("SELECT action FROM audit_entry WHERE object_type = 'mail_opt_out' ORDER BY id").map { try $0.decode("action", as: String.self) }
+            #expect(actions == ["mail_opt_out.create", "mail_opt_out.lift"])
         }
     }
 
@@ -319,6 +464,8 @@ struct RequestLogTests {
     @Test func codesInQueriesAreRedacted() {
         #expect(RedactingRequestLogMiddleware<AgoraRequestContext>.redacted(path: "/subscriptions/x/unsubscribe", query: "code=agorasub_secret&x=1")
                 == "/subscriptions/x/unsubscribe?code=[redacted]&x=1")
+        #expect(RedactingRequestLogMiddleware<AgoraRequestContext>.redacted(path: "/mail-opt-outs", query: "Address=reader%40example.org&limit=5")
+                == "/mail-opt-outs?Address=[redacted]&limit=5")
         #expect(RedactingRequestLogMiddleware<AgoraRequestContext>.redacted(path: "/forums", query: "limit=5") == "/forums?limit=5")
         #expect(RedactingRequestLogMiddleware<AgoraRequestContext>.redacted(path: "/forums", query: nil) == "/forums")
     }

@@ -26,6 +26,20 @@ struct WebhookSignatureTests {
         #expect(WebhookChannel.outcome(status: 301, retryAfter: nil, now: now) == .permanent("the receiver answered 301"))
     }
 
+    /// Every e-mail has an unsubscribe link: every kind, in every language it is written in,
+    /// shows the link of its e-mail (a person's opt-out, or a subscription's own).
+    @Test func everyKindShowsItsEmailsUnsubscribeLink() {
+        let renderer = NoticeRenderer(publicURL: "https://agora.example.org")
+        for kind in NoticeKind.allCases {
+            for language in renderer.languages(of: kind.rawValue) {
+                let words = renderer.render(kind: kind.rawValue, language: language, values: ["optOutCode": .string("agoraout_x")])
+                #expect(words?.unsubscribeURL == "https://agora.example.org/mail-opt-outs/unsubscribe?code=agoraout_x", "\(kind) \(language)")
+                #expect(words?.text.contains("https://agora.example.org/mail-opt-outs/unsubscribe?code=agoraout_x") == true, "\(kind) \(language)")
+                #expect(words?.html.contains("https://agora.example.org/mail-opt-outs/unsubscribe?code=agoraout_x") == true, "\(kind) \(language)")
+            }
+        }
+    }
+
     @Test func everyKindHasEnglishAndFrenchWordsThatRender() {
         let renderer = NoticeRenderer(publicURL: "https://agora.example.org/")
         for kind in NoticeKind.allCases {

@@ -9,13 +9,7 @@ cd "$(dirname "$0")/../.."
 
 duration=${SECONDS_PER_RUN:-10}
 
-scripts/install-deps.sh
-if ! command -v wrk >/dev/null; then
-  sudo=(); ((EUID == 0)) || sudo=(sudo)
-  # A fresh machine's package lists may be empty: read them first if the install fails.
-  "${sudo[@]}" apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 \
-    || { "${sudo[@]}" apt-get update >/dev/null && "${sudo[@]}" apt-get install -y --no-install-recommends wrk >/dev/null; }
-fi
+scripts/install-deps.sh wrk
 swift build -c release --product agora >&2
 agora="$(swift build -c release --show-bin-path)/agora"
 
