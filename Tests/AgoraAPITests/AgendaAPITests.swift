@@ -423,7 +423,7 @@ struct AgendaAPITests {
                 try await poolB.execute("SELECT 1")
                 _ = try await fixture.session(clientA, "Closing", room: 0, from: 120, to: 180)
                 #expect(try await fixture.publish(clientA).0 == .created)
-                try await waitUntil(timeout: .seconds(5), "server B to serve version 2") {
+                try await waitUntil(timeout: .seconds(15), "server B to serve version 2") {
                     try await clientB.execute(uri: "/forums/\(fixture.forum)/agenda", method: .get) { try AgendaBody.decode($0.body).version == 2 }
                 }
             }

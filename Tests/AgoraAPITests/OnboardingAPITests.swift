@@ -241,15 +241,16 @@ struct AccountInvitationTests {
                     #expect($0.status == .ok)
                 }
                 let disabledAt = ContinuousClock.now
-                try await waitUntil(timeout: .seconds(3), "server B to refuse the disabled account's token") {
+                // Well inside the cache's 60 s maximum age, so the announcement did it (scale-check measures how soon).
+                try await waitUntil(timeout: .seconds(20), "server B to refuse the disabled account's token") {
                     try await clientB.execute(uri: "/accounts/me", method: .get, headers: account.authorization) { $0.status == .unauthorized }
                 }
-                #expect(ContinuousClock.now - disabledAt < .milliseconds(1500))
+                #expect(ContinuousClock.now - disabledAt < .seconds(20))
                 // Enabled again: the same token works again on both servers.
                 try await clientA.execute(uri: "/accounts/\(account.id)", method: .patch, headers: with(secretariat), body: json(#"{"disabled": false}"#)) {
                     #expect($0.status == .ok)
                 }
-                try await waitUntil(timeout: .seconds(3), "server B to accept the token again") {
+                try await waitUntil(timeout: .seconds(20), "server B to accept the token again") {
                     try await clientB.execute(uri: "/accounts/me", method: .get, headers: account.authorization) { $0.status == .ok }
                 }
             }
@@ -267,7 +268,7 @@ struct TokenCacheBoundTests {
             try await client.execute(uri: "/accounts/me", method: .get, headers: account.authorization) { #expect($0.status == .ok) }
             // Revoked behind the server's back, with no announcement: refused once the entry ages out.
             try await pool.execute("UPDATE api_token SET revoked_at = now() WHERE id = \(account.tokenID)")
-            try await waitUntil(timeout: .seconds(3), "the cached entry to expire") {
+            try await waitUntil(timeout: .seconds(15), "the cached entry to expire") {
                 try await client.execute(uri: "/accounts/me", method: .get, headers: account.authorization) { $0.status == .unauthorized }
             }
         }
@@ -280,7 +281,7 @@ struct TokenCacheBoundTests {
             try await client.execute(uri: "/healthz", method: .get, headers: heard.authorization) { #expect($0.status == .ok) }
             try await pool.execute("UPDATE api_token SET revoked_at = now() WHERE id = \(heard.tokenID)")
             let hash = TokenSecret.hash(heard.secret).map { String(format: "%02x", $0) }.joined()
-            try await waitUntil(timeout: .seconds(5), "the server to hear revocations") {
+            try await waitUntil(timeout: .seconds(15), "the server to hear revocations") {
                 try await pool.execute("SELECT pg_notify(\(AccessStore.revocationChannel), \(hash))")
                 return try await client.execute(uri: "/healthz", method: .get, headers: heard.authorization) { $0.status == .unauthorized }
             }
