@@ -240,12 +240,10 @@ struct AccountInvitationTests {
                 try await clientA.execute(uri: "/accounts/\(account.id)", method: .patch, headers: with(secretariat), body: json(#"{"disabled": true}"#)) {
                     #expect($0.status == .ok)
                 }
-                let disabledAt = ContinuousClock.now
                 // Well inside the cache's 60 s maximum age, so the announcement did it (scale-check measures how soon).
                 try await waitUntil(timeout: .seconds(20), "server B to refuse the disabled account's token") {
                     try await clientB.execute(uri: "/accounts/me", method: .get, headers: account.authorization) { $0.status == .unauthorized }
                 }
-                #expect(ContinuousClock.now - disabledAt < .seconds(20))
                 // Enabled again: the same token works again on both servers.
                 try await clientA.execute(uri: "/accounts/\(account.id)", method: .patch, headers: with(secretariat), body: json(#"{"disabled": false}"#)) {
                     #expect($0.status == .ok)

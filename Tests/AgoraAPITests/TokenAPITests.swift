@@ -187,11 +187,9 @@ struct TokenRevocationTests {
                 try await clientA.execute(uri: "/tokens/\(account.tokenID)", method: .delete, headers: account.authorization) { response in
                     #expect(response.status == .noContent)
                 }
-                let revokedAt = ContinuousClock.now
                 try await waitUntil(timeout: .seconds(20), "server B to refuse the revoked token") {
                     try await clientB.execute(uri: "/tokens", method: .get, headers: account.authorization) { $0.status == .unauthorized }
                 }
-                #expect(ContinuousClock.now - revokedAt < .seconds(20))
             }
         }
         await poolA.close()
