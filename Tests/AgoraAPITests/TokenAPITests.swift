@@ -171,7 +171,7 @@ struct TokenRevocationTests {
 
     /// How soon is measured by `scripts/scale-check.sh` (milliseconds); here, well inside the
     /// cache's 60 s maximum age, which shows the announcement did it, not the entry's expiry.
-    /// A tighter bound here failed on loaded CI machines without the behaviour being wrong.
+    /// A tighter bound could fail on a loaded machine without the behaviour being wrong.
     @Test func aRevokedTokenIsRefusedByAnotherServerLongBeforeItsCacheEntryExpires() async throws {
         AgoraMetrics.bootstrap()
         let url = try await TestDatabase.shared.createMigratedDatabase("revocation")
